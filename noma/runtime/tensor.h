@@ -1,0 +1,110 @@
+#ifndef NOMA_RUNTIME_TENSOR_H_
+#define NOMA_RUNTIME_TENSOR_H_
+
+// Tensor storage and kernels shared by the interpreter and compiled programs.
+// Errors are returned as absl::Status without a source location; callers attach one.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+
+namespace noma::runtime {
+
+using Shape = std::vector<int64_t>;
+
+// "[2, 3]" — how shapes appear in error messages.
+std::string ShapeToString(absl::Span<const int64_t> shape);
+// Product of dims (1 for rank 0). Fails on negative dims or overflow.
+absl::StatusOr<int64_t> ElementCount(absl::Span<const int64_t> shape);
+
+// Dense row-major f64 tensor. Rank 0 is allowed and means a scalar (so kernels broadcast
+// scalars and tensors uniformly); the language only exposes rank >= 1 tensors.
+class Tensor {
+ public:
+  Tensor() = default;  // Rank 0, value 0.
+  static Tensor Scalar(double value);
+  static Tensor Zeros(Shape shape);  // Caller guarantees the shape is valid (see ElementCount).
+  Tensor(Shape shape, std::vector<double> data);
+
+  const Shape& shape() const { return shape_; }
+  int rank() const { return static_cast<int>(shape_.size()); }
+  int64_t size() const { return static_cast<int64_t>(data_.size()); }
+  double* data() { return data_.data(); }
+  const double* data() const { return data_.data(); }
+  std::vector<double>& values() { return data_; }
+  const std::vector<double>& values() const { return data_; }
+  double scalar() const { return data_[0]; }  // Rank 0 (or size-1) only.
+
+  friend bool operator==(const Tensor& a, const Tensor& b) {
+    return a.shape_ == b.shape_ && a.data_ == b.data_;
+  }
+
+ private:
+  Shape shape_;
+  std::vector<double> data_ = {0.0};
+};
+
+enum class BinaryKernel { kAdd, kSub, kMul, kDiv, kMod, kPow, kEq, kNe, kLt, kGt, kLe, kGe,
+                          kMin, kMax, kAnd, kOr };
+enum class UnaryKernel { kNeg, kNot, kSigmoid, kRelu, kTanh, kExp, kLog, kSqrt, kSin, kCos, kTan,
+                         kAbs, kFloor, kCeil, kCastF32, kCastI32, kCastI64 };
+
+double ApplyBinary(BinaryKernel op, double a, double b);  // Scalar semantics (fmod, pow, 1/0 ...).
+double ApplyUnary(UnaryKernel op, double a);
+
+// NumPy broadcasting of two shapes; error "cannot broadcast shapes [2, 3] and [4]".
+absl::StatusOr<Shape> BroadcastShapes(absl::Span<const int64_t> a, absl::Span<const int64_t> b);
+absl::StatusOr<Tensor> Binary(BinaryKernel op, const Tensor& a, const Tensor& b);
+Tensor Unary(UnaryKernel op, const Tensor& a);
+
+// Sums `t` down to `shape` (the reverse of broadcasting `shape` up to t.shape()); used for
+// adjoints. Fails if `shape` does not broadcast to t.shape().
+absl::StatusOr<Tensor> SumToShape(const Tensor& t, absl::Span<const int64_t> shape);
+// Broadcasts `t` up to `shape`.
+absl::StatusOr<Tensor> BroadcastTo(const Tensor& t, absl::Span<const int64_t> shape);
+
+Tensor SumAll(const Tensor& t);   // Rank 0 result.
+Tensor MeanAll(const Tensor& t);  // Rank 0 result; NaN for an empty tensor.
+// Reduces one axis (negative counts from the end). Rank-1 input gives rank 0.
+absl::StatusOr<Tensor> SumAxis(const Tensor& t, int64_t axis);
+absl::StatusOr<Tensor> MeanAxis(const Tensor& t, int64_t axis);
+
+// Rank-2 @ rank-2. Error: "matmul: inner dimensions differ ([4, 2] @ [3, 1])".
+absl::StatusOr<Tensor> Matmul(const Tensor& a, const Tensor& b);
+absl::StatusOr<Tensor> Transpose(const Tensor& a);  // Rank 2 (rank 1 returned unchanged).
+absl::StatusOr<Tensor> Dot(const Tensor& a, const Tensor& b);  // Rank 1 · rank 1 -> rank 0.
+
+// t[i]: for rank 1 a rank-0 tensor, for rank >= 2 the sub-tensor (row). `index` is truncated
+// toward zero; negative or out-of-range is an error naming the index and the dimension.
+absl::StatusOr<Tensor> Index(const Tensor& t, double index);
+// Adjoint of Index: a zero tensor of `shape` with `adjoint` added at position `index`.
+absl::StatusOr<Tensor> IndexAdjoint(const Tensor& adjoint, absl::Span<const int64_t> shape,
+                                    double index);
+
+// Rows [begin, end) of the first axis (used by `batch`).
+absl::StatusOr<Tensor> SliceRows(const Tensor& t, int64_t begin, int64_t end);
+
+// Builds a tensor from a nested literal already flattened by the caller.
+absl::StatusOr<Tensor> FromLiteral(Shape shape, std::vector<double> values);
+
+// Resizes keeping elements whose multi-index exists in both shapes; new elements come from
+// `fill(i)` where i is the new flat index. For a rank change the mapping is flat (by position).
+// `max_elements` bounds the new size (error names the size and the limit).
+template <typename Fill>
+absl::StatusOr<Tensor> Realloc(const Tensor& t, Shape new_shape, int64_t max_elements, Fill fill);
+
+// Validates run-time dims from the program (each a finite non-negative integer-valued double,
+// total <= max_elements) and converts them. Error names the bad dimension or the total size.
+absl::StatusOr<Shape> ShapeFromDims(absl::Span<const double> dims, int64_t max_elements);
+
+// Default bound on one tensor's element count (8 GiB of f64), overridable with --max-alloc.
+inline constexpr int64_t kDefaultMaxElements = (int64_t{8} << 30) / 8;
+
+}  // namespace noma::runtime
+
+#include "noma/runtime/internal/realloc_impl.h"  // IWYU pragma: keep
+
+#endif  // NOMA_RUNTIME_TENSOR_H_

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs exactly the Debian 12 packages that building and testing NOMA needs. Idempotent: prints
+# nothing and exits 0 when everything is already present.
+set -euo pipefail
+
+PACKAGES=(
+  bazel-bootstrap      # Bazel 4.2.3, WORKSPACE mode, works offline with the stand-ins in third_party/
+  g++                  # Bazel's C++ toolchain
+  llvm-19-dev          # LLVM 19 libraries and headers (codegen, JIT, NVPTX)
+  clang-19             # libFuzzer builds of the parser fuzz target
+  libclang-rt-19-dev   # sanitizer and fuzzer runtimes for clang-19
+  lld-19               # linker used for standalone executables
+  libabsl-dev          # Abseil
+  libre2-dev           # RE2 (test checker, CLI filters)
+  libgtest-dev         # GoogleTest / GoogleMock
+  libgmock-dev
+  libbenchmark-dev     # Google Benchmark
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "bootstrap: installing ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    SUDO="sudo"
+  else
+    echo "bootstrap: error: need root (or sudo) to install: ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+if ! $SUDO apt-get update -qq >/tmp/noma-bootstrap-apt.log 2>&1; then
+  echo "bootstrap: error: 'apt-get update' failed; is Debian's archive reachable? (log: /tmp/noma-bootstrap-apt.log)" >&2
+  exit 1
+fi
+if ! $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >>/tmp/noma-bootstrap-apt.log 2>&1; then
+  echo "bootstrap: error: could not install: ${missing[*]} (log: /tmp/noma-bootstrap-apt.log)" >&2
+  exit 1
+fi
+
+for pkg in "${missing[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    echo "bootstrap: error: $pkg is still missing after installation" >&2
+    exit 1
+  fi
+done
+echo "bootstrap: done" >&2
