@@ -1,0 +1,176 @@
+#ifndef NOMA_GRAPH_IR_H_
+#define NOMA_GRAPH_IR_H_
+
+// The NOMA graph IR: per function, a flat arena of operations grouped into regions. Structured
+// control flow (if, while, optimize, batch) owns nested regions, so loops and branches run at
+// run time rather than being unrolled. Operations produce at most one SSA value; a value may be
+// used by later operations of its region and of regions nested inside it. Named program
+// variables live in slots (load/store), which keeps shadowing, snapshots and loops simple and
+// lets reverse-mode AD give each slot an adjoint.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "noma/syntax/source.h"
+
+namespace noma::graph {
+
+using ValueId = uint32_t;
+using OpId = uint32_t;
+using RegionId = uint32_t;
+using SlotId = uint32_t;
+inline constexpr uint32_t kNone = UINT32_MAX;
+
+// Static type: scalars, tensors (rank known when >= 0), strings, or unknown until run time
+// (a function parameter, say). Dims are recorded when constant.
+struct Type {
+  enum Kind : uint8_t { kUnknown, kScalar, kTensor, kString, kVoid };
+  Kind kind = kUnknown;
+  int rank = -1;  // For kTensor; -1 = not known statically.
+  static Type Unknown() { return {}; }
+  static Type Scalar() { return {kScalar, 0}; }
+  static Type Tensor(int rank = -1) { return {kTensor, rank}; }
+  static Type String() { return {kString, -1}; }
+  static Type Void() { return {kVoid, -1}; }
+  friend bool operator==(const Type& a, const Type& b) {
+    return a.kind == b.kind && a.rank == b.rank;
+  }
+};
+std::string TypeToString(const Type& type);
+
+enum class Builtin : uint8_t {
+  // Elementwise, differentiable.
+  kSigmoid, kRelu, kTanh, kExp, kLog, kSqrt, kSin, kCos, kTan, kAbs, kPow, kMin, kMax,
+  // Elementwise, not differentiable.
+  kFloor, kCeil,
+  // Reductions and linear algebra.
+  kSum, kMean, kDot, kMatmul, kTranspose,
+  // Shape queries (not differentiable).
+  kShape, kLen,
+  // Random (not differentiable).
+  kRand, kRandUniform, kRandNormal, kRandTensor, kRandNormalTensor, kXavierInit, kHeInit, kSeed,
+  // Output.
+  kPrint,
+};
+struct BuiltinInfo {
+  const char* name;
+  int min_args;
+  int max_args;  // -1: variadic.
+  bool differentiable;
+};
+const BuiltinInfo& GetBuiltinInfo(Builtin builtin);
+// Looks a builtin up by name; false if there is none.
+bool LookupBuiltin(const std::string& name, Builtin* builtin);
+
+enum class UnaryOpKind : uint8_t { kNeg, kNot, kCastF32, kCastI32, kCastI64 };
+enum class BinaryOpKind : uint8_t {
+  kAdd, kSub, kMul, kDiv, kMod, kPow, kEq, kNe, kLt, kGt, kLe, kGe, kAnd, kOr
+};
+const char* UnaryOpName(UnaryOpKind op);
+const char* BinaryOpName(BinaryOpKind op);
+
+enum class OpCode : uint8_t {
+  kConst,         // number -> scalar
+  kStringConst,   // text -> string
+  kTensorLit,     // operands: elements (scalars) ; ints: shape -> tensor
+  kLoad,          // slot -> value
+  kStore,         // slot <- operand 0
+  kUnary,         // unary(operand 0)
+  kBinary,        // binary(operand 0, operand 1), NumPy broadcasting
+  kShortCircuit,  // sub = kAnd/kOr: operand 0 lhs; region 0 computes rhs (ends in kYield) and
+                  //   runs only when a scalar lhs does not decide; tensors: elementwise
+  kBuiltin,       // builtin(operands...)
+  kCall,          // user function `callee`(operands...)
+  kIndex,         // operand 0 [operand 1]
+  kYield,         // ends a condition region: operand 0 is the region's value
+  kIf,            // operand 0 cond; regions: then, else
+  kWhile,         // regions: cond (ends in kYield), body
+  kReturn,        // optional operand 0
+  kOptimize,      // operands: hyperparameters (see OptimizeOperand); regions: body, until,
+                  //   and after autodiff `step` (backward + update), which continues the body:
+                  //   values of region 0 are in scope in region 2. When the minimize sits in a
+                  //   batch, the batch carries the step instead. ints: named parameters
+  kMinimize,      // operand 0: the loss
+  kAlloc,         // slot <- zeros(operands as dims)
+  kRealloc,       // slot resized to operands as dims
+  kFree,          // slot released
+  kResetOptimizer,
+  kLoadCsv,       // slot <- csv(operand 0 path)
+  kSaveCsv,       // operand 0 value, operand 1 path
+  kLoadSafetensors,  // operand 0 path; slots: ints; keys: names (empty key: single-tensor form)
+  kSaveSafetensors,  // operands: values..., path (last); keys: names
+  kBatch,         // operands: data tensors..., chunk size (last); ints: chunk slots, then the
+                  //   index slot or kNone; regions: body, and after autodiff a per-chunk step
+                  //   that continues the body (like kOptimize's)
+  kTapePush,      // autodiff: saves operand 0 on the tape `number` (as an integer id)
+  kTapePop,       // autodiff: restores the most recent value of tape `number`
+  kSumToShape,    // autodiff: operand 0 reduced to the shape of operand 1 (broadcast adjoint)
+  kIndexAdjoint,  // autodiff: zeros shaped like operand 1 with operand 0 added at operand 2
+  kZerosLike,     // autodiff: zeros shaped like operand 0 (scalar for scalars)
+  kReallocLike,   // autodiff: operand 0 mapped to the shape of operand 1 (kept elements; new 0)
+  kUnreduce,      // autodiff: operand 0 (a reduction's adjoint) broadcast back to the shape of
+                  //   operand 1 along axis operand 2; sub = 1 divides by that axis (mean)
+};
+const char* OpCodeName(OpCode code);
+
+// Operand positions of kOptimize.
+enum OptimizeOperand : uint32_t {
+  kOptLearningRate, kOptMaxIterations, kOptBeta1, kOptBeta2, kOptEpsilon, kOptKind,
+  kOptOperandCount,
+};
+// Values of the optimizer kind operand (the `optimizer` magic variable).
+inline constexpr double kOptimizerSgd = 1, kOptimizerAdam = 2, kOptimizerRmsprop = 3;
+
+struct Op {
+  OpCode code;
+  syntax::SourceRange loc;
+  std::vector<ValueId> operands;
+  ValueId result = kNone;
+  std::vector<RegionId> regions;
+  SlotId slot = kNone;             // kLoad, kStore, kAlloc, kRealloc, kFree, kLoadCsv
+  double number = 0;               // kConst; tape id
+  uint8_t sub = 0;                 // UnaryOpKind / BinaryOpKind / Builtin
+  uint32_t callee = kNone;         // kCall: function index
+  std::vector<int64_t> ints;       // kTensorLit shape; slot lists
+  std::vector<std::string> keys;   // safetensors keys; kStringConst text in keys[0]
+};
+
+struct Region {
+  std::vector<OpId> ops;
+  RegionId parent = kNone;
+};
+
+struct Slot {
+  std::string name;
+  bool learnable = false;        // Declared with `learn` somewhere in the function.
+  bool synthetic = false;        // Created by a pass (adjoints, optimizer state).
+  syntax::SourceRange decl;
+};
+
+struct Function {
+  std::string name;
+  syntax::SourceRange loc;
+  std::vector<SlotId> params;   // Slots bound to the arguments, in order.
+  std::vector<Op> ops;
+  std::vector<Region> regions;
+  std::vector<Type> value_types;  // Indexed by ValueId.
+  std::vector<Slot> slots;
+  RegionId body = kNone;
+
+  ValueId NewValue(Type type);
+  RegionId NewRegion(RegionId parent);
+  // Appends an op to `region`; returns its id.
+  OpId Append(RegionId region, Op op);
+};
+
+struct Module {
+  std::vector<Function> functions;
+  uint32_t main = kNone;  // Index of `main`.
+  syntax::FileId file = syntax::kNoFile;
+  int FindFunction(const std::string& name) const;
+};
+
+}  // namespace noma::graph
+
+#endif  // NOMA_GRAPH_IR_H_

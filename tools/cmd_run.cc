@@ -1,0 +1,99 @@
+// noma run: compile a program and execute it with the interpreter.
+#include <iostream>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "noma/driver/driver.h"
+#include "noma/graph/printer.h"
+#include "tools/commands.h"
+#include "tools/paths.h"
+
+namespace noma::tools {
+namespace {
+
+constexpr char kRunUsage[] =
+    "usage: noma run FILE [options]\n"
+    "\n"
+    "Compiles FILE (gradients included) and runs it with the interpreter.\n"
+    "\n"
+    "options:\n"
+    "  --seed N           seed of the program's random generator (default 0)\n"
+    "  --check-nan        make the first NaN/inf produced in an optimize loop an error\n"
+    "  --max-alloc BYTES  largest tensor a program may allocate (default 8589934592 = 8 GiB)\n"
+    "  --dump-ir[=KIND]   print the IR instead of running: KIND is 'lowered' (before\n"
+    "                     autodiff) or 'grad' (with the generated backward and update IR,\n"
+    "                     the default)\n"
+    "  -h, --help         show this help\n";
+
+int UsageError(const std::string& message) {
+  std::cerr << "noma run: error: " << message << "\n" << kRunUsage;
+  return 2;
+}
+
+}  // namespace
+
+int RunCommand(const std::vector<std::string>& args) {
+  std::string file;
+  interp::Options options;
+  std::string dump;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    auto value = [&](std::string* out) {
+      if (i + 1 >= args.size()) return false;
+      *out = args[++i];
+      return true;
+    };
+    std::string text;
+    if (arg == "-h" || arg == "--help") {
+      std::cout << kRunUsage;
+      return 0;
+    } else if (arg == "--seed") {
+      int64_t seed;
+      if (!value(&text) || !absl::SimpleAtoi(text, &seed)) {
+        return UsageError("--seed needs an integer");
+      }
+      options.seed = static_cast<uint64_t>(seed);
+    } else if (arg == "--check-nan") {
+      options.check_nan = true;
+    } else if (arg == "--max-alloc") {
+      int64_t bytes;
+      if (!value(&text) || !absl::SimpleAtoi(text, &bytes) || bytes <= 0) {
+        return UsageError("--max-alloc needs a positive number of bytes");
+      }
+      options.max_elements = bytes / 8;
+    } else if (arg == "--dump-ir" || arg == "--dump-ir=grad") {
+      dump = "grad";
+    } else if (arg == "--dump-ir=lowered") {
+      dump = "lowered";
+    } else if (!arg.empty() && arg[0] == '-') {
+      return UsageError("unknown option '" + arg + "'");
+    } else if (file.empty()) {
+      file = arg;
+    } else {
+      return UsageError("more than one input file");
+    }
+  }
+  if (file.empty()) return UsageError("no input file");
+
+  driver::Compilation compilation;
+  driver::Stage last = dump == "lowered" ? driver::Stage::kLower : driver::Stage::kDifferentiate;
+  bool ok = driver::Compile(ResolveUserPath(file), file, last, compilation);
+  driver::PrintDiagnostics(compilation, std::cerr);
+  if (!ok) return 1;
+  if (!dump.empty()) {
+    std::cout << graph::PrintModule(compilation.module);
+    return 0;
+  }
+  if (!EnterUserWorkingDirectory()) {
+    std::cerr << "noma run: error: cannot enter the working directory\n";
+    return 1;
+  }
+  options.out = &std::cout;
+  options.err = &std::cerr;
+  options.sources = &compilation.sources;
+  int code = driver::Interpret(compilation, options);
+  std::cout.flush();
+  return code;
+}
+
+}  // namespace noma::tools

@@ -1,0 +1,54 @@
+// The `noma` command-line tool: dispatches to one function per subcommand.
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "tools/commands.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: noma <command> [options] FILE\n"
+    "\n"
+    "commands:\n"
+    "  run FILE [--seed N]      run a program with the interpreter (training included)\n"
+    "  check FILE               parse and check a program; exit 0 if it is valid\n"
+    "  fmt FILE [--write]       print the program canonically formatted\n"
+    "  version                  print the version of every compiler stage\n"
+    "\n"
+    "Run 'noma <command> --help' for a command's options.\n";
+
+struct Command {
+  const char* name;
+  int (*run)(const std::vector<std::string>&);
+};
+
+constexpr Command kCommands[] = {
+    {"run", noma::tools::RunCommand},
+    {"check", noma::tools::CheckCommand},
+    {"fmt", noma::tools::FmtCommand},
+    {"version", noma::tools::VersionCommand},
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::ios::sync_with_stdio(false);
+  if (argc < 2) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  std::string name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (name == "--version") name = "version";
+  std::vector<std::string> args(argv + 2, argv + argc);
+  for (const Command& command : kCommands) {
+    if (name == command.name) return command.run(args);
+  }
+  std::cerr << "noma: error: unknown command '" << name << "'\n\n" << kUsage;
+  return 2;
+}
