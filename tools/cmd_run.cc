@@ -1,4 +1,6 @@
 // noma run: compile a program and execute it with the interpreter.
+#include <unistd.h>
+
 #include <iostream>
 #include <string>
 
@@ -88,6 +90,7 @@ int RunCommand(const std::vector<std::string>& args) {
     std::cerr << "noma run: error: cannot enter the working directory\n";
     return 1;
   }
+  options.progress = isatty(STDERR_FILENO) != 0;
   options.out = &std::cout;
   options.err = &std::cerr;
   options.sources = &compilation.sources;

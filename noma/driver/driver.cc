@@ -18,14 +18,10 @@
 
 namespace noma::driver {
 
-bool Compile(const std::string& path, const std::string& display_name, Stage last,
-             Compilation& c) {
-  auto file = c.sources.AddFile(path, display_name);
-  if (!file.ok()) {
-    c.diagnostics.Error({}, std::string(file.status().message()));
-    return false;
-  }
-  c.file = *file;
+namespace {
+
+// Runs the front end on an already loaded file.
+bool CompileLoaded(Stage last, Compilation& c) {
   c.program = syntax::Parse(c.sources, c.file, c.diagnostics);
   if (c.diagnostics.has_errors() || last == Stage::kParse) return !c.diagnostics.has_errors();
   c.module = graph::Lower(c.program, c.diagnostics);
@@ -37,6 +33,25 @@ bool Compile(const std::string& path, const std::string& display_name, Stage las
     return false;
   }
   return true;
+}
+
+}  // namespace
+
+bool Compile(const std::string& path, const std::string& display_name, Stage last,
+             Compilation& c) {
+  auto file = c.sources.AddFile(path, display_name);
+  if (!file.ok()) {
+    c.diagnostics.Error({}, std::string(file.status().message()));
+    return false;
+  }
+  c.file = *file;
+  return CompileLoaded(last, c);
+}
+
+bool CompileSource(const std::string& display_name, std::string text, Stage last,
+                   Compilation& c) {
+  c.file = c.sources.AddBuffer(display_name, std::move(text));
+  return CompileLoaded(last, c);
 }
 
 void PrintDiagnostics(const Compilation& c, std::ostream& err) {

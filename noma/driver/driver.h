@@ -31,6 +31,10 @@ enum class Stage { kParse, kLower, kDifferentiate };
 bool Compile(const std::string& path, const std::string& display_name, Stage last,
              Compilation& compilation);
 
+// Like Compile, for in-memory source text (tests, tools that generate programs).
+bool CompileSource(const std::string& display_name, std::string text, Stage last,
+                   Compilation& compilation);
+
 // Prints the diagnostics collected so far to `err`.
 void PrintDiagnostics(const Compilation& compilation, std::ostream& err);
 

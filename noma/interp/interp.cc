@@ -1,6 +1,7 @@
 #include "noma/interp/interp.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <map>
 #include <memory>
@@ -73,6 +74,7 @@ struct Frame {
   absl::flat_hash_map<int64_t, std::vector<Value>> tapes;
   Value returned;
   int minimize_count = 0;
+  double last_loss = 0;
 };
 
 runtime::BinaryKernel ToKernel(graph::BinaryOpKind op) {
@@ -288,6 +290,10 @@ class Interpreter {
 
   Flow ExecOp(Frame& frame, const Op& op) {
     if (!ExecOpImpl(frame, op)) return Flow::kError;
+    if (options_.check_nan && optimize_depth_ > 0 && op.result != graph::kNone &&
+        !CheckFinite(frame.values[op.result], op)) {
+      return Flow::kError;
+    }
     Flow flow = next_flow_;  // Set by kReturn, or propagated from a nested region.
     next_flow_ = Flow::kNext;
     return flow;
@@ -394,6 +400,7 @@ class Interpreter {
                                            ShapeOf(loss)));
         }
         ++frame.minimize_count;
+        frame.last_loss = loss.scalar;
         return true;
       }
       case OpCode::kAlloc: {
@@ -493,6 +500,37 @@ class Interpreter {
         return ExecUnreduce(frame, op);
     }
     return Fail(op.loc, "internal error: unknown operation");
+  }
+
+  // --check-nan: the first NaN or infinity produced inside an optimize loop is an error.
+  bool CheckFinite(const Value& v, const Op& op) {
+    auto bad = [](double x) { return !std::isfinite(x); };
+    bool found = false;
+    if (v.kind == Value::Kind::kScalar) {
+      found = bad(v.scalar);
+    } else if (v.kind == Value::Kind::kTensor) {
+      for (double x : v.tensor->values()) {
+        if (bad(x)) {
+          found = true;
+          break;
+        }
+      }
+    }
+    if (!found) return true;
+    std::string what = OpDescription(op);
+    return Fail(op.loc, absl::StrCat(what, " produced a NaN or infinity (--check-nan)"));
+  }
+
+  static std::string OpDescription(const Op& op) {
+    switch (op.code) {
+      case OpCode::kBinary:
+        return absl::StrCat("'", graph::BinaryOpName(static_cast<graph::BinaryOpKind>(op.sub)),
+                            "'");
+      case OpCode::kBuiltin:
+        return absl::StrCat("'", graph::GetBuiltinInfo(static_cast<Builtin>(op.sub)).name, "'");
+      default:
+        return absl::StrCat("'", graph::OpCodeName(op.code), "'");
+    }
   }
 
   // Maps a nested region's flow to this op's: kReturn propagates.
@@ -662,6 +700,7 @@ class Interpreter {
       if (!Cond(frame, op.regions[1], op.loc, &done)) return false;
       if (done) break;
       if (static_cast<double>(count) >= max_iterations) {
+        ClearProgress();
         syntax::LineColumn lc = options_.sources->Resolve(op.loc.file, op.loc.begin);
         *options_.err << "warning: optimize at " << options_.sources->name(op.loc.file) << ":"
                       << lc.line << " reached max_iterations ("
@@ -672,9 +711,29 @@ class Interpreter {
         if (ExecRegion(frame, op.regions[2]) == Flow::kError) return false;
         ++count;
       }
+      if (options_.progress) ReportProgress(op, count, frame.last_loss);
     }
     --optimize_depth_;
+    ClearProgress();
     return true;
+  }
+
+  void ClearProgress() {
+    if (!progress_shown_) return;
+    *options_.err << "\r\033[K" << std::flush;
+    progress_shown_ = false;
+  }
+
+  // At most a few times a second: "optimize at file:line: step N, loss X".
+  void ReportProgress(const Op& op, int64_t count, double loss) {
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_progress_ < std::chrono::milliseconds(200)) return;
+    last_progress_ = now;
+    syntax::LineColumn lc = options_.sources->Resolve(op.loc.file, op.loc.begin);
+    *options_.err << "\r\033[Koptimize at " << options_.sources->name(op.loc.file) << ":"
+                  << lc.line << ": step " << count << ", loss " << runtime::FormatScalar(loss)
+                  << std::flush;
+    progress_shown_ = true;
   }
 
   bool ExecBuiltin(Frame& frame, const Op& op) {
@@ -798,7 +857,9 @@ class Interpreter {
   Error error_;
   Flow next_flow_ = Flow::kNext;
   int depth_ = 0;
-  int optimize_depth_ = 0;  // > 0 while inside an optimize loop (for --check-nan).
+  int optimize_depth_ = 0;
+  bool progress_shown_ = false;
+  std::chrono::steady_clock::time_point last_progress_ = std::chrono::steady_clock::now();  // > 0 while inside an optimize loop (for --check-nan).
 };
 
 }  // namespace
