@@ -210,6 +210,7 @@ class Interpreter {
   }
 
   bool Truthy(const Value& v, SourceRange loc, bool* truth) {
+    if (v.kind == Value::Kind::kString) return Fail(loc, "condition must be a scalar, got a string");
     if (v.kind != Value::Kind::kScalar) {
       return Fail(loc, absl::StrCat("condition must be a scalar, got a tensor of shape ",
                                     ShapeOf(v)));
@@ -231,6 +232,12 @@ class Interpreter {
 
   static Tensor AsTensor(const Value& v) {
     return v.kind == Value::Kind::kTensor ? *v.tensor : Tensor::Scalar(v.scalar);
+  }
+
+  // Strings exist only as print arguments and file paths.
+  bool RequireNumeric(const Value& v, SourceRange loc) {
+    if (v.kind == Value::Kind::kScalar || v.kind == Value::Kind::kTensor) return true;
+    return Fail(loc, "a string can only be printed or used as a file path");
   }
 
   bool RequireTensor(const Value& v, SourceRange loc, const char* what) {
@@ -324,6 +331,7 @@ class Interpreter {
         return true;
       case OpCode::kUnary: {
         const Value& a = Operand(frame, op, 0);
+        if (!RequireNumeric(a, op.loc)) return false;
         runtime::UnaryKernel kernel = ToKernel(static_cast<graph::UnaryOpKind>(op.sub));
         if (a.kind == Value::Kind::kScalar) {
           frame.values[op.result] = Value::Scalar(runtime::ApplyUnary(kernel, a.scalar));
@@ -353,7 +361,10 @@ class Interpreter {
         return ExecBuiltin(frame, op);
       case OpCode::kCall: {
         std::vector<Value> args;
-        for (size_t i = 0; i < op.operands.size(); ++i) args.push_back(Operand(frame, op, i));
+        for (size_t i = 0; i < op.operands.size(); ++i) {
+          if (!RequireNumeric(Operand(frame, op, i), op.loc)) return false;
+          args.push_back(Operand(frame, op, i));
+        }
         Value result;
         if (!Call(module_.functions[op.callee], std::move(args), op.loc, &result)) return false;
         if (result.kind == Value::Kind::kUnset) {
@@ -430,7 +441,10 @@ class Interpreter {
       }
       case OpCode::kSaveCsv: {
         std::string path;
-        if (!StringArg(Operand(frame, op, 1), op.loc, &path)) return false;
+        if (!StringArg(Operand(frame, op, 1), op.loc, &path) ||
+            !RequireNumeric(Operand(frame, op, 0), op.loc)) {
+          return false;
+        }
         absl::Status status = runtime::SaveCsv(AsTensor(Operand(frame, op, 0)), path);
         return status.ok() || Fail(op.loc, status);
       }
@@ -441,6 +455,7 @@ class Interpreter {
         if (!StringArg(Operand(frame, op, op.operands.size() - 1), op.loc, &path)) return false;
         std::map<std::string, Tensor> tensors;
         for (size_t i = 0; i + 1 < op.operands.size(); ++i) {
+          if (!RequireNumeric(Operand(frame, op, i), op.loc)) return false;
           tensors[op.keys[i]] = AsTensor(Operand(frame, op, i));
         }
         absl::Status status = runtime::SaveSafetensors(tensors, path);
@@ -739,6 +754,11 @@ class Interpreter {
   bool ExecBuiltin(Frame& frame, const Op& op) {
     Builtin builtin = static_cast<Builtin>(op.sub);
     const char* name = graph::GetBuiltinInfo(builtin).name;
+    if (builtin != Builtin::kPrint) {
+      for (size_t i = 0; i < op.operands.size(); ++i) {
+        if (!RequireNumeric(Operand(frame, op, i), op.loc)) return false;
+      }
+    }
     runtime::UnaryKernel unary;
     if (ElementwiseUnary(builtin, &unary)) {
       const Value& a = Operand(frame, op, 0);
