@@ -7,6 +7,7 @@
 // the loss expression directly (no training) at w ± h e_i.
 
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -55,7 +56,11 @@ std::vector<double> ParseNumbers(const std::string& text) {
 }
 
 std::string Literal(const std::vector<double>& values, const std::vector<int>& shape) {
-  auto number = [](double v) { return absl::StrCat(v); };
+  auto number = [](double v) {  // Exact: %.17g round-trips.
+    char buffer[32];
+    std::snprintf(buffer, sizeof(buffer), "%.17g", v);
+    return std::string(buffer);
+  };
   if (shape.size() == 1) {
     std::vector<std::string> parts;
     for (double v : values) parts.push_back(number(v));

@@ -21,7 +21,7 @@ struct RunResult {
   std::string err;
 };
 
-RunResult Run(const std::string& source) {
+RunResult RunSource(const std::string& source) {
   RunResult result;
   driver::Compilation compilation;
   std::ostringstream out, err;
@@ -68,7 +68,7 @@ struct Adam {
 
 TEST(TrainingTest, SgdStepMatchesHandComputation) {
   // loss = (2w - 3)^2, dloss/dw = 4 (2w - 3).
-  RunResult r = Run(
+  RunResult r = RunSource(
       "fn main() {\n  learn w = 1;\n"
       "  optimize(w) with sgd(lr: 0.1, max_iterations: 2) until 0 {\n"
       "    let loss = (2 * w - 3) ^ 2;\n    minimize loss;\n  }\n  print(w);\n}\n");
@@ -85,7 +85,7 @@ TEST(TrainingTest, SgdStepMatchesHandComputation) {
 }
 
 TEST(TrainingTest, AdamStepsMatchHandComputation) {
-  RunResult r = Run(
+  RunResult r = RunSource(
       "fn main() {\n  learn w = 0.5;\n"
       "  optimize(w) with adam(lr: 0.01, max_iterations: 3) until 0 {\n"
       "    minimize w * w * 3;\n  }\n  print(w);\n}\n");
@@ -99,7 +99,7 @@ TEST(TrainingTest, AdamStepsMatchHandComputation) {
 }
 
 TEST(TrainingTest, RmspropStepsMatchHandComputation) {
-  RunResult r = Run(
+  RunResult r = RunSource(
       "fn main() {\n  learn w = 2;\n  let optimizer = 3;\n  let learning_rate = 0.05;\n"
       "  let max_iterations = 4;\n"
       "  optimize(w) until 0 {\n    minimize (w - 1) ^ 2;\n  }\n  print(w);\n}\n");
@@ -117,7 +117,7 @@ TEST(TrainingTest, RmspropStepsMatchHandComputation) {
 
 TEST(TrainingTest, UntilIsCheckedAfterForwardBeforeStep) {
   // The condition holds on the first forward pass: no step is taken.
-  RunResult r = Run(
+  RunResult r = RunSource(
       "fn main() {\n  learn w = 3;\n  optimize(w) until loss < 100 {\n"
       "    let loss = w * w;\n    minimize loss;\n  }\n  print(w);\n  print(loss);\n}\n");
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -141,7 +141,7 @@ TEST(TrainingTest, GrowthKeepsValuesMomentsAndStepCounter) {
   for (bool reset : {false, true}) {
     std::string program = kProgram;
     program.replace(program.find("%RESET%"), 7, reset ? "reset_optimizer();\n" : "");
-    RunResult r = Run(program);
+    RunResult r = RunSource(program);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     std::vector<double> out = Numbers(r.out);
     ASSERT_EQ(out.size(), 10u) << r.out;
@@ -174,7 +174,7 @@ TEST(TrainingTest, GrowthKeepsValuesMomentsAndStepCounter) {
 }
 
 TEST(TrainingTest, GrowthInsideTheLoopDecidedAtRunTime) {
-  RunResult r = Run(
+  RunResult r = RunSource(
       "fn main() {\n  learn w = tensor [[0.5, 0.5]];\n  let grown = 0;\n"
       "  optimize(w) with adam(lr: 0.05, max_iterations: 500) until loss < 0.001 {\n"
       "    let loss = (sum(w) - 3) ^ 2;\n    minimize loss;\n"
@@ -185,13 +185,13 @@ TEST(TrainingTest, GrowthInsideTheLoopDecidedAtRunTime) {
 }
 
 TEST(TrainingTest, OnlyParametersTheLossDependsOnAreTrained) {
-  RunResult r = Run(
+  RunResult r = RunSource(
       "fn main() {\n  learn a = 1;\n  learn b = 5;\n  let frozen = 2;\n"
       "  optimize(a) with sgd(lr: 0.1, max_iterations: 1) until 0 {\n"
       "    minimize (a * frozen) ^ 2;\n  }\n  print(b);\n  print(frozen);\n}\n");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "5\n2\n");
-  RunResult unrelated = Run(
+  RunResult unrelated = RunSource(
       "fn main() {\n  learn a = 1;\n  learn b = 5;\n"
       "  optimize(a, b) until 1 {\n    minimize a * a;\n  }\n}\n");
   EXPECT_EQ(unrelated.exit_code, 1);
@@ -201,7 +201,7 @@ TEST(TrainingTest, OnlyParametersTheLossDependsOnAreTrained) {
 
 TEST(TrainingTest, MiniBatchStepsOncePerChunk) {
   // 5 rows in chunks of 2 -> 3 steps per epoch; 2 epochs -> 6 SGD steps on w with gradient 1.
-  RunResult r = Run(
+  RunResult r = RunSource(
       "fn main() {\n  let data = tensor [[1], [2], [3], [4], [5]];\n  learn w = 0;\n"
       "  let chunks = 0;\n"
       "  optimize(w) with sgd(lr: 1, max_iterations: 2) until 0 {\n"
@@ -212,7 +212,7 @@ TEST(TrainingTest, MiniBatchStepsOncePerChunk) {
 }
 
 TEST(TrainingTest, MissingMinimizeIsAnError) {
-  RunResult r = Run("fn main() {\n  learn w = 1;\n  optimize(w) until 1 { let x = w; }\n}\n");
+  RunResult r = RunSource("fn main() {\n  learn w = 1;\n  optimize(w) until 1 { let x = w; }\n}\n");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("train.noma:3:3: error: this optimize loop never calls `minimize`"),
             std::string::npos)
@@ -220,7 +220,7 @@ TEST(TrainingTest, MissingMinimizeIsAnError) {
 }
 
 TEST(TrainingTest, MinimizeMustRunExactlyOncePerIteration) {
-  RunResult r = Run(
+  RunResult r = RunSource(
       "fn main() {\n  learn w = 1;\n  optimize(w) until 0 {\n"
       "    if w > 100 { minimize w; }\n  }\n}\n");
   EXPECT_EQ(r.exit_code, 1);
