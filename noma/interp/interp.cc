@@ -858,7 +858,7 @@ class Interpreter {
       case Builtin::kSeed: {
         double seed;
         if (!scalar(0, &seed)) return false;
-        rng_.Seed(static_cast<uint64_t>(static_cast<int64_t>(seed)));
+        rng_.Seed(runtime::SeedFromDouble(seed));
         frame.values[op.result] = Value::Scalar(seed);
         return true;
       }
@@ -889,6 +889,8 @@ absl::StatusOr<Outcome> Run(const graph::Module& module, const Options& options)
   if (options.out == nullptr || options.err == nullptr || options.sources == nullptr) {
     return absl::InvalidArgumentError("interp::Run needs out, err and sources");
   }
+  // Kernels that create tensors (broadcasts, products) check this process-wide bound.
+  runtime::SetMaxElements(options.max_elements);
   Interpreter interpreter(module, options);
   return interpreter.RunMain();
 }

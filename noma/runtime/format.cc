@@ -13,8 +13,8 @@ std::string FormatScalar(double value) {
   if (value == 0) return std::signbit(value) ? "-0" : "0";
   // Shortest round-trip digits in scientific form: d[.ddd]e±X.
   char buffer[64];
-  auto result = std::to_chars(buffer, buffer + sizeof(buffer), value,
-                              std::chars_format::scientific);
+  auto result =
+      std::to_chars(buffer, buffer + sizeof(buffer), value, std::chars_format::scientific);
   std::string sci(buffer, result.ptr);
   bool negative = sci[0] == '-';
   if (negative) sci.erase(0, 1);
@@ -77,6 +77,7 @@ void FormatAxis(const Tensor& t, size_t axis, int64_t offset, bool summarize, st
 
 std::string FormatTensor(const Tensor& tensor) {
   if (tensor.rank() == 0) return FormatScalar(tensor.scalar());
+  if (tensor.size() == 0) return "[]";  // Like NumPy's str() of any empty array.
   std::string out;
   FormatAxis(tensor, 0, 0, tensor.size() > kSummaryThreshold, out);
   return out;

@@ -1,109 +1,142 @@
 #include "noma/runtime/io.h"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <cctype>
-#include <cerrno>
-#include <cmath>
-#include <cstdio>
+#include <charconv>
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <limits>
-#include <sstream>
+#include <string>
+#include <system_error>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "noma/runtime/format.h"
+#include "noma/runtime/internal/file.h"
+#include "noma/runtime/internal/float16.h"
+#include "noma/runtime/internal/json.h"
 
 namespace noma::runtime {
-namespace {
 
-absl::Status OpenError(const std::string& path) {
-  return absl::NotFoundError(absl::StrCat("cannot open '", path, "': ", std::strerror(errno)));
-}
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return OpenError(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return absl::DataLossError(absl::StrCat("cannot read '", path, "'"));
-  return text.str();
-}
-
-// A strict number: the whole cell (after trimming) must parse.
-bool ParseNumber(absl::string_view cell, double* value) {
-  cell = absl::StripAsciiWhitespace(cell);
-  if (cell.empty()) return false;
-  return absl::SimpleAtod(cell, value);
-}
-
-}  // namespace
+using internal::AtomicWriter;
+using internal::InputFile;
 
 absl::Status WriteFileAtomically(const std::string& path, const std::string& contents) {
-  std::string temp = absl::StrCat(path, ".tmp-", getpid());
-  FILE* file = std::fopen(temp.c_str(), "wb");
-  if (file == nullptr) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("cannot write '", path, "': ", std::strerror(errno)));
-  }
-  bool ok = std::fwrite(contents.data(), 1, contents.size(), file) == contents.size();
-  ok = (std::fclose(file) == 0) && ok;
-  if (!ok || std::rename(temp.c_str(), path.c_str()) != 0) {
-    int error = errno;
-    std::remove(temp.c_str());
-    return absl::DataLossError(absl::StrCat("cannot write '", path, "': ", std::strerror(error)));
-  }
-  return absl::OkStatus();
+  absl::StatusOr<AtomicWriter> writer = AtomicWriter::Create(path);
+  if (!writer.ok()) return writer.status();
+  if (absl::Status appended = writer->Append(contents); !appended.ok()) return appended;
+  return writer->Commit();
 }
 
 // ---------------------------------------------------------------------------- CSV
 
+namespace {
+
+bool IsCellSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
+
+// A whole cell (already trimmed) as a number: decimal or scientific notation with an optional
+// sign, or inf/infinity/nan in any case. Magnitudes beyond the double range become ±inf, tiny
+// ones round to a subnormal or 0, as strtod does.
+bool ParseNumber(absl::string_view cell, double* value) {
+  if (cell.empty()) return false;
+  absl::string_view body = cell;
+  if (body[0] == '+') {
+    body.remove_prefix(1);
+    if (body.empty() || body[0] == '-' || body[0] == '+') return false;
+  }
+  const char* end = body.data() + body.size();
+  auto [ptr, error] = std::from_chars(body.data(), end, *value);
+  if (ptr != end) return false;
+  if (error == std::errc::result_out_of_range) {
+    std::string copy(body);
+    *value = std::strtod(copy.c_str(), nullptr);
+    return true;
+  }
+  return error == std::errc();
+}
+
+std::string Quoted(absl::string_view cell) {
+  constexpr size_t kMax = 40;
+  if (cell.size() <= kMax) return absl::StrCat("'", cell, "'");
+  return absl::StrCat("'", cell.substr(0, kMax), "...'");
+}
+
+}  // namespace
+
 absl::StatusOr<Tensor> LoadCsv(const std::string& path) {
-  absl::StatusOr<std::string> text = ReadFile(path);
-  if (!text.ok()) return text.status();
+  absl::StatusOr<InputFile> file = InputFile::Open(path);
+  if (!file.ok()) return file.status();
+  absl::StatusOr<std::string> contents = file->ReadAll();
+  if (!contents.ok()) return contents.status();
+  absl::string_view text = *contents;
+  if (absl::StartsWith(text, "\xEF\xBB\xBF")) text.remove_prefix(3);  // UTF-8 byte order mark.
+
   std::vector<double> values;
+  std::vector<double> row;
   int64_t rows = 0;
   int64_t columns = -1;
-  bool first_content_line = true;
-  int line_number = 0;
-  for (absl::string_view line : absl::StrSplit(*text, '\n')) {
+  bool header_allowed = true;
+  int64_t line_number = 0;
+  while (!text.empty()) {
+    size_t newline = text.find('\n');
+    absl::string_view line = text.substr(0, newline);
+    text.remove_prefix(newline == absl::string_view::npos ? text.size() : newline + 1);
     ++line_number;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    absl::string_view trimmed = absl::StripAsciiWhitespace(line);
-    if (trimmed.empty() || trimmed[0] == '#') continue;
-    std::vector<absl::string_view> cells = absl::StrSplit(line, ',');
-    std::vector<double> row;
-    size_t column_offset = 0;
-    for (size_t c = 0; c < cells.size(); ++c) {
+    absl::string_view content = absl::StripAsciiWhitespace(line);
+    if (content.empty() || content[0] == '#') continue;
+
+    // Split into cells, remembering each cell's 1-based column (its first non-blank byte).
+    row.clear();
+    bool header = false;
+    int64_t cell_count = 0;
+    size_t start = 0;
+    struct BadCell {
+      size_t column;
+      absl::string_view text;
+    };
+    bool has_bad = false;
+    BadCell bad{0, {}};
+    while (true) {
+      size_t comma = line.find(',', start);
+      absl::string_view cell = line.substr(
+          start, comma == absl::string_view::npos ? absl::string_view::npos : comma - start);
+      size_t lead = 0;
+      while (lead < cell.size() && IsCellSpace(cell[lead])) ++lead;
+      size_t trail = cell.size();
+      while (trail > lead && IsCellSpace(cell[trail - 1])) --trail;
+      absl::string_view trimmed = cell.substr(lead, trail - lead);
+      ++cell_count;
       double value;
-      if (!ParseNumber(cells[c], &value)) {
-        if (first_content_line) {
-          row.clear();
-          break;  // A non-numeric first line is a header.
-        }
-        return absl::InvalidArgumentError(
-            absl::StrCat(path, ":", line_number, ":", column_offset + 1, ": non-numeric cell '",
-                         absl::StripAsciiWhitespace(cells[c]), "'"));
+      if (ParseNumber(trimmed, &value)) {
+        row.push_back(value);
+      } else if (!has_bad) {
+        has_bad = true;
+        bad = BadCell{start + lead + 1, trimmed};
       }
-      row.push_back(value);
-      column_offset += cells[c].size() + 1;
+      if (comma == absl::string_view::npos) break;
+      start = comma + 1;
     }
-    bool was_header = first_content_line && row.size() != cells.size();
-    first_content_line = false;
-    if (was_header) continue;
-    if (columns < 0) columns = static_cast<int64_t>(row.size());
-    if (static_cast<int64_t>(row.size()) != columns) {
+    if (has_bad && header_allowed) header = true;  // A non-numeric first line is a header.
+    header_allowed = false;
+    if (header) continue;
+    if (columns >= 0 && cell_count != columns) {
       return absl::InvalidArgumentError(absl::StrCat(path, ":", line_number, ":1: expected ",
-                                                     columns, " columns, found ", row.size()));
+                                                     columns, " columns, found ", cell_count));
     }
+    if (has_bad) {
+      if (bad.text.empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(path, ":", line_number, ":", bad.column, ": empty cell"));
+      }
+      return absl::InvalidArgumentError(absl::StrCat(path, ":", line_number, ":", bad.column,
+                                                     ": non-numeric cell ", Quoted(bad.text)));
+    }
+    columns = cell_count;
     values.insert(values.end(), row.begin(), row.end());
     ++rows;
   }
@@ -113,340 +146,268 @@ absl::StatusOr<Tensor> LoadCsv(const std::string& path) {
 
 absl::Status SaveCsv(const Tensor& tensor, const std::string& path) {
   if (tensor.rank() > 2) {
-    return absl::InvalidArgumentError(absl::StrCat("save_csv: cannot write a tensor of shape ",
-                                                   ShapeToString(tensor.shape()),
-                                                   " (rank > 2) as CSV"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("save_csv: cannot write a tensor of shape ", ShapeToString(tensor.shape()),
+                     " (rank ", tensor.rank(), ") as CSV; only rank 0, 1 and 2 are supported"));
   }
-  std::string out;
-  if (tensor.rank() <= 1) {
-    for (double v : tensor.values()) absl::StrAppend(&out, FormatScalar(v), "\n");
-  } else {
-    int64_t columns = tensor.shape()[1];
-    for (int64_t r = 0; r < tensor.shape()[0]; ++r) {
-      for (int64_t c = 0; c < columns; ++c) {
-        absl::StrAppend(&out, c > 0 ? "," : "", FormatScalar(tensor.data()[r * columns + c]));
-      }
-      out += "\n";
+  absl::StatusOr<AtomicWriter> writer = AtomicWriter::Create(path);
+  if (!writer.ok()) return writer.status();
+  int64_t columns = tensor.rank() == 2 ? tensor.shape()[1] : 1;
+  int64_t rows = tensor.rank() == 2 ? tensor.shape()[0] : tensor.size();
+  const double* data = tensor.data();
+  std::string line;
+  for (int64_t r = 0; r < rows; ++r) {
+    line.clear();
+    for (int64_t c = 0; c < columns; ++c) {
+      if (c > 0) line += ',';
+      line += FormatScalar(data[r * columns + c]);
     }
+    line += '\n';
+    if (absl::Status appended = writer->Append(line); !appended.ok()) return appended;
   }
-  return WriteFileAtomically(path, out);
+  return writer->Commit();
 }
 
 // ---------------------------------------------------------------------------- safetensors
 
 namespace {
 
-// A minimal strict JSON reader for safetensors headers.
-struct Json {
-  enum Kind { kNull, kBool, kNumber, kString, kArray, kObject } kind = kNull;
-  double number = 0;
-  std::string text;
-  std::vector<Json> items;                            // Arrays.
-  std::vector<std::pair<std::string, Json>> members;  // Objects, in order.
+using internal::JsonValue;
+
+constexpr uint64_t kMaxHeaderBytes = 100'000'000;  // As the reference implementation.
+constexpr size_t kMaxRank = 64;
+
+enum class Dtype { kF64, kF32, kF16, kBF16 };
+
+struct DtypeInfo {
+  const char* name;
+  Dtype dtype;
+  uint64_t size;
 };
 
-class JsonParser {
- public:
-  explicit JsonParser(absl::string_view text) : text_(text) {}
-
-  bool Parse(Json* out) {
-    if (!Value(out, 0)) return false;
-    SkipSpace();
-    return pos_ == text_.size();
-  }
-
- private:
-  static constexpr int kMaxDepth = 64;
-
-  void SkipSpace() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\n' ||
-                                   text_[pos_] == '\r' || text_[pos_] == '\t')) {
-      ++pos_;
-    }
-  }
-  bool Consume(char c) {
-    SkipSpace();
-    if (pos_ < text_.size() && text_[pos_] == c) {
-      ++pos_;
-      return true;
-    }
-    return false;
-  }
-
-  bool String(std::string* out) {
-    if (!Consume('"')) return false;
-    while (pos_ < text_.size()) {
-      char c = text_[pos_++];
-      if (c == '"') return true;
-      if (static_cast<unsigned char>(c) < 0x20) return false;
-      if (c != '\\') {
-        *out += c;
-        continue;
-      }
-      if (pos_ >= text_.size()) return false;
-      char e = text_[pos_++];
-      switch (e) {
-        case '"': *out += '"'; break;
-        case '\\': *out += '\\'; break;
-        case '/': *out += '/'; break;
-        case 'b': *out += '\b'; break;
-        case 'f': *out += '\f'; break;
-        case 'n': *out += '\n'; break;
-        case 'r': *out += '\r'; break;
-        case 't': *out += '\t'; break;
-        case 'u': {
-          if (pos_ + 4 > text_.size()) return false;
-          unsigned code = 0;
-          for (int i = 0; i < 4; ++i) {
-            char h = text_[pos_++];
-            code <<= 4;
-            if (h >= '0' && h <= '9') code |= h - '0';
-            else if (h >= 'a' && h <= 'f') code |= h - 'a' + 10;
-            else if (h >= 'A' && h <= 'F') code |= h - 'A' + 10;
-            else return false;
-          }
-          // Keys are compared as bytes; encode the code unit as UTF-8 (BMP only).
-          if (code < 0x80) {
-            *out += static_cast<char>(code);
-          } else if (code < 0x800) {
-            *out += static_cast<char>(0xC0 | (code >> 6));
-            *out += static_cast<char>(0x80 | (code & 0x3F));
-          } else {
-            *out += static_cast<char>(0xE0 | (code >> 12));
-            *out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-            *out += static_cast<char>(0x80 | (code & 0x3F));
-          }
-          break;
-        }
-        default:
-          return false;
-      }
-    }
-    return false;
-  }
-
-  bool Value(Json* out, int depth) {
-    if (depth > kMaxDepth) return false;
-    SkipSpace();
-    if (pos_ >= text_.size()) return false;
-    char c = text_[pos_];
-    if (c == '{') {
-      ++pos_;
-      out->kind = Json::kObject;
-      if (Consume('}')) return true;
-      do {
-        std::string key;
-        Json value;
-        if (!String(&key) || !Consume(':') || !Value(&value, depth + 1)) return false;
-        out->members.emplace_back(std::move(key), std::move(value));
-      } while (Consume(','));
-      return Consume('}');
-    }
-    if (c == '[') {
-      ++pos_;
-      out->kind = Json::kArray;
-      if (Consume(']')) return true;
-      do {
-        Json value;
-        if (!Value(&value, depth + 1)) return false;
-        out->items.push_back(std::move(value));
-      } while (Consume(','));
-      return Consume(']');
-    }
-    if (c == '"') {
-      out->kind = Json::kString;
-      return String(&out->text);
-    }
-    for (const char* word : {"true", "false", "null"}) {
-      if (text_.substr(pos_, std::strlen(word)) == word) {
-        pos_ += std::strlen(word);
-        out->kind = word[0] == 'n' ? Json::kNull : Json::kBool;
-        return true;
-      }
-    }
-    size_t start = pos_;
-    while (pos_ < text_.size() && (std::isdigit(static_cast<unsigned char>(text_[pos_])) ||
-                                   text_[pos_] == '-' || text_[pos_] == '+' ||
-                                   text_[pos_] == '.' || text_[pos_] == 'e' ||
-                                   text_[pos_] == 'E')) {
-      ++pos_;
-    }
-    if (start == pos_) return false;
-    out->kind = Json::kNumber;
-    return absl::SimpleAtod(text_.substr(start, pos_ - start), &out->number);
-  }
-
-  absl::string_view text_;
-  size_t pos_ = 0;
+constexpr DtypeInfo kDtypes[] = {
+    {"F64", Dtype::kF64, 8},
+    {"F32", Dtype::kF32, 4},
+    {"F16", Dtype::kF16, 2},
+    {"BF16", Dtype::kBF16, 2},
 };
 
-// A non-negative integer that fits in int64 exactly.
-bool AsCount(const Json& j, int64_t* out) {
-  if (j.kind != Json::kNumber || j.number < 0 || j.number != std::floor(j.number) ||
-      j.number > 9007199254740992.0) {
-    return false;
-  }
-  *out = static_cast<int64_t>(j.number);
-  return true;
-}
+struct Entry {
+  const std::string* name;
+  DtypeInfo dtype;
+  Shape shape;
+  int64_t count;
+  uint64_t begin;
+  uint64_t end;
+};
 
-double HalfToDouble(uint16_t h) {
-  int sign = (h >> 15) & 1;
-  int exponent = (h >> 10) & 0x1F;
-  int fraction = h & 0x3FF;
-  double value;
-  if (exponent == 0) {
-    value = std::ldexp(fraction, -24);  // Subnormal.
-  } else if (exponent == 31) {
-    value = fraction == 0 ? std::numeric_limits<double>::infinity()
-                          : std::numeric_limits<double>::quiet_NaN();
-  } else {
-    value = std::ldexp(fraction + 1024, exponent - 25);
-  }
-  return sign ? -value : value;
-}
-
-uint64_t ReadLittleEndian(const unsigned char* p, int bytes) {
+uint64_t LoadLittleEndian(const unsigned char* p, int bytes) {
   uint64_t v = 0;
   for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | p[i];
   return v;
 }
 
-constexpr uint64_t kMaxHeaderBytes = 100 << 20;
+double Widen(Dtype dtype, const unsigned char* p) {
+  switch (dtype) {
+    case Dtype::kF64: {
+      uint64_t bits = LoadLittleEndian(p, 8);
+      double value;
+      std::memcpy(&value, &bits, sizeof(value));
+      return value;
+    }
+    case Dtype::kF32:
+      return internal::Float32BitsToDouble(static_cast<uint32_t>(LoadLittleEndian(p, 4)));
+    case Dtype::kF16:
+      return internal::HalfToDouble(static_cast<uint16_t>(LoadLittleEndian(p, 2)));
+    case Dtype::kBF16:
+      return internal::BFloat16ToDouble(static_cast<uint16_t>(LoadLittleEndian(p, 2)));
+  }
+  return 0;
+}
+
+std::string OffsetsText(uint64_t begin, uint64_t end) {
+  return absl::StrCat("[", begin, ", ", end, "]");
+}
 
 }  // namespace
 
 absl::StatusOr<std::map<std::string, Tensor>> LoadSafetensors(const std::string& path) {
-  absl::StatusOr<std::string> file = ReadFile(path);
-  if (!file.ok()) return file.status();
-  auto bad = [&](const std::string& why) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": ", why));
+  auto bad = [&path](auto&&... parts) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", parts...));
   };
-  const std::string& bytes = *file;
-  if (bytes.size() < 8) return bad("truncated file (no header length)");
-  uint64_t header_length =
-      ReadLittleEndian(reinterpret_cast<const unsigned char*>(bytes.data()), 8);
-  if (header_length > kMaxHeaderBytes || header_length > bytes.size() - 8) {
-    return bad(absl::StrCat("header length ", header_length, " exceeds the file size"));
+  absl::StatusOr<InputFile> file = InputFile::Open(path);
+  if (!file.ok()) return file.status();
+  uint64_t file_size = file->size();
+  if (file_size < 8) {
+    return bad("truncated header (the file has ", file_size,
+               " bytes; the header length alone takes 8)");
   }
-  Json header;
-  if (!JsonParser(absl::string_view(bytes).substr(8, header_length)).Parse(&header) ||
-      header.kind != Json::kObject) {
-    return bad("malformed JSON header");
+  unsigned char prefix[8];
+  if (absl::Status read = file->ReadAt(0, 8, reinterpret_cast<char*>(prefix)); !read.ok()) {
+    return read;
   }
-  const unsigned char* data =
-      reinterpret_cast<const unsigned char*>(bytes.data()) + 8 + header_length;
-  uint64_t data_size = bytes.size() - 8 - header_length;
-  std::map<std::string, Tensor> tensors;
-  std::vector<std::pair<int64_t, int64_t>> ranges;
-  for (const auto& [name, entry] : header.members) {
-    if (name == "__metadata__") continue;
-    if (entry.kind != Json::kObject) return bad(absl::StrCat("entry '", name, "' is not an object"));
-    const Json* dtype = nullptr;
-    const Json* shape = nullptr;
-    const Json* offsets = nullptr;
-    for (const auto& [key, value] : entry.members) {
-      if (key == "dtype") dtype = &value;
-      if (key == "shape") shape = &value;
-      if (key == "data_offsets") offsets = &value;
+  uint64_t header_length = LoadLittleEndian(prefix, 8);
+  if (header_length > kMaxHeaderBytes) {
+    return bad("header length ", header_length, " exceeds the limit of ", kMaxHeaderBytes,
+               " bytes");
+  }
+  if (header_length > file_size - 8) {
+    return bad("truncated header (header length ", header_length, ", but only ", file_size - 8,
+               " bytes follow)");
+  }
+  std::string header(header_length, '\0');
+  if (absl::Status read = file->ReadAt(8, header_length, header.data()); !read.ok()) {
+    return read;
+  }
+  absl::StatusOr<JsonValue> json = internal::ParseJson(header);
+  if (!json.ok()) return bad("malformed JSON header: ", json.status().message());
+  if (json->kind != JsonValue::Kind::kObject) return bad("the JSON header is not an object");
+
+  // Validate every entry before allocating anything for the data.
+  const uint64_t data_start = 8 + header_length;
+  const uint64_t data_size = file_size - data_start;
+  std::vector<Entry> entries;
+  for (const auto& [name, info] : json->members) {
+    if (name == "__metadata__") {
+      bool strings = info.kind == JsonValue::Kind::kObject;
+      for (const auto& [key, value] : info.members) {
+        strings = strings && value.kind == JsonValue::Kind::kString;
+      }
+      if (!strings) return bad("\"__metadata__\" must be an object of strings");
+      continue;
     }
-    if (dtype == nullptr || dtype->kind != Json::kString || shape == nullptr ||
-        shape->kind != Json::kArray || offsets == nullptr || offsets->kind != Json::kArray ||
-        offsets->items.size() != 2) {
-      return bad(absl::StrCat("entry '", name, "' needs dtype, shape and data_offsets"));
+    std::string what = absl::StrCat("tensor '", name, "'");
+    if (info.kind != JsonValue::Kind::kObject) return bad(what, ": entry is not a JSON object");
+    const JsonValue* dtype = info.Find("dtype");
+    const JsonValue* shape = info.Find("shape");
+    const JsonValue* offsets = info.Find("data_offsets");
+    if (dtype == nullptr || dtype->kind != JsonValue::Kind::kString) {
+      return bad(what, ": missing or non-string \"dtype\"");
     }
-    int element_size = dtype->text == "F64"   ? 8
-                       : dtype->text == "F32" ? 4
-                       : (dtype->text == "F16" || dtype->text == "BF16") ? 2
-                                                                         : 0;
-    if (element_size == 0) {
-      return bad(absl::StrCat("tensor '", name, "' has unsupported dtype '", dtype->text,
-                              "' (supported: F64, F32, F16, BF16)"));
+    const DtypeInfo* found = nullptr;
+    for (const DtypeInfo& candidate : kDtypes) {
+      if (dtype->text == candidate.name) found = &candidate;
+    }
+    if (found == nullptr) {
+      return bad(what, " has unsupported dtype '", dtype->text,
+                 "' (supported: F64, F32, F16, BF16)");
+    }
+    if (shape == nullptr || shape->kind != JsonValue::Kind::kArray) {
+      return bad(what, ": missing \"shape\" (a list of non-negative integers)");
+    }
+    if (shape->items.size() > kMaxRank) {
+      return bad(what, ": shape has ", shape->items.size(), " dimensions (at most ", kMaxRank,
+                 " are supported)");
     }
     Shape dims;
-    for (const Json& d : shape->items) {
-      int64_t dim;
-      if (!AsCount(d, &dim)) return bad(absl::StrCat("tensor '", name, "' has a bad shape"));
-      dims.push_back(dim);
+    for (const JsonValue& d : shape->items) {
+      if (!d.is_count || d.count > static_cast<uint64_t>(INT64_MAX)) {
+        return bad(what, ": \"shape\" must be a list of non-negative integers");
+      }
+      dims.push_back(static_cast<int64_t>(d.count));
     }
     absl::StatusOr<int64_t> count = ElementCount(dims);
-    int64_t begin, end;
-    if (!count.ok() || !AsCount(offsets->items[0], &begin) ||
-        !AsCount(offsets->items[1], &end) || begin > end ||
-        static_cast<uint64_t>(end) > data_size) {
-      return bad(absl::StrCat("tensor '", name, "' has data offsets out of range"));
+    if (!count.ok()) return bad(what, ": shape ", ShapeToString(dims), " has too many elements");
+    if (offsets == nullptr || offsets->kind != JsonValue::Kind::kArray ||
+        offsets->items.size() != 2 || !offsets->items[0].is_count || !offsets->items[1].is_count) {
+      return bad(what, ": \"data_offsets\" must be a list of two non-negative integers");
     }
-    if (*count > (end - begin) / element_size || *count * element_size != end - begin) {
-      return bad(absl::StrCat("tensor '", name, "': shape ", ShapeToString(dims), " needs ",
-                              *count, " elements of ", element_size, " bytes but its data has ",
-                              end - begin, " bytes"));
+    uint64_t begin = offsets->items[0].count;
+    uint64_t end = offsets->items[1].count;
+    if (begin > end) return bad(what, ": data_offsets ", OffsetsText(begin, end), " are reversed");
+    if (end > data_size) {
+      return bad(what, ": data_offsets ", OffsetsText(begin, end),
+                 " are out of range (the data section has ", data_size, " bytes)");
     }
-    ranges.push_back({begin, end});
-    std::vector<double> values(static_cast<size_t>(*count));
-    const unsigned char* p = data + begin;
-    for (int64_t i = 0; i < *count; ++i, p += element_size) {
-      uint64_t raw = ReadLittleEndian(p, element_size);
-      if (element_size == 8) {
-        double v;
-        std::memcpy(&v, &raw, 8);
-        values[i] = v;
-      } else if (element_size == 4) {
-        uint32_t r = static_cast<uint32_t>(raw);
-        float f;
-        std::memcpy(&f, &r, 4);
-        values[i] = f;
-      } else if (dtype->text == "F16") {
-        values[i] = HalfToDouble(static_cast<uint16_t>(raw));
-      } else {  // BF16: the top half of an f32.
-        uint32_t r = static_cast<uint32_t>(raw) << 16;
-        float f;
-        std::memcpy(&f, &r, 4);
-        values[i] = f;
+    uint64_t span = end - begin;
+    uint64_t elements = static_cast<uint64_t>(*count);
+    if (elements > span / found->size || elements * found->size != span) {
+      return bad(what, ": shape ", ShapeToString(dims), " of ", found->name, " needs ",
+                 elements > span / found->size ? absl::StrCat("more than ", span)
+                                               : absl::StrCat(elements * found->size),
+                 " bytes, but data_offsets ", OffsetsText(begin, end), " span ", span);
+    }
+    entries.push_back(Entry{&name, *found, std::move(dims), *count, begin, end});
+  }
+  std::vector<const Entry*> by_offset;
+  for (const Entry& entry : entries) {
+    if (entry.end > entry.begin) by_offset.push_back(&entry);
+  }
+  std::sort(by_offset.begin(), by_offset.end(),
+            [](const Entry* a, const Entry* b) { return a->begin < b->begin; });
+  for (size_t i = 1; i < by_offset.size(); ++i) {
+    if (by_offset[i]->begin < by_offset[i - 1]->end) {
+      return bad("tensors '", *by_offset[i - 1]->name, "' and '", *by_offset[i]->name,
+                 "' overlap in the data section");
+    }
+  }
+
+  // Every size is now bounded by the file's size: read and widen.
+  std::map<std::string, Tensor> tensors;
+  std::vector<char> buffer;
+  for (Entry& entry : entries) {
+    std::vector<double> values(static_cast<size_t>(entry.count));
+    uint64_t element_size = entry.dtype.size;
+    uint64_t chunk_elements = std::max<uint64_t>(1, (uint64_t{1} << 20) / element_size);
+    for (uint64_t first = 0; first < values.size(); first += chunk_elements) {
+      uint64_t n = std::min<uint64_t>(chunk_elements, values.size() - first);
+      buffer.resize(n * element_size);
+      absl::Status read = file->ReadAt(data_start + entry.begin + first * element_size,
+                                       buffer.size(), buffer.data());
+      if (!read.ok()) return bad("truncated data: ", read.message());
+      const unsigned char* p = reinterpret_cast<const unsigned char*>(buffer.data());
+      for (uint64_t i = 0; i < n; ++i) {
+        values[first + i] = Widen(entry.dtype.dtype, p + i * element_size);
       }
     }
-    tensors[name] = Tensor(std::move(dims), std::move(values));
-  }
-  std::sort(ranges.begin(), ranges.end());
-  for (size_t i = 1; i < ranges.size(); ++i) {
-    if (ranges[i].first < ranges[i - 1].second) return bad("tensor data ranges overlap");
+    tensors.emplace(*entry.name, Tensor(std::move(entry.shape), std::move(values)));
   }
   return tensors;
 }
 
 absl::Status SaveSafetensors(const std::map<std::string, Tensor>& tensors,
                              const std::string& path) {
+  if (tensors.count("__metadata__") != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": '__metadata__' is reserved and cannot name a tensor"));
+  }
   std::string header = "{";
   uint64_t offset = 0;
-  bool first = true;
-  for (const auto& [name, tensor] : tensors) {  // std::map: keys sorted.
-    std::string escaped;
-    for (char c : name) {
-      if (c == '"' || c == '\\') escaped += '\\';
-      escaped += c;
+  for (const auto& [name, tensor] : tensors) {  // std::map: keys in sorted (byte) order.
+    if (header.size() > 1) header += ',';
+    internal::AppendJsonString(name, &header);
+    absl::StrAppend(&header, ":{\"dtype\":\"F64\",\"shape\":[");
+    for (size_t d = 0; d < tensor.shape().size(); ++d) {
+      absl::StrAppend(&header, d > 0 ? "," : "", tensor.shape()[d]);
     }
-    std::vector<std::string> dims;
-    for (int64_t d : tensor.shape()) dims.push_back(std::to_string(d));
-    uint64_t size = static_cast<uint64_t>(tensor.size()) * 8;
-    absl::StrAppend(&header, first ? "" : ",", "\"", escaped, "\":{\"dtype\":\"F64\",\"shape\":[",
-                    absl::StrJoin(dims, ","), "],\"data_offsets\":[", offset, ",",
-                    offset + size, "]}");
-    offset += size;
-    first = false;
+    uint64_t bytes = static_cast<uint64_t>(tensor.size()) * 8;
+    absl::StrAppend(&header, "],\"data_offsets\":[", offset, ",", offset + bytes, "]}");
+    offset += bytes;
   }
-  header += "}";
-  while (header.size() % 8 != 0) header += ' ';
-  std::string out;
-  uint64_t length = header.size();
-  for (int i = 0; i < 8; ++i) out += static_cast<char>((length >> (8 * i)) & 0xFF);
-  out += header;
+  header += '}';
+  header.append((8 - header.size() % 8) % 8, ' ');
+
+  absl::StatusOr<AtomicWriter> writer = AtomicWriter::Create(path);
+  if (!writer.ok()) return writer.status();
+  char prefix[8];
+  for (int i = 0; i < 8; ++i) prefix[i] = static_cast<char>((header.size() >> (8 * i)) & 0xFF);
+  if (absl::Status s = writer->Append(absl::string_view(prefix, 8)); !s.ok()) return s;
+  if (absl::Status s = writer->Append(header); !s.ok()) return s;
+  std::string chunk;
   for (const auto& [name, tensor] : tensors) {
-    for (double v : tensor.values()) {
-      uint64_t raw;
-      std::memcpy(&raw, &v, 8);
-      for (int i = 0; i < 8; ++i) out += static_cast<char>((raw >> (8 * i)) & 0xFF);
+    const double* data = tensor.data();
+    for (int64_t i = 0; i < tensor.size(); ++i) {
+      uint64_t bits;
+      std::memcpy(&bits, &data[i], sizeof(bits));
+      for (int b = 0; b < 8; ++b) chunk += static_cast<char>((bits >> (8 * b)) & 0xFF);
+      if (chunk.size() >= (size_t{1} << 16)) {
+        if (absl::Status s = writer->Append(chunk); !s.ok()) return s;
+        chunk.clear();
+      }
     }
   }
-  return WriteFileAtomically(path, out);
+  if (absl::Status s = writer->Append(chunk); !s.ok()) return s;
+  return writer->Commit();
 }
 
 }  // namespace noma::runtime

@@ -1,5 +1,6 @@
 #include "noma/runtime/rng.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace noma::runtime {
@@ -17,6 +18,13 @@ uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 constexpr double kTwoPi = 6.283185307179586476925286766559;
 
 }  // namespace
+
+uint64_t SeedFromDouble(double n) {
+  if (std::isnan(n)) return 0;
+  // 2^63 - 1024 is the largest double below 2^63.
+  double clamped = std::trunc(std::clamp(n, -9223372036854775808.0, 9223372036854774784.0));
+  return static_cast<uint64_t>(static_cast<int64_t>(clamped));
+}
 
 void Rng::Seed(uint64_t seed) {
   uint64_t x = seed;

@@ -7,6 +7,11 @@
 
 namespace noma::runtime {
 
+// The seed for `seed(n)` with an f64 `n`, identical in every mode: truncated toward zero,
+// saturated to the int64 range (NaN gives 0), then reinterpreted as uint64 (two's complement,
+// so seed(-1) is 0xffffffffffffffff).
+uint64_t SeedFromDouble(double n);
+
 // The program's single deterministic generator (LANGUAGE.md §5). The algorithm is fixed and
 // documented in docs/runtime.md so that every execution mode (interpreter, JIT, executable, GPU
 // host) produces the identical stream: xoshiro256** seeded through splitmix64.

@@ -96,12 +96,23 @@ absl::StatusOr<Tensor> FromLiteral(Shape shape, std::vector<double> values);
 template <typename Fill>
 absl::StatusOr<Tensor> Realloc(const Tensor& t, Shape new_shape, int64_t max_elements, Fill fill);
 
+// OK when a tensor of `elements` f64 values fits under `max_elements`; otherwise the error
+// "allocation of N elements (X GiB) exceeds the limit of 8 GiB". Shared by alloc and realloc.
+absl::Status CheckAllocation(int64_t elements, int64_t max_elements);
+
 // Validates run-time dims from the program (each a finite non-negative integer-valued double,
 // total <= max_elements) and converts them. Error names the bad dimension or the total size.
 absl::StatusOr<Shape> ShapeFromDims(absl::Span<const double> dims, int64_t max_elements);
 
 // Default bound on one tensor's element count (8 GiB of f64), overridable with --max-alloc.
 inline constexpr int64_t kDefaultMaxElements = (int64_t{8} << 30) / 8;
+
+// Process-wide bound on the tensors that kernels create from valid operands (Binary's
+// broadcast result, Matmul's product, BroadcastTo/IndexAdjoint targets): a larger result is
+// the CheckAllocation error instead of an exhausted memory. Default kDefaultMaxElements;
+// values <= 0 are ignored. Thread-safe.
+void SetMaxElements(int64_t max_elements);
+int64_t MaxElements();
 
 }  // namespace noma::runtime
 

@@ -1,6 +1,10 @@
 #include "noma/runtime/tensor.h"
 
+#include <array>
 #include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "noma/runtime/rng.h"
@@ -8,139 +12,649 @@
 namespace noma::runtime {
 namespace {
 
-TEST(TensorTest, BroadcastingFollowsNumpy) {
+using Values = std::vector<double>;
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+const double kNaN = std::nan("");
+
+Tensor Iota(Shape shape, double start = 0) {
+  Tensor t = Tensor::Zeros(std::move(shape));
+  for (int64_t i = 0; i < t.size(); ++i) t.data()[i] = start + static_cast<double>(i);
+  return t;
+}
+
+// Broadcasting reference: index arithmetic straight from the NumPy rules.
+Tensor NaiveBroadcastBinary(BinaryKernel op, const Tensor& a, const Tensor& b) {
+  Shape out = *BroadcastShapes(a.shape(), b.shape());
+  Tensor result = Tensor::Zeros(out);
+  size_t rank = out.size();
+  for (int64_t flat = 0; flat < result.size(); ++flat) {
+    std::vector<int64_t> index(rank);
+    int64_t rest = flat;
+    for (size_t d = rank; d-- > 0;) {
+      index[d] = rest % out[d];
+      rest /= out[d];
+    }
+    auto offset = [&](const Shape& s) {
+      int64_t o = 0;
+      for (size_t k = 0; k < s.size(); ++k) {
+        int64_t i = index[rank - s.size() + k];
+        o = o * s[k] + (s[k] == 1 ? 0 : i);
+      }
+      return o;
+    };
+    result.data()[flat] = ApplyBinary(op, a.data()[offset(a.shape())], b.data()[offset(b.shape())]);
+  }
+  return result;
+}
+
+TEST(ShapeTest, ToStringAndCount) {
+  EXPECT_EQ(ShapeToString({}), "[]");
+  EXPECT_EQ(ShapeToString({2, 3}), "[2, 3]");
+  EXPECT_EQ(*ElementCount({}), 1);
+  EXPECT_EQ(*ElementCount({2, 3, 4}), 24);
+  EXPECT_EQ(*ElementCount({5, 0, 7}), 0);
+  EXPECT_FALSE(ElementCount({2, -1}).ok());
+  EXPECT_FALSE(ElementCount({int64_t{1} << 40, int64_t{1} << 40}).ok());
+  EXPECT_EQ(*ElementCount({int64_t{1} << 40, int64_t{1} << 40, 0}), 0);
+}
+
+TEST(TensorTest, Construction) {
+  Tensor scalar;
+  EXPECT_EQ(scalar.rank(), 0);
+  EXPECT_EQ(scalar.size(), 1);
+  EXPECT_EQ(scalar.scalar(), 0);
+  EXPECT_EQ(Tensor::Scalar(2.5).scalar(), 2.5);
+  Tensor zeros = Tensor::Zeros({2, 0});
+  EXPECT_EQ(zeros.size(), 0);
+  EXPECT_EQ(Tensor::Zeros({2, 3}).values(), Values(6, 0.0));
+  EXPECT_EQ(Tensor({2}, {1, 2}), Tensor({2}, {1, 2}));
+  EXPECT_FALSE(Tensor({2}, {1, 2}) == Tensor({1, 2}, {1, 2}));
+}
+
+TEST(ScalarKernelTest, Arithmetic) {
+  EXPECT_EQ(ApplyBinary(BinaryKernel::kAdd, 1, 2), 3);
+  EXPECT_EQ(ApplyBinary(BinaryKernel::kSub, 1, 2), -1);
+  EXPECT_EQ(ApplyBinary(BinaryKernel::kMul, 3, 2), 6);
+  EXPECT_EQ(ApplyBinary(BinaryKernel::kDiv, 1, 4), 0.25);
+  EXPECT_EQ(ApplyBinary(BinaryKernel::kDiv, 1, 0), kInf);
+  EXPECT_TRUE(std::isnan(ApplyBinary(BinaryKernel::kDiv, 0, 0)));
+  EXPECT_EQ(ApplyBinary(BinaryKernel::kMod, 7, 3), 1);
+  EXPECT_EQ(ApplyBinary(BinaryKernel::kMod, -7, 3), -1);  // C fmod: sign of the dividend.
+  EXPECT_EQ(ApplyBinary(BinaryKernel::kMod, 7, -3), 1);
+  EXPECT_EQ(ApplyBinary(BinaryKernel::kMod, 5.5, 2), 1.5);
+  EXPECT_TRUE(std::isnan(ApplyBinary(BinaryKernel::kMod, 1, 0)));
+  EXPECT_EQ(ApplyBinary(BinaryKernel::kPow, 2, 10), 1024);
+  EXPECT_EQ(ApplyBinary(BinaryKernel::kPow, 4, 0.5), 2);
+  EXPECT_EQ(ApplyBinary(BinaryKernel::kPow, 0, 0), 1);
+  EXPECT_TRUE(std::isnan(ApplyBinary(BinaryKernel::kPow, -8, 1.0 / 3)));
+}
+
+TEST(ScalarKernelTest, ComparisonsAndLogic) {
+  EXPECT_EQ(ApplyBinary(BinaryKernel::kEq, 1, 1), 1);
+  EXPECT_EQ(ApplyBinary(BinaryKernel::kEq, kNaN, kNaN), 0);
+  EXPECT_EQ(ApplyBinary(BinaryKernel::kNe, kNaN, kNaN), 1);
+  EXPECT_EQ(ApplyBinary(BinaryKernel::kLt, 1, 2), 1);
+  EXPECT_EQ(ApplyBinary(BinaryKernel::kGt, 1, 2), 0);
+  EXPECT_EQ(ApplyBinary(BinaryKernel::kLe, 2, 2), 1);
+  EXPECT_EQ(ApplyBinary(BinaryKernel::kGe, 1, 2), 0);
+  EXPECT_EQ(ApplyBinary(BinaryKernel::kLt, kNaN, 1), 0);
+  EXPECT_EQ(ApplyBinary(BinaryKernel::kAnd, 2, -1), 1);
+  EXPECT_EQ(ApplyBinary(BinaryKernel::kAnd, 2, 0), 0);
+  EXPECT_EQ(ApplyBinary(BinaryKernel::kAnd, kNaN, 1), 1);  // NaN is true.
+  EXPECT_EQ(ApplyBinary(BinaryKernel::kOr, 0, 0), 0);
+  EXPECT_EQ(ApplyBinary(BinaryKernel::kOr, 0, kNaN), 1);
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kNot, 0), 1);
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kNot, -0.0), 1);
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kNot, 3), 0);
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kNot, kNaN), 0);
+}
+
+TEST(ScalarKernelTest, MinMaxPreferFirstOperand) {
+  EXPECT_EQ(ApplyBinary(BinaryKernel::kMin, 1, 2), 1);
+  EXPECT_EQ(ApplyBinary(BinaryKernel::kMin, 2, 1), 1);
+  EXPECT_EQ(ApplyBinary(BinaryKernel::kMax, 1, 2), 2);
+  // Ties keep the first operand: visible with signed zeros.
+  EXPECT_TRUE(std::signbit(ApplyBinary(BinaryKernel::kMin, -0.0, 0.0)));
+  EXPECT_FALSE(std::signbit(ApplyBinary(BinaryKernel::kMin, 0.0, -0.0)));
+  EXPECT_TRUE(std::signbit(ApplyBinary(BinaryKernel::kMax, -0.0, 0.0)));
+  // NaN: the first operand is kept unless the second compares smaller/larger.
+  EXPECT_TRUE(std::isnan(ApplyBinary(BinaryKernel::kMin, kNaN, 1)));
+  EXPECT_EQ(ApplyBinary(BinaryKernel::kMin, 1, kNaN), 1);
+  EXPECT_EQ(ApplyBinary(BinaryKernel::kMax, 1, kNaN), 1);
+}
+
+TEST(ScalarKernelTest, Unary) {
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kNeg, 2), -2);
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kSigmoid, 0), 0.5);
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kSigmoid, 800), 1);
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kSigmoid, -800), 0);
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kSigmoid, kInf), 1);
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kSigmoid, -kInf), 0);
+  EXPECT_NEAR(ApplyUnary(UnaryKernel::kSigmoid, 2), 1 / (1 + std::exp(-2.0)), 1e-16);
+  EXPECT_NEAR(ApplyUnary(UnaryKernel::kSigmoid, -30), std::exp(-30.0), 1e-25);
+  EXPECT_TRUE(std::isnan(ApplyUnary(UnaryKernel::kSigmoid, kNaN)));
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kRelu, -1), 0);
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kRelu, 0), 0);
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kRelu, 2.5), 2.5);
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kTanh, 0), 0);
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kExp, 0), 1);
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kLog, 1), 0);
+  EXPECT_TRUE(std::isnan(ApplyUnary(UnaryKernel::kLog, -1)));  // IEEE, not an error.
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kLog, 0), -kInf);
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kSqrt, 9), 3);
+  EXPECT_TRUE(std::isnan(ApplyUnary(UnaryKernel::kSqrt, -1)));
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kSin, 0), 0);
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kCos, 0), 1);
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kTan, 0), 0);
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kAbs, -3), 3);
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kFloor, -1.5), -2);
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kCeil, -1.5), -1);
+}
+
+TEST(ScalarKernelTest, Casts) {
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kCastF32, 0.1), static_cast<double>(0.1f));
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kCastF32, 1e300), kInf);
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kCastI32, -2.7), -2);
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kCastI32, 2.7), 2);
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kCastI32, 1e10), 2147483647.0);
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kCastI32, -1e10), -2147483648.0);
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kCastI32, kInf), 2147483647.0);
+  EXPECT_TRUE(std::isnan(ApplyUnary(UnaryKernel::kCastI32, kNaN)));
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kCastI64, 1e30), 9223372036854774784.0);
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kCastI64, -1e30), -9223372036854775808.0);
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kCastI64, -3.99), -3);
+}
+
+TEST(BroadcastTest, Shapes) {
+  EXPECT_EQ(*BroadcastShapes({3, 1}, {1, 4}), (Shape{3, 4}));
+  EXPECT_EQ(*BroadcastShapes({2, 3}, {3}), (Shape{2, 3}));
+  EXPECT_EQ(*BroadcastShapes({}, {2, 3}), (Shape{2, 3}));
+  EXPECT_EQ(*BroadcastShapes({}, {}), (Shape{}));
+  EXPECT_EQ(*BroadcastShapes({5, 1, 4}, {3, 1}), (Shape{5, 3, 4}));
+  EXPECT_EQ(*BroadcastShapes({0}, {1}), (Shape{0}));
+  EXPECT_EQ(*BroadcastShapes({2, 0}, {2, 1}), (Shape{2, 0}));
+  EXPECT_EQ(BroadcastShapes({2, 3}, {4}).status().message(),
+            "cannot broadcast shapes [2, 3] and [4]");
+  EXPECT_EQ(BroadcastShapes({0}, {2}).status().message(), "cannot broadcast shapes [0] and [2]");
+}
+
+TEST(BroadcastTest, ColumnPlusRow) {
   Tensor col({3, 1}, {1, 2, 3});
   Tensor row({1, 4}, {10, 20, 30, 40});
   auto sum = Binary(BinaryKernel::kAdd, col, row);
   ASSERT_TRUE(sum.ok());
   EXPECT_EQ(sum->shape(), (Shape{3, 4}));
-  EXPECT_EQ(sum->values()[0], 11);
-  EXPECT_EQ(sum->values()[11], 43);
-  auto with_vector = Binary(BinaryKernel::kMul, Tensor({2, 3}, {1, 2, 3, 4, 5, 6}),
-                            Tensor({3}, {1, 10, 100}));
-  ASSERT_TRUE(with_vector.ok());
-  EXPECT_EQ(with_vector->values(), (std::vector<double>{1, 20, 300, 4, 50, 600}));
-  auto with_scalar = Binary(BinaryKernel::kSub, Tensor::Scalar(1), Tensor({2}, {1, 2}));
-  ASSERT_TRUE(with_scalar.ok());
-  EXPECT_EQ(with_scalar->values(), (std::vector<double>{0, -1}));
+  EXPECT_EQ(sum->values(), (Values{11, 21, 31, 41, 12, 22, 32, 42, 13, 23, 33, 43}));
 }
 
-TEST(TensorTest, BroadcastMismatchNamesBothShapes) {
-  auto result = Binary(BinaryKernel::kAdd, Tensor({2, 3}, std::vector<double>(6)),
-                       Tensor({4}, std::vector<double>(4)));
-  ASSERT_FALSE(result.ok());
-  EXPECT_EQ(result.status().message(), "cannot broadcast shapes [2, 3] and [4]");
+TEST(BroadcastTest, MatrixAndVector) {
+  auto product =
+      Binary(BinaryKernel::kMul, Tensor({2, 3}, {1, 2, 3, 4, 5, 6}), Tensor({3}, {1, 10, 100}));
+  ASSERT_TRUE(product.ok());
+  EXPECT_EQ(product->shape(), (Shape{2, 3}));
+  EXPECT_EQ(product->values(), (Values{1, 20, 300, 4, 50, 600}));
+  auto reversed =
+      Binary(BinaryKernel::kSub, Tensor({3}, {1, 10, 100}), Tensor({2, 3}, {1, 2, 3, 4, 5, 6}));
+  ASSERT_TRUE(reversed.ok());
+  EXPECT_EQ(reversed->values(), (Values{0, 8, 97, -3, 5, 94}));
 }
 
-TEST(TensorTest, SumToShapeReversesBroadcast) {
-  Tensor grad({2, 3}, {1, 2, 3, 4, 5, 6});
-  auto rows = SumToShape(grad, {3});
-  ASSERT_TRUE(rows.ok());
-  EXPECT_EQ(rows->values(), (std::vector<double>{5, 7, 9}));
-  auto cols = SumToShape(grad, {2, 1});
-  ASSERT_TRUE(cols.ok());
-  EXPECT_EQ(cols->values(), (std::vector<double>{6, 15}));
-  auto all = SumToShape(grad, {});
-  ASSERT_TRUE(all.ok());
-  EXPECT_EQ(all->scalar(), 21);
+TEST(BroadcastTest, ScalarAndTensor) {
+  auto left = Binary(BinaryKernel::kSub, Tensor::Scalar(1), Tensor({2}, {1, 2}));
+  ASSERT_TRUE(left.ok());
+  EXPECT_EQ(left->shape(), (Shape{2}));
+  EXPECT_EQ(left->values(), (Values{0, -1}));
+  auto right = Binary(BinaryKernel::kDiv, Tensor({2, 2}, {2, 4, 6, 8}), Tensor::Scalar(2));
+  ASSERT_TRUE(right.ok());
+  EXPECT_EQ(right->values(), (Values{1, 2, 3, 4}));
+  auto both = Binary(BinaryKernel::kPow, Tensor::Scalar(2), Tensor::Scalar(3));
+  ASSERT_TRUE(both.ok());
+  EXPECT_EQ(both->rank(), 0);
+  EXPECT_EQ(both->scalar(), 8);
+  // A [1]-shaped tensor broadcasts like a scalar but keeps rank 1.
+  auto one = Binary(BinaryKernel::kAdd, Tensor({1}, {5}), Tensor({3}, {1, 2, 3}));
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->values(), (Values{6, 7, 8}));
 }
 
-TEST(TensorTest, ScalarSemantics) {
-  EXPECT_EQ(ApplyBinary(BinaryKernel::kMod, -7, 3), std::fmod(-7.0, 3.0));
-  EXPECT_EQ(ApplyBinary(BinaryKernel::kPow, 2, 10), 1024);
-  EXPECT_EQ(ApplyBinary(BinaryKernel::kLt, 1, 2), 1);
-  EXPECT_EQ(ApplyBinary(BinaryKernel::kMin, 1, 1), 1);
-  EXPECT_EQ(ApplyUnary(UnaryKernel::kCastI32, -2.7), -2);
-  EXPECT_EQ(ApplyUnary(UnaryKernel::kCastF32, 0.1), static_cast<double>(0.1f));
-  EXPECT_NEAR(ApplyUnary(UnaryKernel::kSigmoid, -800), 0, 1e-300);
-  EXPECT_EQ(ApplyUnary(UnaryKernel::kSigmoid, 800), 1);
-  EXPECT_TRUE(std::isnan(ApplyUnary(UnaryKernel::kLog, -1)));
+TEST(BroadcastTest, ComparisonsGiveZeroOneTensors) {
+  auto less = Binary(BinaryKernel::kLt, Tensor({4}, {1, 2, 3, kNaN}), Tensor::Scalar(2.5));
+  ASSERT_TRUE(less.ok());
+  EXPECT_EQ(less->values(), (Values{1, 1, 0, 0}));
 }
 
-TEST(TensorTest, ReductionsAndAxes) {
-  Tensor t({2, 3}, {1, 2, 3, 4, 5, 6});
-  EXPECT_EQ(SumAll(t).scalar(), 21);
-  EXPECT_EQ(MeanAll(t).scalar(), 3.5);
-  auto axis0 = SumAxis(t, 0);
-  ASSERT_TRUE(axis0.ok());
-  EXPECT_EQ(axis0->values(), (std::vector<double>{5, 7, 9}));
-  auto axis1 = MeanAxis(t, -1);
-  ASSERT_TRUE(axis1.ok());
-  EXPECT_EQ(axis1->values(), (std::vector<double>{2, 5}));
-  EXPECT_FALSE(SumAxis(t, 2).ok());
+TEST(BroadcastTest, EdgeShapes) {
+  auto empty = Binary(BinaryKernel::kAdd, Tensor({0}, {}), Tensor::Scalar(1));
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(empty->shape(), (Shape{0}));
+  EXPECT_EQ(empty->size(), 0);
+  auto empty2 = Binary(BinaryKernel::kAdd, Tensor::Zeros({2, 0}), Tensor::Zeros({2, 1}));
+  ASSERT_TRUE(empty2.ok());
+  EXPECT_EQ(empty2->shape(), (Shape{2, 0}));
+  auto ones = Binary(BinaryKernel::kAdd, Tensor({1, 1}, {1}), Tensor({1}, {2}));
+  ASSERT_TRUE(ones.ok());
+  EXPECT_EQ(ones->shape(), (Shape{1, 1}));
+  EXPECT_EQ(ones->scalar(), 3);
 }
 
-TEST(TensorTest, MatmulMatchesNaiveAndReportsShapes) {
-  Tensor a({2, 3}, {1, 2, 3, 4, 5, 6});
-  Tensor b({3, 2}, {7, 8, 9, 10, 11, 12});
-  auto c = Matmul(a, b);
-  ASSERT_TRUE(c.ok());
-  EXPECT_EQ(c->values(), (std::vector<double>{58, 64, 139, 154}));
-  auto bad = Matmul(Tensor({4, 2}, std::vector<double>(8)), Tensor({3, 1}, {1, 2, 3}));
-  ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.status().message(), "matmul: inner dimensions differ ([4, 2] @ [3, 1])");
-  // A larger product against the definition (exercises the blocking).
-  Rng rng(1);
-  Tensor x = rng.UniformTensor({70, 130});
-  Tensor y = rng.UniformTensor({130, 9});
-  auto z = Matmul(x, y);
-  ASSERT_TRUE(z.ok());
-  for (int i = 0; i < 70; i += 13) {
-    for (int j = 0; j < 9; ++j) {
-      double expected = 0;
-      for (int k = 0; k < 130; ++k) expected += x.values()[i * 130 + k] * y.values()[k * 9 + j];
-      EXPECT_NEAR(z->values()[i * 9 + j], expected, 1e-12);
+TEST(BroadcastTest, MatchesNaiveReferenceOnManyShapes) {
+  const std::vector<std::pair<Shape, Shape>> cases = {
+      {{3, 1}, {1, 4}},
+      {{2, 3}, {3}},
+      {{4, 1, 3}, {5, 1}},
+      {{1}, {7}},
+      {{2, 1, 3, 1}, {4, 1, 5}},
+      {{6, 1}, {6, 5}},
+      {{1, 5}, {6, 5}},
+      {{3, 4, 5}, {1}},
+      {{2, 3, 4}, {2, 1, 4}},
+      {{1, 1, 9}, {8, 1, 1}},
+      {{5}, {}},
+      {{2, 1, 1}, {1, 3, 1}},
+  };
+  for (const auto& [sa, sb] : cases) {
+    Tensor a = Iota(sa, 1);
+    Tensor b = Iota(sb, 100);
+    for (BinaryKernel op : {BinaryKernel::kAdd, BinaryKernel::kSub, BinaryKernel::kMax}) {
+      auto fast = Binary(op, a, b);
+      ASSERT_TRUE(fast.ok()) << ShapeToString(sa) << " " << ShapeToString(sb);
+      EXPECT_EQ(*fast, NaiveBroadcastBinary(op, a, b))
+          << ShapeToString(sa) << " " << ShapeToString(sb);
+      auto swapped = Binary(op, b, a);
+      ASSERT_TRUE(swapped.ok());
+      EXPECT_EQ(*swapped, NaiveBroadcastBinary(op, b, a));
     }
   }
 }
 
-TEST(TensorTest, IndexingAndErrors) {
+TEST(BroadcastTest, MismatchNamesBothShapes) {
+  auto result = Binary(BinaryKernel::kAdd, Tensor::Zeros({2, 3}), Tensor::Zeros({4}));
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().message(), "cannot broadcast shapes [2, 3] and [4]");
+  EXPECT_EQ(
+      Binary(BinaryKernel::kMul, Tensor::Zeros({3, 2}), Tensor::Zeros({2, 3})).status().message(),
+      "cannot broadcast shapes [3, 2] and [2, 3]");
+}
+
+TEST(BroadcastTest, BroadcastTo) {
+  auto up = BroadcastTo(Tensor({3}, {1, 2, 3}), {2, 3});
+  ASSERT_TRUE(up.ok());
+  EXPECT_EQ(up->values(), (Values{1, 2, 3, 1, 2, 3}));
+  auto col = BroadcastTo(Tensor({2, 1}, {1, 2}), {2, 3});
+  ASSERT_TRUE(col.ok());
+  EXPECT_EQ(col->values(), (Values{1, 1, 1, 2, 2, 2}));
+  auto scalar = BroadcastTo(Tensor::Scalar(4), {2});
+  ASSERT_TRUE(scalar.ok());
+  EXPECT_EQ(scalar->values(), (Values{4, 4}));
+  EXPECT_EQ(BroadcastTo(Tensor::Zeros({2, 3}), {3}).status().message(),
+            "cannot broadcast shape [2, 3] to [3]");
+}
+
+TEST(UnaryTest, MapsOverTensors) {
+  Tensor t({2, 2}, {-1, 0, 2, -3});
+  EXPECT_EQ(Unary(UnaryKernel::kRelu, t).values(), (Values{0, 0, 2, 0}));
+  EXPECT_EQ(Unary(UnaryKernel::kAbs, t).values(), (Values{1, 0, 2, 3}));
+  EXPECT_EQ(Unary(UnaryKernel::kNeg, t).shape(), (Shape{2, 2}));
+  EXPECT_EQ(Unary(UnaryKernel::kExp, Tensor::Scalar(0)).scalar(), 1);
+  EXPECT_EQ(Unary(UnaryKernel::kExp, Tensor::Zeros({0})).size(), 0);
+}
+
+TEST(SumToShapeTest, ReversesBroadcast) {
+  Tensor grad({2, 3}, {1, 2, 3, 4, 5, 6});
+  auto rows = SumToShape(grad, {3});
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->shape(), (Shape{3}));
+  EXPECT_EQ(rows->values(), (Values{5, 7, 9}));
+  auto cols = SumToShape(grad, {2, 1});
+  ASSERT_TRUE(cols.ok());
+  EXPECT_EQ(cols->values(), (Values{6, 15}));
+  auto row1 = SumToShape(grad, {1, 3});
+  ASSERT_TRUE(row1.ok());
+  EXPECT_EQ(row1->shape(), (Shape{1, 3}));
+  EXPECT_EQ(row1->values(), (Values{5, 7, 9}));
+  auto all = SumToShape(grad, {});
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->rank(), 0);
+  EXPECT_EQ(all->scalar(), 21);
+  auto one = SumToShape(grad, {1});
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->values(), (Values{21}));
+  auto same = SumToShape(grad, {2, 3});
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(*same, grad);
+  EXPECT_EQ(SumToShape(grad, {2}).status().message(), "cannot reduce shape [2, 3] to [2]");
+  EXPECT_FALSE(SumToShape(grad, {4, 2, 3}).ok());
+}
+
+TEST(SumToShapeTest, IsTheAdjointOfBroadcasting) {
+  // <broadcast(x), y> == <x, sum_to_shape(y)> for random x, y.
+  Rng rng(3);
+  const std::vector<std::pair<Shape, Shape>> cases = {
+      {{3, 1}, {3, 4}}, {{4}, {2, 3, 4}}, {{1, 3, 1}, {2, 3, 5}}, {{}, {2, 2}}};
+  for (const auto& [small, big] : cases) {
+    Tensor x = rng.UniformTensor(small);
+    Tensor y = rng.UniformTensor(big);
+    double lhs = SumAll(*Binary(BinaryKernel::kMul, *BroadcastTo(x, big), y)).scalar();
+    double rhs = SumAll(*Binary(BinaryKernel::kMul, x, *SumToShape(y, small))).scalar();
+    EXPECT_NEAR(lhs, rhs, 1e-12) << ShapeToString(small);
+  }
+}
+
+TEST(ReductionTest, SumAndMeanAll) {
+  Tensor t({2, 3}, {1, 2, 3, 4, 5, 6});
+  EXPECT_EQ(SumAll(t).rank(), 0);
+  EXPECT_EQ(SumAll(t).scalar(), 21);
+  EXPECT_EQ(MeanAll(t).scalar(), 3.5);
+  EXPECT_EQ(SumAll(Tensor::Zeros({0})).scalar(), 0);
+  EXPECT_TRUE(std::isnan(MeanAll(Tensor::Zeros({0})).scalar()));
+  EXPECT_EQ(SumAll(Tensor::Scalar(4)).scalar(), 4);
+  EXPECT_TRUE(std::isnan(SumAll(Tensor({2}, {1, kNaN})).scalar()));
+  // Sequential order: (1e16 + 1) + 1 loses both ones.
+  EXPECT_EQ(SumAll(Tensor({3}, {1e16, 1, 1})).scalar(), 1e16);
+}
+
+TEST(ReductionTest, Axes) {
+  Tensor t({2, 3}, {1, 2, 3, 4, 5, 6});
+  auto axis0 = SumAxis(t, 0);
+  ASSERT_TRUE(axis0.ok());
+  EXPECT_EQ(axis0->shape(), (Shape{3}));
+  EXPECT_EQ(axis0->values(), (Values{5, 7, 9}));
+  auto axis1 = SumAxis(t, 1);
+  ASSERT_TRUE(axis1.ok());
+  EXPECT_EQ(axis1->values(), (Values{6, 15}));
+  auto mean_last = MeanAxis(t, -1);
+  ASSERT_TRUE(mean_last.ok());
+  EXPECT_EQ(mean_last->values(), (Values{2, 5}));
+  auto mean_first = MeanAxis(t, -2);
+  ASSERT_TRUE(mean_first.ok());
+  EXPECT_EQ(mean_first->values(), (Values{2.5, 3.5, 4.5}));
+  auto vector = SumAxis(Tensor({3}, {1, 2, 3}), 0);
+  ASSERT_TRUE(vector.ok());
+  EXPECT_EQ(vector->rank(), 0);
+  EXPECT_EQ(vector->scalar(), 6);
+  Tensor cube = Iota({2, 3, 4});
+  auto middle = SumAxis(cube, 1);
+  ASSERT_TRUE(middle.ok());
+  EXPECT_EQ(middle->shape(), (Shape{2, 4}));
+  EXPECT_EQ(middle->values(), (Values{12, 15, 18, 21, 48, 51, 54, 57}));
+  auto empty_axis = MeanAxis(Tensor::Zeros({0, 2}), 0);
+  ASSERT_TRUE(empty_axis.ok());
+  EXPECT_TRUE(std::isnan(empty_axis->values()[0]));
+}
+
+TEST(ReductionTest, AxisErrors) {
+  Tensor t = Tensor::Zeros({2, 3});
+  EXPECT_EQ(SumAxis(t, 2).status().message(), "sum: axis 2 is out of range for a tensor of rank 2");
+  EXPECT_EQ(MeanAxis(t, -3).status().message(),
+            "mean: axis -3 is out of range for a tensor of rank 2");
+  EXPECT_FALSE(SumAxis(Tensor::Scalar(1), 0).ok());
+}
+
+Tensor NaiveMatmul(const Tensor& a, const Tensor& b) {
+  int64_t n = a.shape()[0], k = a.shape()[1], m = b.shape()[1];
+  Tensor c = Tensor::Zeros({n, m});
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t j = 0; j < m; ++j) {
+      double total = 0;
+      for (int64_t p = 0; p < k; ++p) total += a.data()[i * k + p] * b.data()[p * m + j];
+      c.data()[i * m + j] = total;
+    }
+  }
+  return c;
+}
+
+TEST(MatmulTest, Small) {
+  Tensor a({2, 3}, {1, 2, 3, 4, 5, 6});
+  Tensor b({3, 2}, {7, 8, 9, 10, 11, 12});
+  auto c = Matmul(a, b);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->shape(), (Shape{2, 2}));
+  EXPECT_EQ(c->values(), (Values{58, 64, 139, 154}));
+}
+
+TEST(MatmulTest, BitIdenticalToTheTextbookLoopOnManyShapes) {
+  Rng rng(1);
+  const std::vector<std::array<int64_t, 3>> shapes = {
+      {1, 1, 1},  {1, 5, 1},      {4, 8, 8}, {5, 9, 11}, {70, 130, 9}, {3, 300, 17},
+      {8, 1, 16}, {33, 257, 520}, {4, 0, 3}, {0, 3, 4},  {2, 3, 0},    {13, 64, 1}};
+  for (const auto& [n, k, m] : shapes) {
+    Tensor a = rng.NormalTensor(0, 1, {n, k});
+    Tensor b = rng.NormalTensor(0, 1, {k, m});
+    auto c = Matmul(a, b);
+    ASSERT_TRUE(c.ok());
+    EXPECT_EQ(*c, NaiveMatmul(a, b)) << n << "x" << k << "x" << m;
+  }
+}
+
+TEST(MatmulTest, Errors) {
+  auto bad = Matmul(Tensor::Zeros({4, 2}), Tensor({3, 1}, {1, 2, 3}));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(), "matmul: inner dimensions differ ([4, 2] @ [3, 1])");
+  EXPECT_EQ(Matmul(Tensor::Zeros({3}), Tensor::Zeros({3, 1})).status().message(),
+            "matmul: expected rank-2 tensors, got [3] and [3, 1]");
+  EXPECT_EQ(Matmul(Tensor::Zeros({2, 2}), Tensor::Scalar(1)).status().message(),
+            "matmul: expected rank-2 tensors, got [2, 2] and []");
+}
+
+TEST(TransposeTest, Shapes) {
+  auto t = Transpose(Tensor({2, 3}, {1, 2, 3, 4, 5, 6}));
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->shape(), (Shape{3, 2}));
+  EXPECT_EQ(t->values(), (Values{1, 4, 2, 5, 3, 6}));
+  auto vector = Transpose(Tensor({3}, {1, 2, 3}));
+  ASSERT_TRUE(vector.ok());
+  EXPECT_EQ(*vector, Tensor({3}, {1, 2, 3}));
+  Tensor big = Iota({45, 70});
+  auto twice = Transpose(*Transpose(big));
+  ASSERT_TRUE(twice.ok());
+  EXPECT_EQ(*twice, big);
+  EXPECT_EQ(Transpose(*Transpose(big))->shape(), (Shape{45, 70}));
+  EXPECT_EQ(Transpose(big)->values()[1], 70);
+  EXPECT_EQ(Transpose(Tensor::Zeros({0, 3}))->shape(), (Shape{3, 0}));
+  EXPECT_EQ(Transpose(Tensor::Zeros({2, 2, 2})).status().message(),
+            "transpose: expected a rank-2 tensor, got [2, 2, 2]");
+}
+
+TEST(DotTest, RankOne) {
+  auto d = Dot(Tensor({3}, {1, 2, 3}), Tensor({3}, {4, 5, 6}));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->rank(), 0);
+  EXPECT_EQ(d->scalar(), 32);
+  EXPECT_EQ(Dot(Tensor::Zeros({0}), Tensor::Zeros({0}))->scalar(), 0);
+  EXPECT_EQ(Dot(Tensor::Zeros({3}), Tensor::Zeros({2})).status().message(),
+            "dot: expected two rank-1 tensors of the same length, got [3] and [2]");
+  EXPECT_FALSE(Dot(Tensor::Zeros({2, 2}), Tensor::Zeros({2, 2})).ok());
+}
+
+TEST(IndexTest, RowsAndElements) {
   Tensor m({2, 2}, {1, 2, 3, 4});
   auto row = Index(m, 1.9);  // Truncated toward zero.
   ASSERT_TRUE(row.ok());
-  EXPECT_EQ(row->values(), (std::vector<double>{3, 4}));
-  EXPECT_EQ(Index(m, 2).status().message(), "index 2 out of range for dimension of size 2");
+  EXPECT_EQ(row->shape(), (Shape{2}));
+  EXPECT_EQ(row->values(), (Values{3, 4}));
+  auto element = Index(*row, 0);
+  ASSERT_TRUE(element.ok());
+  EXPECT_EQ(element->rank(), 0);
+  EXPECT_EQ(element->scalar(), 3);
+  EXPECT_EQ(Index(m, -0.5)->values(), (Values{1, 2}));  // -0.5 truncates to 0.
+  auto slab = Index(Iota({2, 2, 3}), 1);
+  ASSERT_TRUE(slab.ok());
+  EXPECT_EQ(slab->shape(), (Shape{2, 3}));
+  EXPECT_EQ(slab->values(), (Values{6, 7, 8, 9, 10, 11}));
+}
+
+TEST(IndexTest, Errors) {
+  Tensor m({3}, {1, 2, 3});
+  EXPECT_EQ(Index(m, 5).status().message(), "index 5 out of range for dimension of size 3");
+  EXPECT_EQ(Index(m, 3).status().message(), "index 3 out of range for dimension of size 3");
   EXPECT_EQ(Index(m, -1).status().message(), "negative index -1");
+  EXPECT_EQ(Index(m, -1.5).status().message(), "negative index -1");
+  EXPECT_EQ(Index(m, kNaN).status().message(), "index is NaN");
+  EXPECT_EQ(Index(m, kInf).status().message(), "index inf out of range for dimension of size 3");
+  EXPECT_EQ(Index(m, -kInf).status().message(), "negative index -inf");
+  EXPECT_EQ(Index(m, 1e300).status().message(),
+            "index 1e+300 out of range for dimension of size 3");
+  EXPECT_EQ(Index(Tensor::Zeros({0}), 0).status().message(),
+            "index 0 out of range for dimension of size 0");
+  EXPECT_EQ(Index(Tensor::Scalar(1), 0).status().message(), "cannot index a scalar");
+}
+
+TEST(IndexTest, Adjoint) {
   auto adjoint = IndexAdjoint(Tensor({2}, {5, 6}), {2, 2}, 0);
   ASSERT_TRUE(adjoint.ok());
-  EXPECT_EQ(adjoint->values(), (std::vector<double>{5, 6, 0, 0}));
+  EXPECT_EQ(adjoint->values(), (Values{5, 6, 0, 0}));
+  auto element = IndexAdjoint(Tensor::Scalar(7), {3}, 2.5);
+  ASSERT_TRUE(element.ok());
+  EXPECT_EQ(element->values(), (Values{0, 0, 7}));
+  auto broadcast = IndexAdjoint(Tensor::Scalar(1), {2, 2}, 1);
+  ASSERT_TRUE(broadcast.ok());
+  EXPECT_EQ(broadcast->values(), (Values{0, 0, 1, 1}));
+  EXPECT_FALSE(IndexAdjoint(Tensor::Scalar(1), {2}, 2).ok());
+  EXPECT_FALSE(IndexAdjoint(Tensor::Zeros({3}), {2, 2}, 0).ok());
 }
 
-TEST(TensorTest, ReallocKeepsMultiIndexElements) {
+TEST(SliceRowsTest, Chunks) {
+  Tensor t = Iota({5, 2});
+  auto chunk = SliceRows(t, 3, 5);
+  ASSERT_TRUE(chunk.ok());
+  EXPECT_EQ(chunk->shape(), (Shape{2, 2}));
+  EXPECT_EQ(chunk->values(), (Values{6, 7, 8, 9}));
+  EXPECT_EQ(SliceRows(t, 5, 5)->shape(), (Shape{0, 2}));
+  EXPECT_EQ(SliceRows(Tensor({3}, {1, 2, 3}), 1, 2)->values(), (Values{2}));
+  EXPECT_EQ(SliceRows(t, 4, 6).status().message(), "rows [4, 6) out of range for shape [5, 2]");
+  EXPECT_FALSE(SliceRows(t, -1, 2).ok());
+  EXPECT_FALSE(SliceRows(t, 3, 2).ok());
+}
+
+TEST(FromLiteralTest, ChecksCount) {
+  auto t = FromLiteral({2, 2}, {1, 2, 3, 4});
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->shape(), (Shape{2, 2}));
+  EXPECT_EQ(FromLiteral({2, 2}, {1, 2, 3}).status().message(),
+            "tensor literal of shape [2, 2] has 3 elements");
+}
+
+TEST(ReallocTest, GrowKeepsMultiIndex) {
   Tensor m({2, 2}, {1, 2, 3, 4});
-  auto grown = Realloc(m, {2, 3}, 1000, [](int64_t) { return -1.0; });
+  auto wide = Realloc(m, {2, 3}, 1000, [](int64_t) { return -1.0; });
+  ASSERT_TRUE(wide.ok());
+  EXPECT_EQ(wide->values(), (Values{1, 2, -1, 3, 4, -1}));
+  auto grown = Realloc(m, {3, 3}, 1000, [](int64_t i) { return 100.0 + i; });
   ASSERT_TRUE(grown.ok());
-  EXPECT_EQ(grown->values(), (std::vector<double>{1, 2, -1, 3, 4, -1}));
-  auto shrunk = Realloc(m, {1, 2}, 1000, [](int64_t) { return 0.0; });
+  EXPECT_EQ(grown->values(), (Values{1, 2, 102, 3, 4, 105, 106, 107, 108}));
+  // 2x2 grown to 2x16 keeps W[i][j] at W[i][j] (LANGUAGE.md §7).
+  auto spec = Realloc(m, {2, 16}, 1000, [](int64_t) { return 0.0; });
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(spec->values()[0], 1);
+  EXPECT_EQ(spec->values()[1], 2);
+  EXPECT_EQ(spec->values()[16], 3);
+  EXPECT_EQ(spec->values()[17], 4);
+  EXPECT_EQ(SumAll(*spec).scalar(), 10);
+}
+
+TEST(ReallocTest, FillRunsInFlatOrderForNewElementsOnly) {
+  std::vector<int64_t> calls;
+  auto grown = Realloc(Iota({2, 2}, 1), {3, 3}, 1000, [&](int64_t i) {
+    calls.push_back(i);
+    return 0.0;
+  });
+  ASSERT_TRUE(grown.ok());
+  EXPECT_EQ(calls, (std::vector<int64_t>{2, 5, 6, 7, 8}));
+}
+
+TEST(ReallocTest, ShrinkDropsOthers) {
+  Tensor m = Iota({3, 3});
+  auto shrunk = Realloc(m, {2, 2}, 1000, [](int64_t) { return -1.0; });
   ASSERT_TRUE(shrunk.ok());
-  EXPECT_EQ(shrunk->values(), (std::vector<double>{1, 2}));
+  EXPECT_EQ(shrunk->values(), (Values{0, 1, 3, 4}));
+  auto mixed = Realloc(m, {1, 4}, 1000, [](int64_t) { return -1.0; });
+  ASSERT_TRUE(mixed.ok());
+  EXPECT_EQ(mixed->values(), (Values{0, 1, 2, -1}));
+  auto empty = Realloc(m, {0, 3}, 1000, [](int64_t) { return -1.0; });
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(empty->shape(), (Shape{0, 3}));
+  auto from_empty = Realloc(*empty, {1, 2}, 1000, [](int64_t) { return 7.0; });
+  ASSERT_TRUE(from_empty.ok());
+  EXPECT_EQ(from_empty->values(), (Values{7, 7}));
+}
+
+TEST(ReallocTest, RankChangeIsFlat) {
+  Tensor m({2, 2}, {1, 2, 3, 4});
   auto flat = Realloc(m, {5}, 1000, [](int64_t) { return 9.0; });
   ASSERT_TRUE(flat.ok());
-  EXPECT_EQ(flat->values(), (std::vector<double>{1, 2, 3, 4, 9}));
-  EXPECT_FALSE(Realloc(m, {100, 100}, 1000, [](int64_t) { return 0.0; }).ok());
+  EXPECT_EQ(flat->values(), (Values{1, 2, 3, 4, 9}));
+  auto cube = Realloc(m, {1, 1, 3}, 1000, [](int64_t) { return 9.0; });
+  ASSERT_TRUE(cube.ok());
+  EXPECT_EQ(cube->shape(), (Shape{1, 1, 3}));
+  EXPECT_EQ(cube->values(), (Values{1, 2, 3}));
+  auto from_scalar = Realloc(Tensor::Scalar(5), {3}, 1000, [](int64_t) { return 0.0; });
+  ASSERT_TRUE(from_scalar.ok());
+  EXPECT_EQ(from_scalar->values(), (Values{5, 0, 0}));
 }
 
-TEST(TensorTest, ShapeFromDimsValidates) {
+TEST(ReallocTest, IdentityAndLimits) {
+  Tensor m({2, 2}, {1, 2, 3, 4});
+  int calls = 0;
+  auto same = Realloc(m, {2, 2}, 1000, [&](int64_t) {
+    ++calls;
+    return 0.0;
+  });
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(*same, m);
+  EXPECT_EQ(calls, 0);
+  auto big = Realloc(m, {100, 100}, 1000, [](int64_t) { return 0.0; });
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(big.status().message().find("allocation of 10000 elements"), std::string::npos)
+      << big.status().message();
+  EXPECT_FALSE(Realloc(m, {-1, 2}, 1000, [](int64_t) { return 0.0; }).ok());
+}
+
+TEST(AllocationTest, ShapeFromDims) {
   EXPECT_EQ(*ShapeFromDims({2, 3.7}, 100), (Shape{2, 3}));
-  EXPECT_FALSE(ShapeFromDims({-1}, 100).ok());
-  EXPECT_FALSE(ShapeFromDims({std::nan("")}, 100).ok());
-  EXPECT_FALSE(ShapeFromDims({1e6, 1e6}, kDefaultMaxElements).ok());
+  EXPECT_EQ(*ShapeFromDims({}, 100), (Shape{}));
+  EXPECT_EQ(*ShapeFromDims({0, 5}, 100), (Shape{0, 5}));
+  EXPECT_EQ(*ShapeFromDims({-0.5}, 100), (Shape{0}));
+  EXPECT_EQ(ShapeFromDims({-1}, 100).status().message(), "negative dimension -1");
+  EXPECT_EQ(ShapeFromDims({kNaN}, 100).status().message(), "invalid dimension nan");
+  EXPECT_EQ(ShapeFromDims({kInf}, 100).status().message(), "invalid dimension inf");
+  EXPECT_EQ(ShapeFromDims({10, 11}, 100).status().message(),
+            "allocation of 110 elements (880 bytes) exceeds the limit of 800 bytes "
+            "(100 elements)");
+  EXPECT_EQ(ShapeFromDims({1e6, 1e6}, kDefaultMaxElements).status().message(),
+            "allocation of 1000000000000 elements (7.3 TiB) exceeds the limit of 8 GiB "
+            "(1073741824 elements)");
+  EXPECT_EQ(ShapeFromDims({0, 1e300}, kDefaultMaxElements).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(ShapeFromDims({1e300, 1e300}, kDefaultMaxElements).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(ShapeFromDims({1 << 15, 1 << 15}, kDefaultMaxElements).ok());
+  EXPECT_TRUE(CheckAllocation(kDefaultMaxElements, kDefaultMaxElements).ok());
+  EXPECT_FALSE(CheckAllocation(kDefaultMaxElements + 1, kDefaultMaxElements).ok());
 }
 
-TEST(RngTest, DeterministicAndInRange) {
-  Rng a(0), b(0), c(1);
-  double first = a.Uniform();
-  EXPECT_EQ(first, b.Uniform());
-  EXPECT_NE(first, c.Uniform());
-  for (int i = 0; i < 1000; ++i) {
-    double u = a.Uniform();
-    EXPECT_GE(u, 0);
-    EXPECT_LT(u, 1);
-  }
-  Tensor xavier = a.Xavier(2, 2, {100});
-  for (double x : xavier.values()) EXPECT_LE(std::fabs(x), std::sqrt(6.0 / 4));
-  a.Seed(0);
-  EXPECT_EQ(a.Uniform(), first);
+TEST(AllocationTest, KernelResultsRespectTheLimit) {
+  EXPECT_EQ(MaxElements(), kDefaultMaxElements);
+  SetMaxElements(100);
+  EXPECT_EQ(MaxElements(), 100);
+  auto outer = Binary(BinaryKernel::kAdd, Tensor::Zeros({20, 1}), Tensor::Zeros({1, 20}));
+  EXPECT_EQ(outer.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(outer.status().message(),
+            "allocation of 400 elements (3.1 KiB) exceeds the limit of 800 bytes (100 elements)");
+  EXPECT_FALSE(Matmul(Tensor::Zeros({20, 1}), Tensor::Zeros({1, 20})).ok());
+  EXPECT_FALSE(BroadcastTo(Tensor::Scalar(1), {11, 10}).ok());
+  EXPECT_FALSE(IndexAdjoint(Tensor::Scalar(1), {11, 10}, 0).ok());
+  EXPECT_TRUE(Binary(BinaryKernel::kAdd, Tensor::Zeros({10, 1}), Tensor::Zeros({1, 10})).ok());
+  SetMaxElements(0);  // Ignored.
+  EXPECT_EQ(MaxElements(), 100);
+  SetMaxElements(kDefaultMaxElements);
+  // Huge dims next to a zero dim: an empty result, no overflow.
+  auto empty = Binary(BinaryKernel::kAdd, Tensor::Zeros({int64_t{1} << 40, 1, 0}),
+                      Tensor::Zeros({1, int64_t{1} << 40, 0}));
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_EQ(empty->shape(), (Shape{int64_t{1} << 40, int64_t{1} << 40, 0}));
+  EXPECT_EQ(empty->size(), 0);
 }
 
 }  // namespace

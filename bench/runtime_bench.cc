@@ -1,0 +1,157 @@
+// Google Benchmark for the noma/runtime tensor kernels.
+//   bazel run -c opt //bench:runtime_bench -- --benchmark_counters_tabular=true
+
+#include <cstdint>
+
+#include "benchmark/benchmark.h"
+#include "noma/runtime/rng.h"
+#include "noma/runtime/tensor.h"
+
+namespace noma::runtime {
+namespace {
+
+Tensor Random(Shape shape, uint64_t seed = 1) {
+  Rng rng(seed);
+  return rng.UniformTensor(std::move(shape));
+}
+
+void SetFlops(benchmark::State& state, double flops_per_iteration) {
+  state.counters["FLOP/s"] =
+      benchmark::Counter(flops_per_iteration, benchmark::Counter::kIsIterationInvariantRate,
+                         benchmark::Counter::OneK::kIs1000);
+}
+
+void BM_Matmul(benchmark::State& state) {
+  int64_t n = state.range(0);
+  Tensor a = Random({n, n}, 1);
+  Tensor b = Random({n, n}, 2);
+  for (auto _ : state) {
+    auto c = Matmul(a, b);
+    benchmark::DoNotOptimize(c);
+  }
+  SetFlops(state, 2.0 * n * n * n);
+}
+BENCHMARK(BM_Matmul)->Arg(64)->Arg(128)->Arg(256)->Arg(512);
+
+// The textbook i-j-p loop, for comparison with the blocked kernel.
+void BM_MatmulTextbook(benchmark::State& state) {
+  int64_t n = state.range(0);
+  Tensor a = Random({n, n}, 1);
+  Tensor b = Random({n, n}, 2);
+  for (auto _ : state) {
+    Tensor c = Tensor::Zeros({n, n});
+    const double* x = a.data();
+    const double* y = b.data();
+    for (int64_t i = 0; i < n; ++i) {
+      for (int64_t j = 0; j < n; ++j) {
+        double total = 0;
+        for (int64_t p = 0; p < n; ++p) total += x[i * n + p] * y[p * n + j];
+        c.data()[i * n + j] = total;
+      }
+    }
+    benchmark::DoNotOptimize(c);
+  }
+  SetFlops(state, 2.0 * n * n * n);
+}
+BENCHMARK(BM_MatmulTextbook)->Arg(64)->Arg(128)->Arg(256);
+
+// Elementwise add of [n, n] with a second operand of the given kind.
+enum Operand { kSameShape = 0, kRow = 1, kColumn = 2, kScalar = 3 };
+
+void BM_Add(benchmark::State& state) {
+  int64_t n = state.range(0);
+  Tensor a = Random({n, n}, 1);
+  Tensor b;
+  switch (state.range(1)) {
+    case kSameShape:
+      b = Random({n, n}, 2);
+      state.SetLabel("[n,n]+[n,n]");
+      break;
+    case kRow:
+      b = Random({n}, 2);
+      state.SetLabel("[n,n]+[n]");
+      break;
+    case kColumn:
+      b = Random({n, 1}, 2);
+      state.SetLabel("[n,n]+[n,1]");
+      break;
+    default:
+      b = Tensor::Scalar(0.5);
+      state.SetLabel("[n,n]+scalar");
+      break;
+  }
+  for (auto _ : state) {
+    auto c = Binary(BinaryKernel::kAdd, a, b);
+    benchmark::DoNotOptimize(c);
+  }
+  state.SetItemsProcessed(state.iterations() * n * n);
+}
+BENCHMARK(BM_Add)->ArgsProduct({{512}, {kSameShape, kRow, kColumn, kScalar}});
+
+void BM_OuterBroadcast(benchmark::State& state) {  // [n,1] + [1,n]
+  int64_t n = state.range(0);
+  Tensor a = Random({n, 1}, 1);
+  Tensor b = Random({1, n}, 2);
+  for (auto _ : state) {
+    auto c = Binary(BinaryKernel::kMul, a, b);
+    benchmark::DoNotOptimize(c);
+  }
+  state.SetItemsProcessed(state.iterations() * n * n);
+}
+BENCHMARK(BM_OuterBroadcast)->Arg(512);
+
+void BM_Sigmoid(benchmark::State& state) {
+  Tensor a = Random({state.range(0)});
+  for (auto _ : state) {
+    Tensor c = Unary(UnaryKernel::kSigmoid, a);
+    benchmark::DoNotOptimize(c);
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_Sigmoid)->Arg(1 << 16);
+
+void BM_SumAll(benchmark::State& state) {
+  Tensor a = Random({state.range(0)});
+  for (auto _ : state) {
+    Tensor s = SumAll(a);
+    benchmark::DoNotOptimize(s);
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_SumAll)->Arg(1 << 20);
+
+void BM_SumAxis(benchmark::State& state) {
+  int64_t n = state.range(0);
+  Tensor a = Random({n, n});
+  for (auto _ : state) {
+    auto s = SumAxis(a, state.range(1));
+    benchmark::DoNotOptimize(s);
+  }
+  state.SetItemsProcessed(state.iterations() * n * n);
+}
+BENCHMARK(BM_SumAxis)->Args({1024, 0})->Args({1024, 1});
+
+void BM_SumToShape(benchmark::State& state) {  // Bias gradient: [n, n] -> [n].
+  int64_t n = state.range(0);
+  Tensor a = Random({n, n});
+  for (auto _ : state) {
+    auto s = SumToShape(a, {n});
+    benchmark::DoNotOptimize(s);
+  }
+  state.SetItemsProcessed(state.iterations() * n * n);
+}
+BENCHMARK(BM_SumToShape)->Arg(1024);
+
+void BM_Transpose(benchmark::State& state) {
+  int64_t n = state.range(0);
+  Tensor a = Random({n, n});
+  for (auto _ : state) {
+    auto t = Transpose(a);
+    benchmark::DoNotOptimize(t);
+  }
+  state.SetItemsProcessed(state.iterations() * n * n);
+}
+BENCHMARK(BM_Transpose)->Arg(1024);
+
+}  // namespace
+}  // namespace noma::runtime
