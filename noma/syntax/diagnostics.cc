@@ -31,6 +31,14 @@ void DiagnosticEngine::Clear() {
   suppressed_ = 0;
 }
 
+void DiagnosticEngine::SortByLocation() {
+  std::stable_sort(diagnostics_.begin(), diagnostics_.end(),
+                   [](const Diagnostic& a, const Diagnostic& b) {
+                     if (a.range.file != b.range.file) return a.range.file < b.range.file;
+                     return a.range.begin < b.range.begin;
+                   });
+}
+
 std::string DiagnosticEngine::Render(const SourceManager& sources) const {
   std::string out;
   for (const Diagnostic& d : diagnostics_) out += RenderDiagnostic(d, sources);

@@ -41,6 +41,8 @@ class DiagnosticEngine {
   bool at_error_limit() const { return error_count_ >= max_errors_; }
   const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
   void Clear();
+  // Orders diagnostics by file and position (stable for equal positions).
+  void SortByLocation();
 
   // Renders all diagnostics in order, each followed by its source snippet.
   std::string Render(const SourceManager& sources) const;

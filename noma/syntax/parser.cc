@@ -141,8 +141,23 @@ class Parser {
         Advance();
         return;
       }
-      if (depth == 0 && At(TokenKind::kFn)) return;
+      if (depth == 0 && (At(TokenKind::kFn) || StartsStatement(Peek().kind))) return;
       Advance();
+    }
+  }
+
+  // Keywords that can only begin a statement: a good place to resume after an error.
+  static bool StartsStatement(TokenKind kind) {
+    switch (kind) {
+      case TokenKind::kLet: case TokenKind::kLearn: case TokenKind::kReturn:
+      case TokenKind::kIf: case TokenKind::kWhile: case TokenKind::kOptimize:
+      case TokenKind::kMinimize: case TokenKind::kAlloc: case TokenKind::kRealloc:
+      case TokenKind::kFree: case TokenKind::kLoadCsv: case TokenKind::kSaveCsv:
+      case TokenKind::kLoadSafetensors: case TokenKind::kSaveSafetensors:
+      case TokenKind::kBatch: case TokenKind::kResetOptimizer:
+        return true;
+      default:
+        return false;
     }
   }
 
@@ -746,7 +761,9 @@ class Parser {
 }  // namespace
 
 Program Parse(const SourceManager& sources, FileId file, DiagnosticEngine& diagnostics) {
-  return Parser(sources, file, diagnostics).Run();
+  Program program = Parser(sources, file, diagnostics).Run();
+  diagnostics.SortByLocation();  // Lexer errors were found first; report in file order.
+  return program;
 }
 
 }  // namespace noma::syntax

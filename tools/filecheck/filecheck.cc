@@ -57,9 +57,11 @@ Expectations ParseExpectations(absl::string_view program) {
   for (absl::string_view line : absl::StrSplit(program, '\n')) {
     line = absl::StripLeadingAsciiWhitespace(StripTrailing(line));
     auto directive = [&](absl::string_view name, std::string* value) {
+      // A directive may stand alone or trail code on the same line.
       std::string prefix = absl::StrCat("// ", name, ":");
-      if (!absl::StartsWith(line, prefix)) return false;
-      absl::string_view rest = line.substr(prefix.size());
+      size_t at = line.find(prefix);
+      if (at == absl::string_view::npos) return false;
+      absl::string_view rest = line.substr(at + prefix.size());
       if (!rest.empty() && rest[0] == ' ') rest.remove_prefix(1);
       *value = std::string(rest);
       return true;
