@@ -6,7 +6,7 @@ def noma_e2e_tests(srcs, data = []):
         native.sh_test(
             name = name,
             size = "small",
-            srcs = ["run_e2e.sh"],
+            srcs = ["//tests:run_e2e.sh"],
             args = [
                 "$(location //tools:noma)",
                 "$(location //tools/filecheck:noma_filecheck)",

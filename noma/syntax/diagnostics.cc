@@ -42,8 +42,10 @@ void DiagnosticEngine::SortByLocation() {
 std::string DiagnosticEngine::Render(const SourceManager& sources) const {
   std::string out;
   for (const Diagnostic& d : diagnostics_) out += RenderDiagnostic(d, sources);
-  if (suppressed_ > 0) {
-    absl::StrAppend(&out, "error: too many errors; ", suppressed_, " more not shown\n");
+  if (error_count_ >= max_errors_) {
+    absl::StrAppend(&out, "note: stopped after ", max_errors_, " errors");
+    if (suppressed_ > 0) absl::StrAppend(&out, " (", suppressed_, " more not shown)");
+    out += "\n";
   }
   return out;
 }
