@@ -108,17 +108,23 @@ bool DecodeString(absl::string_view text, std::string* out) {
   return true;
 }
 
-std::vector<Token> Lex(const SourceManager& sources, FileId file, DiagnosticEngine& diagnostics,
-                       std::vector<Comment>* comments) {
-  absl::string_view src = sources.contents(file);
-  std::vector<Token> tokens;
-  tokens.reserve(src.size() / 3 + 1);
+Lexer::Lexer(const SourceManager& sources, FileId file, DiagnosticEngine& diagnostics,
+             std::vector<Comment>* comments)
+    : file_(file), src_(sources.contents(file)), diagnostics_(diagnostics), comments_(comments) {}
+
+void Lexer::Error(uint32_t begin, uint32_t end, std::string message, std::string hint) {
+  diagnostics_.Error({file_, begin, end}, std::move(message), std::move(hint));
+}
+
+Token Lexer::Next() {
+  absl::string_view src = src_;
   uint32_t n = static_cast<uint32_t>(src.size());
-  uint32_t i = 0;
+  uint32_t& i = pos_;
+  FileId file = file_;
   auto error = [&](uint32_t begin, uint32_t end, std::string message, std::string hint = "") {
-    diagnostics.Error({file, begin, end}, std::move(message), std::move(hint));
+    Error(begin, end, std::move(message), std::move(hint));
   };
-  while (i < n) {
+  while (i < n && !diagnostics_.at_error_limit()) {
     char c = src[i];
     if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
       ++i;
@@ -129,7 +135,9 @@ std::vector<Token> Lex(const SourceManager& sources, FileId file, DiagnosticEngi
       while (i < n && src[i] != '\n') ++i;
       uint32_t end = i;
       if (end > start && src[end - 1] == '\r') --end;
-      if (comments) comments->push_back({{file, start, end}, std::string(src.substr(start, end - start))});
+      if (comments_) {
+        comments_->push_back({{file, start, end}, std::string(src.substr(start, end - start))});
+      }
       continue;
     }
     if (c == '/' && i + 1 < n && src[i + 1] == '*') {
@@ -140,7 +148,9 @@ std::vector<Token> Lex(const SourceManager& sources, FileId file, DiagnosticEngi
         break;
       }
       i = static_cast<uint32_t>(close) + 2;
-      if (comments) comments->push_back({{file, start, i}, std::string(src.substr(start, i - start))});
+      if (comments_) {
+        comments_->push_back({{file, start, i}, std::string(src.substr(start, i - start))});
+      }
       continue;
     }
     Token token;
@@ -272,13 +282,21 @@ std::vector<Token> Lex(const SourceManager& sources, FileId file, DiagnosticEngi
     }
     token.end = i;
     token.text = src.substr(start, i - start);
-    tokens.push_back(token);
-    if (diagnostics.at_error_limit()) break;
+    return token;
   }
   Token end;
   end.kind = TokenKind::kEnd;
   end.begin = end.end = n;
-  tokens.push_back(end);
+  return end;
+}
+
+std::vector<Token> Lex(const SourceManager& sources, FileId file, DiagnosticEngine& diagnostics,
+                       std::vector<Comment>* comments) {
+  Lexer lexer(sources, file, diagnostics, comments);
+  std::vector<Token> tokens;
+  do {
+    tokens.push_back(lexer.Next());
+  } while (tokens.back().kind != TokenKind::kEnd);
   return tokens;
 }
 

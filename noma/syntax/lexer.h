@@ -34,6 +34,26 @@ struct Token {
   absl::string_view text;  // Points into the source buffer.
 };
 
+// Produces tokens one at a time (the parser streams them, so no token array is built).
+// Comments go to `comments`; malformed input (unknown characters, unterminated strings or
+// comments, bad escapes) is reported and yields a kError token, so lexing always finishes.
+class Lexer {
+ public:
+  Lexer(const SourceManager& sources, FileId file, DiagnosticEngine& diagnostics,
+        std::vector<Comment>* comments);
+  // The next token; kEnd at the end of input (and forever after).
+  Token Next();
+
+ private:
+  void Error(uint32_t begin, uint32_t end, std::string message, std::string hint = "");
+
+  FileId file_;
+  absl::string_view src_;
+  DiagnosticEngine& diagnostics_;
+  std::vector<Comment>* comments_;
+  uint32_t pos_ = 0;
+};
+
 // Splits a whole buffer into tokens (the last is kEnd). Comments go to `comments`; malformed
 // input (unknown characters, unterminated strings or comments, bad escapes) is reported and
 // skipped, so lexing always finishes.

@@ -53,9 +53,8 @@ BinaryOp ToBinaryOp(TokenKind kind) {
 class Parser {
  public:
   Parser(const SourceManager& sources, FileId file, DiagnosticEngine& diagnostics)
-      : file_(file), diags_(diagnostics) {
+      : file_(file), diags_(diagnostics), lexer_(sources, file, diagnostics, &program_.comments) {
     program_.file = file;
-    tokens_ = Lex(sources, file, diagnostics, &program_.comments);
   }
 
   Program Run() {
@@ -65,7 +64,7 @@ class Parser {
         continue;
       }
       // Code outside a function: report once per stretch, then skip to the next `fn`.
-      const Token& start = Peek();
+      Token start = Peek();
       diags_.Error(Range(start), "code outside a function",
                    "execution starts at `fn main()`: wrap the code in `fn main() { ... }`");
       int depth = 0;
@@ -81,14 +80,20 @@ class Parser {
  private:
   // ------------------------------------------------------------------ tokens
 
-  const Token& Peek(size_t ahead = 0) const {
-    size_t i = std::min(pos_ + ahead, tokens_.size() - 1);
-    return tokens_[i];
+  // Tokens are streamed from the lexer with up to two tokens of lookahead.
+  const Token& Peek(size_t ahead = 0) {
+    while (buffered_ <= ahead) lookahead_[buffered_++] = lexer_.Next();
+    return lookahead_[ahead];
   }
-  bool At(TokenKind kind) const { return Peek().kind == kind; }
-  const Token& Advance() {
-    const Token& t = tokens_[pos_];
-    if (pos_ + 1 < tokens_.size()) ++pos_;
+  bool At(TokenKind kind) { return Peek().kind == kind; }
+  Token Advance() {
+    Token t = Peek();
+    if (t.kind != TokenKind::kEnd) {
+      lookahead_[0] = lookahead_[1];
+      --buffered_;
+      ++pos_;
+      previous_end_ = t.end;
+    }
     return t;
   }
   bool Accept(TokenKind kind) {
@@ -98,10 +103,10 @@ class Parser {
   }
   SourceRange Range(const Token& t) const { return {file_, t.begin, t.end}; }
   SourceRange Span(uint32_t begin) const {
-    uint32_t end = pos_ > 0 ? tokens_[pos_ - 1].end : begin;
+    uint32_t end = pos_ > 0 ? previous_end_ : begin;
     return {file_, begin, std::max(begin, end)};
   }
-  bool Stopped() const { return too_deep_ || diags_.at_error_limit(); }
+  bool Stopped() { return too_deep_ || diags_.at_error_limit(); }
 
   // Reports "expected X" at the current token (or just after the previous one at end of line).
   bool Expect(TokenKind kind, const char* context) {
@@ -110,14 +115,13 @@ class Parser {
     return false;
   }
   void ErrorExpected(const std::string& what, const char* context) {
-    const Token& t = Peek();
+    Token t = Peek();
     std::string found = t.kind == TokenKind::kEnd ? "end of file"
                                                   : absl::StrCat("'", t.text, "'");
     SourceRange range = Range(t);
     if (kind_is_statement_end(what) && pos_ > 0) {
       // A missing ';' is best shown right after the previous token.
-      const Token& prev = tokens_[pos_ - 1];
-      range = {file_, prev.end, prev.end};
+      range = {file_, previous_end_, previous_end_};
     }
     diags_.Error(range, absl::StrCat("expected ", what, " ", context, ", found ", found));
   }
@@ -672,7 +676,7 @@ class Parser {
   }
 
   ExprPtr ParsePrimary() {
-    const Token& t = Peek();
+    Token t = Peek();
     switch (t.kind) {
       case TokenKind::kNumber: {
         Advance();
@@ -751,8 +755,11 @@ class Parser {
 
   FileId file_;
   DiagnosticEngine& diags_;
-  std::vector<Token> tokens_;
-  size_t pos_ = 0;
+  Lexer lexer_;
+  Token lookahead_[2];
+  size_t buffered_ = 0;
+  size_t pos_ = 0;  // Tokens consumed so far (progress checks).
+  uint32_t previous_end_ = 0;
   int depth_ = 0;
   bool too_deep_ = false;
   Program program_;
