@@ -30,9 +30,9 @@ void BM_ScalarLoop(benchmark::State& state) {
     options.sources = &compilation.sources;
     benchmark::DoNotOptimize(noma::driver::Interpret(compilation, options));
   }
-  state.counters["ops/s"] = benchmark::Counter(
-      static_cast<double>(state.iterations() * iterations * kOpsPerIteration),
-      benchmark::Counter::kIsRate);
+  state.counters["ops/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * iterations * kOpsPerIteration),
+                         benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_ScalarLoop)->Arg(100000)->Unit(benchmark::kMillisecond);
 

@@ -35,8 +35,8 @@ void BM_LexAndParse(benchmark::State& state) {
   noma::syntax::FileId file = sources.AddBuffer("bench.noma", program);
   for (auto _ : state) {
     noma::syntax::DiagnosticEngine diagnostics;
-    auto ast = std::make_unique<noma::syntax::Program>(
-        noma::syntax::Parse(sources, file, diagnostics));
+    auto ast =
+        std::make_unique<noma::syntax::Program>(noma::syntax::Parse(sources, file, diagnostics));
     if (diagnostics.has_errors()) state.SkipWithError("synthetic program does not parse");
     benchmark::DoNotOptimize(ast->functions.data());
     state.PauseTiming();

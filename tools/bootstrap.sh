@@ -15,6 +15,7 @@ PACKAGES=(
   libgtest-dev         # GoogleTest / GoogleMock
   libgmock-dev
   libbenchmark-dev     # Google Benchmark
+  clang-format         # tools/format.sh (Google style check)
 )
 
 missing=()

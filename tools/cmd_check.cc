@@ -31,8 +31,8 @@ int CheckCommand(const std::vector<std::string>& args) {
     return 2;
   }
   driver::Compilation compilation;
-  bool ok = driver::Compile(ResolveUserPath(file), file, driver::Stage::kDifferentiate,
-                            compilation);
+  bool ok =
+      driver::Compile(ResolveUserPath(file), file, driver::Stage::kDifferentiate, compilation);
   driver::PrintDiagnostics(compilation, std::cerr);
   return ok ? 0 : 1;
 }

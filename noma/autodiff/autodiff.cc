@@ -427,8 +427,8 @@ class RegionDifferentiator {
     switch (op.code) {
       case OpCode::kUnary:
         // neg and the f32 cast (straight-through); other unary ops do not propagate.
-        Accumulate(b, x(0),
-                   static_cast<UnaryOpKind>(op.sub) == UnaryOpKind::kNeg ? b.Neg(g) : g, false);
+        Accumulate(b, x(0), static_cast<UnaryOpKind>(op.sub) == UnaryOpKind::kNeg ? b.Neg(g) : g,
+                   false);
         return;
       case OpCode::kIndex:
         Accumulate(b, x(0), b.Emit(OpCode::kIndexAdjoint, {g, fx(0), fx(1)}), false);
@@ -491,8 +491,8 @@ class RegionDifferentiator {
         return;
       case Builtin::kAbs: {  // sign(x), with abs'(0) = 0
         ValueId zero = b.Const(0);
-        ValueId sign = b.Sub(b.Bin(BinaryOpKind::kGt, fx(0), zero),
-                             b.Bin(BinaryOpKind::kLt, fx(0), zero));
+        ValueId sign =
+            b.Sub(b.Bin(BinaryOpKind::kGt, fx(0), zero), b.Bin(BinaryOpKind::kLt, fx(0), zero));
         Accumulate(b, x(0), b.Mul(g, sign), false);
         return;
       }
@@ -533,12 +533,12 @@ class RegionDifferentiator {
         return;
       case Builtin::kMatmul:  // dA = G B^T, dB = A^T G
         if (Active(x(0))) {
-          Accumulate(b, x(0),
-                     b.Call(Builtin::kMatmul, {g, b.Call(Builtin::kTranspose, {fx(1)})}), false);
+          Accumulate(b, x(0), b.Call(Builtin::kMatmul, {g, b.Call(Builtin::kTranspose, {fx(1)})}),
+                     false);
         }
         if (Active(x(1))) {
-          Accumulate(b, x(1),
-                     b.Call(Builtin::kMatmul, {b.Call(Builtin::kTranspose, {fx(0)}), g}), false);
+          Accumulate(b, x(1), b.Call(Builtin::kMatmul, {b.Call(Builtin::kTranspose, {fx(0)}), g}),
+                     false);
         }
         return;
       case Builtin::kTranspose:
@@ -645,8 +645,7 @@ class RegionDifferentiator {
       b.set_region(not_adam);
       Op if_rmsprop;
       if_rmsprop.code = OpCode::kIf;
-      if_rmsprop.operands = {
-          b.Bin(BinaryOpKind::kEq, kind, b.Const(graph::kOptimizerRmsprop))};
+      if_rmsprop.operands = {b.Bin(BinaryOpKind::kEq, kind, b.Const(graph::kOptimizerRmsprop))};
       RegionId rmsprop = fn_.NewRegion(not_adam);
       RegionId sgd = fn_.NewRegion(not_adam);
       if_rmsprop.regions = {rmsprop, sgd};
@@ -825,8 +824,8 @@ class FunctionDifferentiator {
     for (SlotId s = 0; s < slot_count; ++s) {
       if (!fn_.slots[s].learnable) continue;
       StateSlots state;
-      for (auto [field, suffix] : {std::pair<SlotId*, const char*>{&state.m, "m"},
-                                   {&state.v, "v"}, {&state.t, "t"}}) {
+      for (auto [field, suffix] :
+           {std::pair<SlotId*, const char*>{&state.m, "m"}, {&state.v, "v"}, {&state.t, "t"}}) {
         graph::Slot slot;
         slot.name = absl::StrCat(fn_.slots[s].name, ".", suffix);
         slot.synthetic = true;
@@ -921,8 +920,9 @@ class FunctionDifferentiator {
                    "add `minimize loss;` to its body");
     }
     if (direct_minimize && !batches_with_minimize.empty()) {
-      return Error(loc, "`minimize` appears both inside and outside a batch loop of this "
-                        "optimize body");
+      return Error(loc,
+                   "`minimize` appears both inside and outside a batch loop of this "
+                   "optimize body");
     }
     if (direct_minimize) {
       bool has_batch = false;

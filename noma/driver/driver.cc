@@ -37,8 +37,7 @@ bool CompileLoaded(Stage last, Compilation& c) {
 
 }  // namespace
 
-bool Compile(const std::string& path, const std::string& display_name, Stage last,
-             Compilation& c) {
+bool Compile(const std::string& path, const std::string& display_name, Stage last, Compilation& c) {
   auto file = c.sources.AddFile(path, display_name);
   if (!file.ok()) {
     c.diagnostics.Error({}, std::string(file.status().message()));
@@ -48,8 +47,7 @@ bool Compile(const std::string& path, const std::string& display_name, Stage las
   return CompileLoaded(last, c);
 }
 
-bool CompileSource(const std::string& display_name, std::string text, Stage last,
-                   Compilation& c) {
+bool CompileSource(const std::string& display_name, std::string text, Stage last, Compilation& c) {
   c.file = c.sources.AddBuffer(display_name, std::move(text));
   return CompileLoaded(last, c);
 }

@@ -41,15 +41,40 @@ std::string TypeToString(const Type& type);
 
 enum class Builtin : uint8_t {
   // Elementwise, differentiable.
-  kSigmoid, kRelu, kTanh, kExp, kLog, kSqrt, kSin, kCos, kTan, kAbs, kPow, kMin, kMax,
+  kSigmoid,
+  kRelu,
+  kTanh,
+  kExp,
+  kLog,
+  kSqrt,
+  kSin,
+  kCos,
+  kTan,
+  kAbs,
+  kPow,
+  kMin,
+  kMax,
   // Elementwise, not differentiable.
-  kFloor, kCeil,
+  kFloor,
+  kCeil,
   // Reductions and linear algebra.
-  kSum, kMean, kDot, kMatmul, kTranspose,
+  kSum,
+  kMean,
+  kDot,
+  kMatmul,
+  kTranspose,
   // Shape queries (not differentiable).
-  kShape, kLen,
+  kShape,
+  kLen,
   // Random (not differentiable).
-  kRand, kRandUniform, kRandNormal, kRandTensor, kRandNormalTensor, kXavierInit, kHeInit, kSeed,
+  kRand,
+  kRandUniform,
+  kRandNormal,
+  kRandTensor,
+  kRandNormalTensor,
+  kXavierInit,
+  kHeInit,
+  kSeed,
   // Output.
   kPrint,
 };
@@ -65,7 +90,20 @@ bool LookupBuiltin(const std::string& name, Builtin* builtin);
 
 enum class UnaryOpKind : uint8_t { kNeg, kNot, kCastF32, kCastI32, kCastI64 };
 enum class BinaryOpKind : uint8_t {
-  kAdd, kSub, kMul, kDiv, kMod, kPow, kEq, kNe, kLt, kGt, kLe, kGe, kAnd, kOr
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
+  kMod,
+  kPow,
+  kEq,
+  kNe,
+  kLt,
+  kGt,
+  kLe,
+  kGe,
+  kAnd,
+  kOr
 };
 const char* UnaryOpName(UnaryOpKind op);
 const char* BinaryOpName(BinaryOpKind op);
@@ -96,27 +134,32 @@ enum class OpCode : uint8_t {
   kRealloc,       // slot resized to operands as dims
   kFree,          // slot released
   kResetOptimizer,
-  kLoadCsv,       // slot <- csv(operand 0 path)
-  kSaveCsv,       // operand 0 value, operand 1 path
+  kLoadCsv,          // slot <- csv(operand 0 path)
+  kSaveCsv,          // operand 0 value, operand 1 path
   kLoadSafetensors,  // operand 0 path; slots: ints; keys: names (empty key: single-tensor form)
   kSaveSafetensors,  // operands: values..., path (last); keys: names
-  kBatch,         // operands: data tensors..., chunk size (last); ints: chunk slots, then the
-                  //   index slot or kNone; regions: body, and after autodiff a per-chunk step
-                  //   that continues the body (like kOptimize's)
-  kTapePush,      // autodiff: saves operand 0 on the tape `number` (as an integer id)
-  kTapePop,       // autodiff: restores the most recent value of tape `number`
-  kSumToShape,    // autodiff: operand 0 reduced to the shape of operand 1 (broadcast adjoint)
-  kIndexAdjoint,  // autodiff: zeros shaped like operand 1 with operand 0 added at operand 2
-  kZerosLike,     // autodiff: zeros shaped like operand 0 (scalar for scalars)
-  kReallocLike,   // autodiff: operand 0 mapped to the shape of operand 1 (kept elements; new 0)
-  kUnreduce,      // autodiff: operand 0 (a reduction's adjoint) broadcast back to the shape of
-                  //   operand 1 along axis operand 2; sub = 1 divides by that axis (mean)
+  kBatch,            // operands: data tensors..., chunk size (last); ints: chunk slots, then the
+                     //   index slot or kNone; regions: body, and after autodiff a per-chunk step
+                     //   that continues the body (like kOptimize's)
+  kTapePush,         // autodiff: saves operand 0 on the tape `number` (as an integer id)
+  kTapePop,          // autodiff: restores the most recent value of tape `number`
+  kSumToShape,       // autodiff: operand 0 reduced to the shape of operand 1 (broadcast adjoint)
+  kIndexAdjoint,     // autodiff: zeros shaped like operand 1 with operand 0 added at operand 2
+  kZerosLike,        // autodiff: zeros shaped like operand 0 (scalar for scalars)
+  kReallocLike,      // autodiff: operand 0 mapped to the shape of operand 1 (kept elements; new 0)
+  kUnreduce,         // autodiff: operand 0 (a reduction's adjoint) broadcast back to the shape of
+                     //   operand 1 along axis operand 2; sub = 1 divides by that axis (mean)
 };
 const char* OpCodeName(OpCode code);
 
 // Operand positions of kOptimize.
 enum OptimizeOperand : uint32_t {
-  kOptLearningRate, kOptMaxIterations, kOptBeta1, kOptBeta2, kOptEpsilon, kOptKind,
+  kOptLearningRate,
+  kOptMaxIterations,
+  kOptBeta1,
+  kOptBeta2,
+  kOptEpsilon,
+  kOptKind,
   kOptOperandCount,
 };
 // Values of the optimizer kind operand (the `optimizer` magic variable).
@@ -128,12 +171,12 @@ struct Op {
   std::vector<ValueId> operands;
   ValueId result = kNone;
   std::vector<RegionId> regions;
-  SlotId slot = kNone;             // kLoad, kStore, kAlloc, kRealloc, kFree, kLoadCsv
-  double number = 0;               // kConst; tape id
-  uint8_t sub = 0;                 // UnaryOpKind / BinaryOpKind / Builtin
-  uint32_t callee = kNone;         // kCall: function index
-  std::vector<int64_t> ints;       // kTensorLit shape; slot lists
-  std::vector<std::string> keys;   // safetensors keys; kStringConst text in keys[0]
+  SlotId slot = kNone;            // kLoad, kStore, kAlloc, kRealloc, kFree, kLoadCsv
+  double number = 0;              // kConst; tape id
+  uint8_t sub = 0;                // UnaryOpKind / BinaryOpKind / Builtin
+  uint32_t callee = kNone;        // kCall: function index
+  std::vector<int64_t> ints;      // kTensorLit shape; slot lists
+  std::vector<std::string> keys;  // safetensors keys; kStringConst text in keys[0]
 };
 
 struct Region {
@@ -143,15 +186,15 @@ struct Region {
 
 struct Slot {
   std::string name;
-  bool learnable = false;        // Declared with `learn` somewhere in the function.
-  bool synthetic = false;        // Created by a pass (adjoints, optimizer state).
+  bool learnable = false;  // Declared with `learn` somewhere in the function.
+  bool synthetic = false;  // Created by a pass (adjoints, optimizer state).
   syntax::SourceRange decl;
 };
 
 struct Function {
   std::string name;
   syntax::SourceRange loc;
-  std::vector<SlotId> params;   // Slots bound to the arguments, in order.
+  std::vector<SlotId> params;  // Slots bound to the arguments, in order.
   std::vector<Op> ops;
   std::vector<Region> regions;
   std::vector<Type> value_types;  // Indexed by ValueId.

@@ -20,10 +20,14 @@ struct HyperKey {
   OptimizeOperand operand;
 };
 constexpr HyperKey kClauseKeys[] = {
-    {"lr", kOptLearningRate},       {"learning_rate", kOptLearningRate},
-    {"beta1", kOptBeta1},           {"beta2", kOptBeta2},
-    {"epsilon", kOptEpsilon},       {"eps", kOptEpsilon},
-    {"max_iterations", kOptMaxIterations}, {"max_iter", kOptMaxIterations},
+    {"lr", kOptLearningRate},
+    {"learning_rate", kOptLearningRate},
+    {"beta1", kOptBeta1},
+    {"beta2", kOptBeta2},
+    {"epsilon", kOptEpsilon},
+    {"eps", kOptEpsilon},
+    {"max_iterations", kOptMaxIterations},
+    {"max_iter", kOptMaxIterations},
 };
 
 // Magic variables read when an optimize loop starts, in order of preference.
@@ -253,7 +257,7 @@ class FunctionLowerer {
     if (binary.op == syntax::BinaryOp::kAnd || binary.op == syntax::BinaryOp::kOr) {
       Op op = MakeOp(OpCode::kShortCircuit, binary.op_range, {lhs});
       op.sub = static_cast<uint8_t>(binary.op == syntax::BinaryOp::kAnd ? BinaryOpKind::kAnd
-                                                                       : BinaryOpKind::kOr);
+                                                                        : BinaryOpKind::kOr);
       RegionId rhs_region = fn_.NewRegion(region_);
       RegionId saved = region_;
       region_ = rhs_region;
@@ -270,20 +274,45 @@ class FunctionLowerer {
     if (rhs == kNone || !RequireNumeric(rhs, binary.rhs->range)) return kNone;
     BinaryOpKind kind = BinaryOpKind::kAdd;
     switch (binary.op) {
-      case syntax::BinaryOp::kAdd: kind = BinaryOpKind::kAdd; break;
-      case syntax::BinaryOp::kSub: kind = BinaryOpKind::kSub; break;
-      case syntax::BinaryOp::kMul: kind = BinaryOpKind::kMul; break;
-      case syntax::BinaryOp::kDiv: kind = BinaryOpKind::kDiv; break;
-      case syntax::BinaryOp::kMod: kind = BinaryOpKind::kMod; break;
-      case syntax::BinaryOp::kPow: kind = BinaryOpKind::kPow; break;
-      case syntax::BinaryOp::kEq: kind = BinaryOpKind::kEq; break;
-      case syntax::BinaryOp::kNe: kind = BinaryOpKind::kNe; break;
-      case syntax::BinaryOp::kLt: kind = BinaryOpKind::kLt; break;
-      case syntax::BinaryOp::kGt: kind = BinaryOpKind::kGt; break;
-      case syntax::BinaryOp::kLe: kind = BinaryOpKind::kLe; break;
-      case syntax::BinaryOp::kGe: kind = BinaryOpKind::kGe; break;
+      case syntax::BinaryOp::kAdd:
+        kind = BinaryOpKind::kAdd;
+        break;
+      case syntax::BinaryOp::kSub:
+        kind = BinaryOpKind::kSub;
+        break;
+      case syntax::BinaryOp::kMul:
+        kind = BinaryOpKind::kMul;
+        break;
+      case syntax::BinaryOp::kDiv:
+        kind = BinaryOpKind::kDiv;
+        break;
+      case syntax::BinaryOp::kMod:
+        kind = BinaryOpKind::kMod;
+        break;
+      case syntax::BinaryOp::kPow:
+        kind = BinaryOpKind::kPow;
+        break;
+      case syntax::BinaryOp::kEq:
+        kind = BinaryOpKind::kEq;
+        break;
+      case syntax::BinaryOp::kNe:
+        kind = BinaryOpKind::kNe;
+        break;
+      case syntax::BinaryOp::kLt:
+        kind = BinaryOpKind::kLt;
+        break;
+      case syntax::BinaryOp::kGt:
+        kind = BinaryOpKind::kGt;
+        break;
+      case syntax::BinaryOp::kLe:
+        kind = BinaryOpKind::kLe;
+        break;
+      case syntax::BinaryOp::kGe:
+        kind = BinaryOpKind::kGe;
+        break;
       case syntax::BinaryOp::kAnd:
-      case syntax::BinaryOp::kOr: break;  // Handled above.
+      case syntax::BinaryOp::kOr:
+        break;  // Handled above.
     }
     return Binary(kind, lhs, rhs, binary.op_range);
   }
@@ -359,10 +388,9 @@ class FunctionLowerer {
     if (!is_builtin) {
       const syntax::Function& callee = *asts_[user->second];
       if (callee.parameters.size() != args.size()) {
-        diags_.Error(call.range,
-                     absl::StrCat("'", name, "' takes ", callee.parameters.size(), " argument",
-                                  callee.parameters.size() == 1 ? "" : "s", ", but ", args.size(),
-                                  " were given"));
+        diags_.Error(call.range, absl::StrCat("'", name, "' takes ", callee.parameters.size(),
+                                              " argument", callee.parameters.size() == 1 ? "" : "s",
+                                              ", but ", args.size(), " were given"));
         return kNone;
       }
       for (size_t i = 0; i < args.size(); ++i) {
@@ -375,14 +403,13 @@ class FunctionLowerer {
     const BuiltinInfo& info = GetBuiltinInfo(builtin);
     int count = static_cast<int>(args.size());
     if (count < info.min_args || (info.max_args >= 0 && count > info.max_args)) {
-      std::string expected =
-          info.max_args < 0 ? absl::StrCat("at least ", info.min_args)
-          : info.min_args == info.max_args
-              ? absl::StrCat(info.min_args)
-              : absl::StrCat(info.min_args, " or ", info.max_args);
-      diags_.Error(call.range, absl::StrCat("'", name, "' takes ", expected, " argument",
-                                            expected == "1" ? "" : "s", ", but ", count,
-                                            " were given"));
+      std::string expected = info.max_args < 0 ? absl::StrCat("at least ", info.min_args)
+                             : info.min_args == info.max_args
+                                 ? absl::StrCat(info.min_args)
+                                 : absl::StrCat(info.min_args, " or ", info.max_args);
+      diags_.Error(call.range,
+                   absl::StrCat("'", name, "' takes ", expected, " argument",
+                                expected == "1" ? "" : "s", ", but ", count, " were given"));
       return kNone;
     }
     if (builtin != Builtin::kPrint) {
@@ -693,8 +720,7 @@ class FunctionLowerer {
       SlotId slot;
       if (!Resolve(param, &slot)) return;
       if (!fn_.slots[slot].learnable) {
-        diags_.Error(param.range,
-                     absl::StrCat("'", param.name, "' is not a `learn` parameter"),
+        diags_.Error(param.range, absl::StrCat("'", param.name, "' is not a `learn` parameter"),
                      absl::StrCat("declare it with `learn ", param.name, " = ...;` to train it"));
         return;
       }
@@ -712,16 +738,16 @@ class FunctionLowerer {
 
   // Computes the hyperparameter operands of an optimize loop: the `with` clause wins, then the
   // magic variables in scope, then the defaults of LANGUAGE.md §6.2.
-  bool LowerHyperparameters(const syntax::OptimizeStmt& optimize,
-                            std::vector<ValueId>* operands) {
+  bool LowerHyperparameters(const syntax::OptimizeStmt& optimize, std::vector<ValueId>* operands) {
     SourceRange loc = optimize.range;
     std::vector<ValueId> values(kOptOperandCount, kNone);
     if (optimize.clause) {
       const syntax::OptimizerClause& clause = *optimize.clause;
       const std::string& name = clause.optimizer.name;
-      double kind = name == "sgd" ? kOptimizerSgd
-                    : name == "adam" ? kOptimizerAdam
-                    : name == "rmsprop" ? kOptimizerRmsprop : 0;
+      double kind = name == "sgd"       ? kOptimizerSgd
+                    : name == "adam"    ? kOptimizerAdam
+                    : name == "rmsprop" ? kOptimizerRmsprop
+                                        : 0;
       if (kind == 0) {
         std::string close = syntax::ClosestName(name, {"sgd", "adam", "rmsprop"});
         diags_.Error(clause.optimizer.range, absl::StrCat("unknown optimizer '", name, "'"),
@@ -762,16 +788,17 @@ class FunctionLowerer {
       // optimizer (1 SGD, 2 Adam, 3 RMSprop), overridden by use_rmsprop / use_adam != 0.
       SlotId optimizer = Lookup("optimizer");
       ValueId kind = optimizer != kNone ? Load(optimizer, loc) : Const(kOptimizerSgd, loc);
-      for (auto [flag, flag_kind] : {std::pair<const char*, double>{"use_rmsprop",
-                                                                   kOptimizerRmsprop},
-                                     std::pair<const char*, double>{"use_adam", kOptimizerAdam}}) {
+      for (auto [flag, flag_kind] :
+           {std::pair<const char*, double>{"use_rmsprop", kOptimizerRmsprop},
+            std::pair<const char*, double>{"use_adam", kOptimizerAdam}}) {
         SlotId slot = Lookup(flag);
         if (slot == kNone) continue;
         // kind = on ? flag_kind : kind, as arithmetic on the 0/1 result of `!= 0`.
         ValueId on = Binary(BinaryOpKind::kNe, Load(slot, loc), Const(0, loc), loc);
         ValueId off = Binary(BinaryOpKind::kSub, Const(1, loc), on, loc);
-        kind = Binary(BinaryOpKind::kAdd, Binary(BinaryOpKind::kMul, on, Const(flag_kind, loc), loc),
-                      Binary(BinaryOpKind::kMul, off, kind, loc), loc);
+        kind =
+            Binary(BinaryOpKind::kAdd, Binary(BinaryOpKind::kMul, on, Const(flag_kind, loc), loc),
+                   Binary(BinaryOpKind::kMul, off, kind, loc), loc);
       }
       values[kOptKind] = kind;
     }
@@ -796,9 +823,9 @@ class FunctionLowerer {
         ValueId is_rmsprop =
             Binary(BinaryOpKind::kEq, values[kOptKind], Const(kOptimizerRmsprop, loc), loc);
         ValueId not_rmsprop = Binary(BinaryOpKind::kSub, Const(1, loc), is_rmsprop, loc);
-        values[kOptBeta2] = Binary(
-            BinaryOpKind::kAdd, Binary(BinaryOpKind::kMul, is_rmsprop, Const(0.9, loc), loc),
-            Binary(BinaryOpKind::kMul, not_rmsprop, Const(0.999, loc), loc), loc);
+        values[kOptBeta2] =
+            Binary(BinaryOpKind::kAdd, Binary(BinaryOpKind::kMul, is_rmsprop, Const(0.9, loc), loc),
+                   Binary(BinaryOpKind::kMul, not_rmsprop, Const(0.999, loc), loc), loc);
       }
     }
     *operands = std::move(values);
@@ -835,7 +862,8 @@ void CollectCalls(const Function& fn, RegionId region, std::vector<const Op*>* c
 void CheckNoRecursionInOptimize(const Module& module, syntax::DiagnosticEngine& diagnostics) {
   size_t n = module.functions.size();
   std::vector<std::vector<const Op*>> calls(n);
-  for (size_t f = 0; f < n; ++f) CollectCalls(module.functions[f], module.functions[f].body, &calls[f]);
+  for (size_t f = 0; f < n; ++f)
+    CollectCalls(module.functions[f], module.functions[f].body, &calls[f]);
   // can_reach[f] = functions reachable from f through one or more calls.
   std::vector<std::vector<bool>> can_reach(n, std::vector<bool>(n, false));
   for (size_t f = 0; f < n; ++f) {

@@ -119,8 +119,8 @@ TEST(LowerTest, MissingMainAndDuplicateFunction) {
 }
 
 TEST(LowerTest, OptimizeChecksParameters) {
-  auto lowered = LowerText(
-      "fn main() {\n  let w = 1;\n  optimize(w) until 1 { minimize w * w; }\n}\n");
+  auto lowered =
+      LowerText("fn main() {\n  let w = 1;\n  optimize(w) until 1 { minimize w * w; }\n}\n");
   EXPECT_NE(lowered->rendered.find("t.noma:3:12: error: 'w' is not a `learn` parameter"),
             std::string::npos)
       << lowered->rendered;
@@ -150,11 +150,9 @@ TEST(LowerTest, RecursionOutsideOptimizeIsFine) {
 
 TEST(LowerTest, UseAfterFreeIsStaticWhenCertain) {
   auto lowered = LowerText("fn main() {\n  alloc b = [2];\n  free b;\n  print(b);\n}\n");
-  EXPECT_NE(lowered->rendered.find("t.noma:4:9: error: use of 'b' after free"),
-            std::string::npos)
+  EXPECT_NE(lowered->rendered.find("t.noma:4:9: error: use of 'b' after free"), std::string::npos)
       << lowered->rendered;
-  auto maybe = LowerText(
-      "fn main() {\n  alloc b = [2];\n  if 1 { free b; }\n  print(b);\n}\n");
+  auto maybe = LowerText("fn main() {\n  alloc b = [2];\n  if 1 { free b; }\n  print(b);\n}\n");
   EXPECT_FALSE(maybe->diagnostics.has_errors()) << maybe->rendered;
 }
 
@@ -170,8 +168,7 @@ TEST(LowerTest, UnknownOptimizerAndSetting) {
 
 TEST(LowerTest, NonRectangularTensorLiteral) {
   auto lowered = LowerText("fn main() {\n  let t = tensor [[1, 2], [3]];\n}\n");
-  EXPECT_NE(lowered->rendered.find("error: tensor literal is not rectangular"),
-            std::string::npos)
+  EXPECT_NE(lowered->rendered.find("error: tensor literal is not rectangular"), std::string::npos)
       << lowered->rendered;
 }
 

@@ -10,7 +10,9 @@ namespace {
 class FunctionVerifier {
  public:
   FunctionVerifier(const Module& module, const Function& fn)
-      : module_(module), fn_(fn), defined_(fn.value_types.size(), false),
+      : module_(module),
+        fn_(fn),
+        defined_(fn.value_types.size(), false),
         region_owned_(fn.regions.size(), false) {}
 
   absl::Status Run() {
@@ -49,7 +51,7 @@ class FunctionVerifier {
       // The step region of optimize/batch continues region 0: its values stay in scope.
       size_t continued = op.code == OpCode::kOptimize && op.regions.size() > 2 ? 2
                          : op.code == OpCode::kBatch && op.regions.size() > 1  ? 1
-                                                                              : 0;
+                                                                               : 0;
       std::vector<ValueId> body_values;
       for (size_t k = 0; k < op.regions.size(); ++k) {
         RegionId r = op.regions[k];
@@ -112,8 +114,7 @@ class FunctionVerifier {
       case OpCode::kUnreduce:
         return need(op.operands.size() == 3, "needs three operands");
       case OpCode::kShortCircuit:
-        return need(op.operands.size() == 1 && op.regions.size() == 1 &&
-                        EndsInYield(op.regions[0]),
+        return need(op.operands.size() == 1 && op.regions.size() == 1 && EndsInYield(op.regions[0]),
                     "needs one operand and a yielding region");
       case OpCode::kIf:
         return need(op.operands.size() == 1 && op.regions.size() == 2,
@@ -149,8 +150,7 @@ class FunctionVerifier {
       case OpCode::kLoadCsv:
         return need(op.slot != kNone && op.operands.size() == 1, "needs a slot and a path");
       case OpCode::kLoadSafetensors:
-        return need(op.operands.size() == 1 && op.keys.size() == op.ints.size() &&
-                        !op.keys.empty(),
+        return need(op.operands.size() == 1 && op.keys.size() == op.ints.size() && !op.keys.empty(),
                     "needs a path and matching keys and slots");
       case OpCode::kSaveSafetensors:
         return need(op.operands.size() == op.keys.size() + 1, "needs values, keys and a path");

@@ -79,50 +79,94 @@ struct Frame {
 
 runtime::BinaryKernel ToKernel(graph::BinaryOpKind op) {
   switch (op) {
-    case graph::BinaryOpKind::kAdd: return runtime::BinaryKernel::kAdd;
-    case graph::BinaryOpKind::kSub: return runtime::BinaryKernel::kSub;
-    case graph::BinaryOpKind::kMul: return runtime::BinaryKernel::kMul;
-    case graph::BinaryOpKind::kDiv: return runtime::BinaryKernel::kDiv;
-    case graph::BinaryOpKind::kMod: return runtime::BinaryKernel::kMod;
-    case graph::BinaryOpKind::kPow: return runtime::BinaryKernel::kPow;
-    case graph::BinaryOpKind::kEq: return runtime::BinaryKernel::kEq;
-    case graph::BinaryOpKind::kNe: return runtime::BinaryKernel::kNe;
-    case graph::BinaryOpKind::kLt: return runtime::BinaryKernel::kLt;
-    case graph::BinaryOpKind::kGt: return runtime::BinaryKernel::kGt;
-    case graph::BinaryOpKind::kLe: return runtime::BinaryKernel::kLe;
-    case graph::BinaryOpKind::kGe: return runtime::BinaryKernel::kGe;
-    case graph::BinaryOpKind::kAnd: return runtime::BinaryKernel::kAnd;
-    case graph::BinaryOpKind::kOr: return runtime::BinaryKernel::kOr;
+    case graph::BinaryOpKind::kAdd:
+      return runtime::BinaryKernel::kAdd;
+    case graph::BinaryOpKind::kSub:
+      return runtime::BinaryKernel::kSub;
+    case graph::BinaryOpKind::kMul:
+      return runtime::BinaryKernel::kMul;
+    case graph::BinaryOpKind::kDiv:
+      return runtime::BinaryKernel::kDiv;
+    case graph::BinaryOpKind::kMod:
+      return runtime::BinaryKernel::kMod;
+    case graph::BinaryOpKind::kPow:
+      return runtime::BinaryKernel::kPow;
+    case graph::BinaryOpKind::kEq:
+      return runtime::BinaryKernel::kEq;
+    case graph::BinaryOpKind::kNe:
+      return runtime::BinaryKernel::kNe;
+    case graph::BinaryOpKind::kLt:
+      return runtime::BinaryKernel::kLt;
+    case graph::BinaryOpKind::kGt:
+      return runtime::BinaryKernel::kGt;
+    case graph::BinaryOpKind::kLe:
+      return runtime::BinaryKernel::kLe;
+    case graph::BinaryOpKind::kGe:
+      return runtime::BinaryKernel::kGe;
+    case graph::BinaryOpKind::kAnd:
+      return runtime::BinaryKernel::kAnd;
+    case graph::BinaryOpKind::kOr:
+      return runtime::BinaryKernel::kOr;
   }
   return runtime::BinaryKernel::kAdd;
 }
 
 runtime::UnaryKernel ToKernel(graph::UnaryOpKind op) {
   switch (op) {
-    case graph::UnaryOpKind::kNeg: return runtime::UnaryKernel::kNeg;
-    case graph::UnaryOpKind::kNot: return runtime::UnaryKernel::kNot;
-    case graph::UnaryOpKind::kCastF32: return runtime::UnaryKernel::kCastF32;
-    case graph::UnaryOpKind::kCastI32: return runtime::UnaryKernel::kCastI32;
-    case graph::UnaryOpKind::kCastI64: return runtime::UnaryKernel::kCastI64;
+    case graph::UnaryOpKind::kNeg:
+      return runtime::UnaryKernel::kNeg;
+    case graph::UnaryOpKind::kNot:
+      return runtime::UnaryKernel::kNot;
+    case graph::UnaryOpKind::kCastF32:
+      return runtime::UnaryKernel::kCastF32;
+    case graph::UnaryOpKind::kCastI32:
+      return runtime::UnaryKernel::kCastI32;
+    case graph::UnaryOpKind::kCastI64:
+      return runtime::UnaryKernel::kCastI64;
   }
   return runtime::UnaryKernel::kNeg;
 }
 
 bool ElementwiseUnary(Builtin builtin, runtime::UnaryKernel* kernel) {
   switch (builtin) {
-    case Builtin::kSigmoid: *kernel = runtime::UnaryKernel::kSigmoid; return true;
-    case Builtin::kRelu: *kernel = runtime::UnaryKernel::kRelu; return true;
-    case Builtin::kTanh: *kernel = runtime::UnaryKernel::kTanh; return true;
-    case Builtin::kExp: *kernel = runtime::UnaryKernel::kExp; return true;
-    case Builtin::kLog: *kernel = runtime::UnaryKernel::kLog; return true;
-    case Builtin::kSqrt: *kernel = runtime::UnaryKernel::kSqrt; return true;
-    case Builtin::kSin: *kernel = runtime::UnaryKernel::kSin; return true;
-    case Builtin::kCos: *kernel = runtime::UnaryKernel::kCos; return true;
-    case Builtin::kTan: *kernel = runtime::UnaryKernel::kTan; return true;
-    case Builtin::kAbs: *kernel = runtime::UnaryKernel::kAbs; return true;
-    case Builtin::kFloor: *kernel = runtime::UnaryKernel::kFloor; return true;
-    case Builtin::kCeil: *kernel = runtime::UnaryKernel::kCeil; return true;
-    default: return false;
+    case Builtin::kSigmoid:
+      *kernel = runtime::UnaryKernel::kSigmoid;
+      return true;
+    case Builtin::kRelu:
+      *kernel = runtime::UnaryKernel::kRelu;
+      return true;
+    case Builtin::kTanh:
+      *kernel = runtime::UnaryKernel::kTanh;
+      return true;
+    case Builtin::kExp:
+      *kernel = runtime::UnaryKernel::kExp;
+      return true;
+    case Builtin::kLog:
+      *kernel = runtime::UnaryKernel::kLog;
+      return true;
+    case Builtin::kSqrt:
+      *kernel = runtime::UnaryKernel::kSqrt;
+      return true;
+    case Builtin::kSin:
+      *kernel = runtime::UnaryKernel::kSin;
+      return true;
+    case Builtin::kCos:
+      *kernel = runtime::UnaryKernel::kCos;
+      return true;
+    case Builtin::kTan:
+      *kernel = runtime::UnaryKernel::kTan;
+      return true;
+    case Builtin::kAbs:
+      *kernel = runtime::UnaryKernel::kAbs;
+      return true;
+    case Builtin::kFloor:
+      *kernel = runtime::UnaryKernel::kFloor;
+      return true;
+    case Builtin::kCeil:
+      *kernel = runtime::UnaryKernel::kCeil;
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -165,10 +209,17 @@ class Interpreter {
   void Print(const Value& v) {
     std::ostream& out = *options_.out;
     switch (v.kind) {
-      case Value::Kind::kScalar: out << runtime::FormatScalar(v.scalar); break;
-      case Value::Kind::kTensor: out << runtime::FormatTensor(*v.tensor); break;
-      case Value::Kind::kString: out << *v.text; break;
-      default: break;
+      case Value::Kind::kScalar:
+        out << runtime::FormatScalar(v.scalar);
+        break;
+      case Value::Kind::kTensor:
+        out << runtime::FormatTensor(*v.tensor);
+        break;
+      case Value::Kind::kString:
+        out << *v.text;
+        break;
+      default:
+        break;
     }
     out << '\n';
   }
@@ -178,8 +229,8 @@ class Interpreter {
   bool Call(const graph::Function& fn, std::vector<Value> args, SourceRange loc, Value* result) {
     if (++depth_ > options_.max_call_depth) {
       --depth_;
-      return Fail(loc, absl::StrCat("recursion is deeper than ", options_.max_call_depth,
-                                    " calls"));
+      return Fail(loc,
+                  absl::StrCat("recursion is deeper than ", options_.max_call_depth, " calls"));
     }
     Frame frame;
     frame.fn = &fn;
@@ -210,10 +261,11 @@ class Interpreter {
   }
 
   bool Truthy(const Value& v, SourceRange loc, bool* truth) {
-    if (v.kind == Value::Kind::kString) return Fail(loc, "condition must be a scalar, got a string");
+    if (v.kind == Value::Kind::kString)
+      return Fail(loc, "condition must be a scalar, got a string");
     if (v.kind != Value::Kind::kScalar) {
-      return Fail(loc, absl::StrCat("condition must be a scalar, got a tensor of shape ",
-                                    ShapeOf(v)));
+      return Fail(loc,
+                  absl::StrCat("condition must be a scalar, got a tensor of shape ", ShapeOf(v)));
     }
     *truth = v.scalar != 0;  // NaN is true.
     return true;
@@ -247,8 +299,8 @@ class Interpreter {
 
   bool ScalarArg(const Value& v, SourceRange loc, const char* what, double* out) {
     if (v.kind != Value::Kind::kScalar) {
-      return Fail(loc, absl::StrCat(what, ": expected a scalar, got a tensor of shape ",
-                                    ShapeOf(v)));
+      return Fail(loc,
+                  absl::StrCat(what, ": expected a scalar, got a tensor of shape ", ShapeOf(v)));
     }
     *out = v.scalar;
     return true;
@@ -368,8 +420,8 @@ class Interpreter {
         Value result;
         if (!Call(module_.functions[op.callee], std::move(args), op.loc, &result)) return false;
         if (result.kind == Value::Kind::kUnset) {
-          return Fail(op.loc, absl::StrCat("'", module_.functions[op.callee].name,
-                                           "' returned no value"));
+          return Fail(op.loc,
+                      absl::StrCat("'", module_.functions[op.callee].name, "' returned no value"));
         }
         frame.values[op.result] = std::move(result);
         return true;
@@ -489,8 +541,9 @@ class Interpreter {
             !ScalarArg(Operand(frame, op, 2), op.loc, "index", &index)) {
           return false;
         }
-        return SetResult(frame, op, runtime::IndexAdjoint(AsTensor(Operand(frame, op, 0)),
-                                                          base.tensor->shape(), index));
+        return SetResult(
+            frame, op,
+            runtime::IndexAdjoint(AsTensor(Operand(frame, op, 0)), base.tensor->shape(), index));
       }
       case OpCode::kZerosLike: {
         const Value& like = Operand(frame, op, 0);
@@ -602,10 +655,10 @@ class Interpreter {
     if (tensor.shape() == shape) return true;  // No-op (LANGUAGE.md §7).
     bool learnable = frame.fn->slots[op.slot].learnable;
     absl::StatusOr<Tensor> grown =
-        learnable ? runtime::Realloc(tensor, shape, options_.max_elements,
-                                     [this](int64_t) { return rng_.Normal(0, 0.1); })
-                  : runtime::Realloc(tensor, shape, options_.max_elements,
-                                     [](int64_t) { return 0.0; });
+        learnable
+            ? runtime::Realloc(tensor, shape, options_.max_elements,
+                               [this](int64_t) { return rng_.Normal(0, 0.1); })
+            : runtime::Realloc(tensor, shape, options_.max_elements, [](int64_t) { return 0.0; });
     if (!grown.ok()) return Fail(op.loc, grown.status());
     frame.slots[op.slot] = Value::FromTensor(*std::move(grown));
     return true;
@@ -618,14 +671,15 @@ class Interpreter {
     if (!loaded.ok()) return Fail(op.loc, loaded.status());
     auto list_keys = [&] {
       std::string keys;
-      for (const auto& [key, tensor] : *loaded) absl::StrAppend(&keys, keys.empty() ? "" : ", ", key);
+      for (const auto& [key, tensor] : *loaded)
+        absl::StrAppend(&keys, keys.empty() ? "" : ", ", key);
       return keys;
     };
     if (op.keys.size() == 1 && op.keys[0].empty()) {
       if (loaded->size() != 1) {
-        return Fail(op.loc, absl::StrCat("'", path, "' holds ", loaded->size(),
-                                         " tensors (", list_keys(),
-                                         "); bind them with `load_safetensors { key: x, ... }`"));
+        return Fail(op.loc,
+                    absl::StrCat("'", path, "' holds ", loaded->size(), " tensors (", list_keys(),
+                                 "); bind them with `load_safetensors { key: x, ... }`"));
       }
       frame.slots[op.ints[0]] = Value::FromTensor(loaded->begin()->second);
       return true;
@@ -745,9 +799,8 @@ class Interpreter {
     if (now - last_progress_ < std::chrono::milliseconds(200)) return;
     last_progress_ = now;
     syntax::LineColumn lc = options_.sources->Resolve(op.loc.file, op.loc.begin);
-    *options_.err << "\r\033[Koptimize at " << options_.sources->name(op.loc.file) << ":"
-                  << lc.line << ": step " << count << ", loss " << runtime::FormatScalar(loss)
-                  << std::flush;
+    *options_.err << "\r\033[Koptimize at " << options_.sources->name(op.loc.file) << ":" << lc.line
+                  << ": step " << count << ", loss " << runtime::FormatScalar(loss) << std::flush;
     progress_shown_ = true;
   }
 
@@ -800,11 +853,13 @@ class Interpreter {
         return SetResult(frame, op, is_sum ? runtime::SumAxis(t, a) : runtime::MeanAxis(t, a));
       }
       case Builtin::kDot:
-        return SetResult(frame, op, runtime::Dot(AsTensor(Operand(frame, op, 0)),
-                                                 AsTensor(Operand(frame, op, 1))));
+        return SetResult(
+            frame, op,
+            runtime::Dot(AsTensor(Operand(frame, op, 0)), AsTensor(Operand(frame, op, 1))));
       case Builtin::kMatmul:
-        return SetResult(frame, op, runtime::Matmul(AsTensor(Operand(frame, op, 0)),
-                                                    AsTensor(Operand(frame, op, 1))));
+        return SetResult(
+            frame, op,
+            runtime::Matmul(AsTensor(Operand(frame, op, 0)), AsTensor(Operand(frame, op, 1))));
       case Builtin::kTranspose:
         if (!RequireTensor(Operand(frame, op, 0), op.loc, name)) return false;
         return SetResult(frame, op, runtime::Transpose(*Operand(frame, op, 0).tensor));
@@ -879,7 +934,8 @@ class Interpreter {
   int depth_ = 0;
   int optimize_depth_ = 0;
   bool progress_shown_ = false;
-  std::chrono::steady_clock::time_point last_progress_ = std::chrono::steady_clock::now();  // > 0 while inside an optimize loop (for --check-nan).
+  std::chrono::steady_clock::time_point last_progress_ =
+      std::chrono::steady_clock::now();  // > 0 while inside an optimize loop (for --check-nan).
 };
 
 }  // namespace

@@ -13,13 +13,13 @@
 namespace noma::interp {
 
 struct Options {
-  uint64_t seed = 0;                  // --seed: initial state of the program's generator.
+  uint64_t seed = 0;                        // --seed: initial state of the program's generator.
   int64_t max_elements = int64_t{1} << 30;  // Bound on one tensor's elements (8 GiB of f64).
-  bool check_nan = false;             // --check-nan: first NaN/inf in an optimize loop is an error.
-  int max_call_depth = 1000;          // Deeper user recursion is a run-time error.
-  bool progress = false;              // Live training progress on `err` (set for terminals).
-  std::ostream* out = nullptr;        // print() and main's return value; required.
-  std::ostream* err = nullptr;        // Warnings; required.
+  bool check_nan = false;       // --check-nan: first NaN/inf in an optimize loop is an error.
+  int max_call_depth = 1000;    // Deeper user recursion is a run-time error.
+  bool progress = false;        // Live training progress on `err` (set for terminals).
+  std::ostream* out = nullptr;  // print() and main's return value; required.
+  std::ostream* err = nullptr;  // Warnings; required.
   const syntax::SourceManager* sources = nullptr;  // For file:line in warnings; required.
 };
 

@@ -19,8 +19,7 @@ absl::Status SaveCsv(const Tensor& tensor, const std::string& path);
 // Reads F64/F32/F16/BF16 tensors (widened to f64). Every malformed input is an error.
 absl::StatusOr<std::map<std::string, Tensor>> LoadSafetensors(const std::string& path);
 // Writes F64, keys sorted, header padded to 8 bytes; atomic like SaveCsv.
-absl::Status SaveSafetensors(const std::map<std::string, Tensor>& tensors,
-                             const std::string& path);
+absl::Status SaveSafetensors(const std::map<std::string, Tensor>& tensors, const std::string& path);
 
 // Writes `contents` to `path` through a temporary file in the same directory and a rename.
 absl::Status WriteFileAtomically(const std::string& path, const std::string& contents);

@@ -20,11 +20,11 @@ class Rng {
   explicit Rng(uint64_t seed = 0) { Seed(seed); }
   void Seed(uint64_t seed);
   uint64_t NextU64();
-  double Uniform();                       // [0, 1), 53 random bits.
-  double Uniform(double lo, double hi);   // lo + (hi - lo) * Uniform()
+  double Uniform();                           // [0, 1), 53 random bits.
+  double Uniform(double lo, double hi);       // lo + (hi - lo) * Uniform()
   double Normal(double mean, double stddev);  // Box–Muller, two uniforms per draw, no caching.
 
-  Tensor UniformTensor(Shape shape);                        // rand_tensor: U[0, 1)
+  Tensor UniformTensor(Shape shape);  // rand_tensor: U[0, 1)
   Tensor NormalTensor(double mean, double stddev, Shape shape);
   Tensor Xavier(double fan_in, double fan_out, Shape shape);  // U(-a, a), a = sqrt(6/(in+out))
   Tensor He(double fan_in, Shape shape);                      // N(0, sqrt(2/fan_in))

@@ -47,10 +47,43 @@ class Tensor {
   std::vector<double> data_ = {0.0};
 };
 
-enum class BinaryKernel { kAdd, kSub, kMul, kDiv, kMod, kPow, kEq, kNe, kLt, kGt, kLe, kGe,
-                          kMin, kMax, kAnd, kOr };
-enum class UnaryKernel { kNeg, kNot, kSigmoid, kRelu, kTanh, kExp, kLog, kSqrt, kSin, kCos, kTan,
-                         kAbs, kFloor, kCeil, kCastF32, kCastI32, kCastI64 };
+enum class BinaryKernel {
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
+  kMod,
+  kPow,
+  kEq,
+  kNe,
+  kLt,
+  kGt,
+  kLe,
+  kGe,
+  kMin,
+  kMax,
+  kAnd,
+  kOr
+};
+enum class UnaryKernel {
+  kNeg,
+  kNot,
+  kSigmoid,
+  kRelu,
+  kTanh,
+  kExp,
+  kLog,
+  kSqrt,
+  kSin,
+  kCos,
+  kTan,
+  kAbs,
+  kFloor,
+  kCeil,
+  kCastF32,
+  kCastI32,
+  kCastI64
+};
 
 double ApplyBinary(BinaryKernel op, double a, double b);  // Scalar semantics (fmod, pow, 1/0 ...).
 double ApplyUnary(UnaryKernel op, double a);

@@ -11,30 +11,48 @@ const char* UnaryOpSpelling(UnaryOp op) { return op == UnaryOp::kNegate ? "-" : 
 
 const char* BinaryOpSpelling(BinaryOp op) {
   switch (op) {
-    case BinaryOp::kAdd: return "+";
-    case BinaryOp::kSub: return "-";
-    case BinaryOp::kMul: return "*";
-    case BinaryOp::kDiv: return "/";
-    case BinaryOp::kMod: return "%";
-    case BinaryOp::kPow: return "^";
-    case BinaryOp::kEq: return "==";
-    case BinaryOp::kNe: return "!=";
-    case BinaryOp::kLt: return "<";
-    case BinaryOp::kGt: return ">";
-    case BinaryOp::kLe: return "<=";
-    case BinaryOp::kGe: return ">=";
-    case BinaryOp::kAnd: return "&&";
-    case BinaryOp::kOr: return "||";
+    case BinaryOp::kAdd:
+      return "+";
+    case BinaryOp::kSub:
+      return "-";
+    case BinaryOp::kMul:
+      return "*";
+    case BinaryOp::kDiv:
+      return "/";
+    case BinaryOp::kMod:
+      return "%";
+    case BinaryOp::kPow:
+      return "^";
+    case BinaryOp::kEq:
+      return "==";
+    case BinaryOp::kNe:
+      return "!=";
+    case BinaryOp::kLt:
+      return "<";
+    case BinaryOp::kGt:
+      return ">";
+    case BinaryOp::kLe:
+      return "<=";
+    case BinaryOp::kGe:
+      return ">=";
+    case BinaryOp::kAnd:
+      return "&&";
+    case BinaryOp::kOr:
+      return "||";
   }
   return "?";
 }
 
 const char* CastTypeSpelling(CastType type) {
   switch (type) {
-    case CastType::kF64: return "f64";
-    case CastType::kF32: return "f32";
-    case CastType::kI32: return "i32";
-    case CastType::kI64: return "i64";
+    case CastType::kF64:
+      return "f64";
+    case CastType::kF32:
+      return "f32";
+    case CastType::kI32:
+      return "i32";
+    case CastType::kI64:
+      return "i64";
   }
   return "?";
 }
@@ -72,14 +90,12 @@ class Dumper {
     switch (e->kind) {
       case ExprKind::kNumber: {
         char buffer[40];
-        std::snprintf(buffer, sizeof(buffer), "%.17g",
-                      static_cast<const NumberExpr*>(e)->value);
+        std::snprintf(buffer, sizeof(buffer), "%.17g", static_cast<const NumberExpr*>(e)->value);
         out_ += buffer;
         return;
       }
       case ExprKind::kString:
-        absl::StrAppend(&out_, "\"", absl::CEscape(static_cast<const StringExpr*>(e)->value),
-                        "\"");
+        absl::StrAppend(&out_, "\"", absl::CEscape(static_cast<const StringExpr*>(e)->value), "\"");
         return;
       case ExprKind::kName:
         out_ += static_cast<const NameExpr*>(e)->name;
@@ -151,9 +167,9 @@ class Dumper {
       case StmtKind::kAssign:
       case StmtKind::kLearn: {
         auto& b = static_cast<const BindStmt&>(s);
-        const char* word = s.kind == StmtKind::kLet ? "let" : s.kind == StmtKind::kLearn
-                                                                  ? "learn"
-                                                                  : "assign";
+        const char* word = s.kind == StmtKind::kLet     ? "let"
+                           : s.kind == StmtKind::kLearn ? "learn"
+                                                        : "assign";
         absl::StrAppend(&out_, "(", word, " ", b.name.name, " ");
         Expr(b.value.get());
         out_ += ")";
@@ -221,8 +237,8 @@ class Dumper {
       case StmtKind::kAlloc:
       case StmtKind::kRealloc: {
         auto& a = static_cast<const AllocStmt&>(s);
-        absl::StrAppend(&out_, "(", s.kind == StmtKind::kAlloc ? "alloc " : "realloc ",
-                        a.name.name, " ");
+        absl::StrAppend(&out_, "(", s.kind == StmtKind::kAlloc ? "alloc " : "realloc ", a.name.name,
+                        " ");
         Expr(a.dims.get());
         out_ += ")";
         return;

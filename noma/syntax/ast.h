@@ -40,9 +40,20 @@ enum class ExprKind {
 enum class UnaryOp { kNegate, kNot };
 
 enum class BinaryOp {
-  kAdd, kSub, kMul, kDiv, kMod, kPow,  // `**` is parsed as kPow.
-  kEq, kNe, kLt, kGt, kLe, kGe,
-  kAnd, kOr,
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
+  kMod,
+  kPow,  // `**` is parsed as kPow.
+  kEq,
+  kNe,
+  kLt,
+  kGt,
+  kLe,
+  kGe,
+  kAnd,
+  kOr,
 };
 
 enum class CastType { kF64, kF32, kI32, kI64 };
@@ -85,7 +96,10 @@ struct UnaryExpr : Expr {
 
 struct BinaryExpr : Expr {
   BinaryExpr(SourceRange r, BinaryOp o, ExprPtr l, ExprPtr rhs_expr, SourceRange op_r)
-      : Expr(ExprKind::kBinary, r), op(o), lhs(std::move(l)), rhs(std::move(rhs_expr)),
+      : Expr(ExprKind::kBinary, r),
+        op(o),
+        lhs(std::move(l)),
+        rhs(std::move(rhs_expr)),
         op_range(op_r) {}
   BinaryOp op;
   ExprPtr lhs;
@@ -129,8 +143,24 @@ struct TensorLiteralExpr : Expr {
 // ---------------------------------------------------------------- statements
 
 enum class StmtKind {
-  kLet, kAssign, kLearn, kExpr, kReturn, kIf, kWhile, kOptimize, kMinimize, kAlloc, kRealloc,
-  kFree, kResetOptimizer, kLoadCsv, kSaveCsv, kLoadSafetensors, kSaveSafetensors, kBatch,
+  kLet,
+  kAssign,
+  kLearn,
+  kExpr,
+  kReturn,
+  kIf,
+  kWhile,
+  kOptimize,
+  kMinimize,
+  kAlloc,
+  kRealloc,
+  kFree,
+  kResetOptimizer,
+  kLoadCsv,
+  kSaveCsv,
+  kLoadSafetensors,
+  kSaveSafetensors,
+  kBatch,
 };
 
 struct Stmt {
@@ -249,7 +279,7 @@ struct LoadSafetensorsStmt : Stmt {
     Identifier key;   // Tensor name in the file.
     Identifier name;  // Variable bound.
   };
-  std::vector<Binding> bindings;     // The `{ key: x }` form.
+  std::vector<Binding> bindings;  // The `{ key: x }` form.
   ExprPtr path;
 };
 
@@ -267,8 +297,8 @@ struct BatchStmt : Stmt {
     Identifier name;  // Chunk variable.
     ExprPtr data;     // Tensor walked by rows.
   };
-  std::vector<Source> sources;        // One or two.
-  std::optional<Identifier> index;    // Chunk index variable.
+  std::vector<Source> sources;      // One or two.
+  std::optional<Identifier> index;  // Chunk index variable.
   ExprPtr chunk_size;
   Block body;
 };

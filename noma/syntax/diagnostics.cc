@@ -92,8 +92,8 @@ std::string ClosestName(const std::string& name, const std::vector<std::string>&
       row[0] = i;
       for (size_t j = 1; j <= candidate.size(); ++j) {
         size_t up = row[j];
-        row[j] = std::min({row[j] + 1, row[j - 1] + 1,
-                           diagonal + (name[i - 1] == candidate[j - 1] ? 0 : 1)});
+        row[j] = std::min(
+            {row[j] + 1, row[j - 1] + 1, diagonal + (name[i - 1] == candidate[j - 1] ? 0 : 1)});
         diagonal = up;
       }
     }

@@ -20,8 +20,8 @@ struct Diagnostic {
   Severity severity = Severity::kError;
   SourceRange range;
   std::string message;
-  std::string hint;                // Optional; printed as "hint: ..." when non-empty.
-  std::vector<Diagnostic> notes;   // Attached notes (severity kNote).
+  std::string hint;               // Optional; printed as "hint: ..." when non-empty.
+  std::vector<Diagnostic> notes;  // Attached notes (severity kNote).
 };
 
 // Collects diagnostics for one compilation. Stops recording errors after `max_errors` (the

@@ -11,29 +11,39 @@ constexpr int kPostfix = 9, kPower = 8, kUnary = 7;
 
 int BinaryPrecedence(BinaryOp op) {
   switch (op) {
-    case BinaryOp::kOr: return 1;
-    case BinaryOp::kAnd: return 2;
+    case BinaryOp::kOr:
+      return 1;
+    case BinaryOp::kAnd:
+      return 2;
     case BinaryOp::kEq:
-    case BinaryOp::kNe: return 3;
+    case BinaryOp::kNe:
+      return 3;
     case BinaryOp::kLt:
     case BinaryOp::kGt:
     case BinaryOp::kLe:
-    case BinaryOp::kGe: return 4;
+    case BinaryOp::kGe:
+      return 4;
     case BinaryOp::kAdd:
-    case BinaryOp::kSub: return 5;
+    case BinaryOp::kSub:
+      return 5;
     case BinaryOp::kMul:
     case BinaryOp::kDiv:
-    case BinaryOp::kMod: return 6;
-    case BinaryOp::kPow: return kPower;
+    case BinaryOp::kMod:
+      return 6;
+    case BinaryOp::kPow:
+      return kPower;
   }
   return 0;
 }
 
 int Precedence(const Expr& e) {
   switch (e.kind) {
-    case ExprKind::kBinary: return BinaryPrecedence(static_cast<const BinaryExpr&>(e).op);
-    case ExprKind::kUnary: return kUnary;
-    default: return kPostfix;
+    case ExprKind::kBinary:
+      return BinaryPrecedence(static_cast<const BinaryExpr&>(e).op);
+    case ExprKind::kUnary:
+      return kUnary;
+    default:
+      return kPostfix;
   }
 }
 
@@ -41,12 +51,23 @@ std::string Escape(const std::string& text) {
   std::string out = "\"";
   for (char c : text) {
     switch (c) {
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      default: out += c;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      default:
+        out += c;
     }
   }
   return out + "\"";
@@ -166,8 +187,8 @@ class Formatter {
           for (const NamedExpr& a : o.clause->arguments) {
             args.push_back(absl::StrCat(a.key.name, ": ", Expr(*a.value)));
           }
-          absl::StrAppend(&out_, " with ", o.clause->optimizer.name, "(",
-                          absl::StrJoin(args, ", "), ")");
+          absl::StrAppend(&out_, " with ", o.clause->optimizer.name, "(", absl::StrJoin(args, ", "),
+                          ")");
         }
         absl::StrAppend(&out_, " until ", Expr(*o.until), " ");
         Block(o.body, depth);
@@ -247,9 +268,12 @@ class Formatter {
 
   std::string Expr(const syntax::Expr& e) {
     switch (e.kind) {
-      case ExprKind::kNumber: return static_cast<const NumberExpr&>(e).spelling;
-      case ExprKind::kString: return Escape(static_cast<const StringExpr&>(e).value);
-      case ExprKind::kName: return static_cast<const NameExpr&>(e).name;
+      case ExprKind::kNumber:
+        return static_cast<const NumberExpr&>(e).spelling;
+      case ExprKind::kString:
+        return Escape(static_cast<const StringExpr&>(e).value);
+      case ExprKind::kName:
+        return static_cast<const NameExpr&>(e).name;
       case ExprKind::kUnary: {
         auto& u = static_cast<const UnaryExpr&>(e);
         return absl::StrCat(UnaryOpSpelling(u.op), Operand(*u.operand, kUnary));

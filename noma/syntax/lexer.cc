@@ -38,47 +38,77 @@ constexpr std::array<Keyword, 23> kKeywords = {{
     {"reset_optimizer", TokenKind::kResetOptimizer},
 }};
 
-bool IsIdentStart(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
+bool IsIdentStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 }  // namespace
 
 const char* TokenSpelling(TokenKind kind) {
   switch (kind) {
-    case TokenKind::kEnd: return "end of file";
-    case TokenKind::kError: return "invalid token";
-    case TokenKind::kIdentifier: return "a name";
-    case TokenKind::kNumber: return "a number";
-    case TokenKind::kString: return "a string";
-    case TokenKind::kPlus: return "'+'";
-    case TokenKind::kMinus: return "'-'";
-    case TokenKind::kStar: return "'*'";
-    case TokenKind::kSlash: return "'/'";
-    case TokenKind::kPercent: return "'%'";
-    case TokenKind::kCaret: return "'^'";
-    case TokenKind::kStarStar: return "'**'";
-    case TokenKind::kEqEq: return "'=='";
-    case TokenKind::kBangEq: return "'!='";
-    case TokenKind::kLess: return "'<'";
-    case TokenKind::kGreater: return "'>'";
-    case TokenKind::kLessEq: return "'<='";
-    case TokenKind::kGreaterEq: return "'>='";
-    case TokenKind::kAmpAmp: return "'&&'";
-    case TokenKind::kPipePipe: return "'||'";
-    case TokenKind::kBang: return "'!'";
-    case TokenKind::kEq: return "'='";
-    case TokenKind::kLParen: return "'('";
-    case TokenKind::kRParen: return "')'";
-    case TokenKind::kLBrace: return "'{'";
-    case TokenKind::kRBrace: return "'}'";
-    case TokenKind::kLBracket: return "'['";
-    case TokenKind::kRBracket: return "']'";
-    case TokenKind::kComma: return "','";
-    case TokenKind::kSemicolon: return "';'";
-    case TokenKind::kColon: return "':'";
-    case TokenKind::kDot: return "'.'";
+    case TokenKind::kEnd:
+      return "end of file";
+    case TokenKind::kError:
+      return "invalid token";
+    case TokenKind::kIdentifier:
+      return "a name";
+    case TokenKind::kNumber:
+      return "a number";
+    case TokenKind::kString:
+      return "a string";
+    case TokenKind::kPlus:
+      return "'+'";
+    case TokenKind::kMinus:
+      return "'-'";
+    case TokenKind::kStar:
+      return "'*'";
+    case TokenKind::kSlash:
+      return "'/'";
+    case TokenKind::kPercent:
+      return "'%'";
+    case TokenKind::kCaret:
+      return "'^'";
+    case TokenKind::kStarStar:
+      return "'**'";
+    case TokenKind::kEqEq:
+      return "'=='";
+    case TokenKind::kBangEq:
+      return "'!='";
+    case TokenKind::kLess:
+      return "'<'";
+    case TokenKind::kGreater:
+      return "'>'";
+    case TokenKind::kLessEq:
+      return "'<='";
+    case TokenKind::kGreaterEq:
+      return "'>='";
+    case TokenKind::kAmpAmp:
+      return "'&&'";
+    case TokenKind::kPipePipe:
+      return "'||'";
+    case TokenKind::kBang:
+      return "'!'";
+    case TokenKind::kEq:
+      return "'='";
+    case TokenKind::kLParen:
+      return "'('";
+    case TokenKind::kRParen:
+      return "')'";
+    case TokenKind::kLBrace:
+      return "'{'";
+    case TokenKind::kRBrace:
+      return "'}'";
+    case TokenKind::kLBracket:
+      return "'['";
+    case TokenKind::kRBracket:
+      return "']'";
+    case TokenKind::kComma:
+      return "','";
+    case TokenKind::kSemicolon:
+      return "';'";
+    case TokenKind::kColon:
+      return "':'";
+    case TokenKind::kDot:
+      return "'.'";
     default:
       for (const Keyword& k : kKeywords) {
         if (k.kind == kind) return k.text.data();
@@ -97,12 +127,23 @@ bool DecodeString(absl::string_view text, std::string* out) {
     }
     char e = text[++i];
     switch (e) {
-      case 'n': *out += '\n'; break;
-      case 't': *out += '\t'; break;
-      case 'r': *out += '\r'; break;
-      case '\\': *out += '\\'; break;
-      case '"': *out += '"'; break;
-      default: return false;
+      case 'n':
+        *out += '\n';
+        break;
+      case 't':
+        *out += '\t';
+        break;
+      case 'r':
+        *out += '\r';
+        break;
+      case '\\':
+        *out += '\\';
+        break;
+      case '"':
+        *out += '"';
+        break;
+      default:
+        return false;
     }
   }
   return true;
@@ -184,12 +225,12 @@ Token Lexer::Next() {
       token.kind = TokenKind::kNumber;
       if (i < n && (IsIdentStart(src[i]) || src[i] == '.')) {
         uint32_t bad_end = i;
-        while (bad_end < n && (IsIdentStart(src[bad_end]) || IsDigit(src[bad_end]) ||
-                               src[bad_end] == '.')) {
+        while (bad_end < n &&
+               (IsIdentStart(src[bad_end]) || IsDigit(src[bad_end]) || src[bad_end] == '.')) {
           ++bad_end;
         }
-        error(start, bad_end, absl::StrCat("malformed number '", src.substr(start, bad_end - start),
-                                           "'"));
+        error(start, bad_end,
+              absl::StrCat("malformed number '", src.substr(start, bad_end - start), "'"));
         token.kind = TokenKind::kError;
         i = bad_end;
       }
@@ -235,26 +276,66 @@ Token Lexer::Next() {
         return false;
       };
       switch (c) {
-        case '+': token.kind = TokenKind::kPlus; break;
-        case '-': token.kind = TokenKind::kMinus; break;
-        case '*': token.kind = next_is('*') ? TokenKind::kStarStar : TokenKind::kStar; break;
-        case '/': token.kind = TokenKind::kSlash; break;
-        case '%': token.kind = TokenKind::kPercent; break;
-        case '^': token.kind = TokenKind::kCaret; break;
-        case '=': token.kind = next_is('=') ? TokenKind::kEqEq : TokenKind::kEq; break;
-        case '!': token.kind = next_is('=') ? TokenKind::kBangEq : TokenKind::kBang; break;
-        case '<': token.kind = next_is('=') ? TokenKind::kLessEq : TokenKind::kLess; break;
-        case '>': token.kind = next_is('=') ? TokenKind::kGreaterEq : TokenKind::kGreater; break;
-        case '(': token.kind = TokenKind::kLParen; break;
-        case ')': token.kind = TokenKind::kRParen; break;
-        case '{': token.kind = TokenKind::kLBrace; break;
-        case '}': token.kind = TokenKind::kRBrace; break;
-        case '[': token.kind = TokenKind::kLBracket; break;
-        case ']': token.kind = TokenKind::kRBracket; break;
-        case ',': token.kind = TokenKind::kComma; break;
-        case ';': token.kind = TokenKind::kSemicolon; break;
-        case ':': token.kind = TokenKind::kColon; break;
-        case '.': token.kind = TokenKind::kDot; break;
+        case '+':
+          token.kind = TokenKind::kPlus;
+          break;
+        case '-':
+          token.kind = TokenKind::kMinus;
+          break;
+        case '*':
+          token.kind = next_is('*') ? TokenKind::kStarStar : TokenKind::kStar;
+          break;
+        case '/':
+          token.kind = TokenKind::kSlash;
+          break;
+        case '%':
+          token.kind = TokenKind::kPercent;
+          break;
+        case '^':
+          token.kind = TokenKind::kCaret;
+          break;
+        case '=':
+          token.kind = next_is('=') ? TokenKind::kEqEq : TokenKind::kEq;
+          break;
+        case '!':
+          token.kind = next_is('=') ? TokenKind::kBangEq : TokenKind::kBang;
+          break;
+        case '<':
+          token.kind = next_is('=') ? TokenKind::kLessEq : TokenKind::kLess;
+          break;
+        case '>':
+          token.kind = next_is('=') ? TokenKind::kGreaterEq : TokenKind::kGreater;
+          break;
+        case '(':
+          token.kind = TokenKind::kLParen;
+          break;
+        case ')':
+          token.kind = TokenKind::kRParen;
+          break;
+        case '{':
+          token.kind = TokenKind::kLBrace;
+          break;
+        case '}':
+          token.kind = TokenKind::kRBrace;
+          break;
+        case '[':
+          token.kind = TokenKind::kLBracket;
+          break;
+        case ']':
+          token.kind = TokenKind::kRBracket;
+          break;
+        case ',':
+          token.kind = TokenKind::kComma;
+          break;
+        case ';':
+          token.kind = TokenKind::kSemicolon;
+          break;
+        case ':':
+          token.kind = TokenKind::kColon;
+          break;
+        case '.':
+          token.kind = TokenKind::kDot;
+          break;
         case '&':
           if (next_is('&')) {
             token.kind = TokenKind::kAmpAmp;
@@ -274,8 +355,8 @@ Token Lexer::Next() {
         default: {
           // Skip a whole UTF-8 sequence so the message shows the character.
           while (i < n && (static_cast<unsigned char>(src[i]) & 0xC0) == 0x80) ++i;
-          error(start, i, absl::StrCat("unexpected character '", src.substr(start, i - start),
-                                       "'"));
+          error(start, i,
+                absl::StrCat("unexpected character '", src.substr(start, i - start), "'"));
           token.kind = TokenKind::kError;
         }
       }

@@ -14,39 +14,60 @@ namespace {
 // `^`/`**` are handled separately (right-associative, above unary minus).
 int Precedence(TokenKind kind) {
   switch (kind) {
-    case TokenKind::kPipePipe: return 1;
-    case TokenKind::kAmpAmp: return 2;
+    case TokenKind::kPipePipe:
+      return 1;
+    case TokenKind::kAmpAmp:
+      return 2;
     case TokenKind::kEqEq:
-    case TokenKind::kBangEq: return 3;
+    case TokenKind::kBangEq:
+      return 3;
     case TokenKind::kLess:
     case TokenKind::kGreater:
     case TokenKind::kLessEq:
-    case TokenKind::kGreaterEq: return 4;
+    case TokenKind::kGreaterEq:
+      return 4;
     case TokenKind::kPlus:
-    case TokenKind::kMinus: return 5;
+    case TokenKind::kMinus:
+      return 5;
     case TokenKind::kStar:
     case TokenKind::kSlash:
-    case TokenKind::kPercent: return 6;
-    default: return 0;
+    case TokenKind::kPercent:
+      return 6;
+    default:
+      return 0;
   }
 }
 
 BinaryOp ToBinaryOp(TokenKind kind) {
   switch (kind) {
-    case TokenKind::kPipePipe: return BinaryOp::kOr;
-    case TokenKind::kAmpAmp: return BinaryOp::kAnd;
-    case TokenKind::kEqEq: return BinaryOp::kEq;
-    case TokenKind::kBangEq: return BinaryOp::kNe;
-    case TokenKind::kLess: return BinaryOp::kLt;
-    case TokenKind::kGreater: return BinaryOp::kGt;
-    case TokenKind::kLessEq: return BinaryOp::kLe;
-    case TokenKind::kGreaterEq: return BinaryOp::kGe;
-    case TokenKind::kPlus: return BinaryOp::kAdd;
-    case TokenKind::kMinus: return BinaryOp::kSub;
-    case TokenKind::kStar: return BinaryOp::kMul;
-    case TokenKind::kSlash: return BinaryOp::kDiv;
-    case TokenKind::kPercent: return BinaryOp::kMod;
-    default: return BinaryOp::kPow;
+    case TokenKind::kPipePipe:
+      return BinaryOp::kOr;
+    case TokenKind::kAmpAmp:
+      return BinaryOp::kAnd;
+    case TokenKind::kEqEq:
+      return BinaryOp::kEq;
+    case TokenKind::kBangEq:
+      return BinaryOp::kNe;
+    case TokenKind::kLess:
+      return BinaryOp::kLt;
+    case TokenKind::kGreater:
+      return BinaryOp::kGt;
+    case TokenKind::kLessEq:
+      return BinaryOp::kLe;
+    case TokenKind::kGreaterEq:
+      return BinaryOp::kGe;
+    case TokenKind::kPlus:
+      return BinaryOp::kAdd;
+    case TokenKind::kMinus:
+      return BinaryOp::kSub;
+    case TokenKind::kStar:
+      return BinaryOp::kMul;
+    case TokenKind::kSlash:
+      return BinaryOp::kDiv;
+    case TokenKind::kPercent:
+      return BinaryOp::kMod;
+    default:
+      return BinaryOp::kPow;
   }
 }
 
@@ -116,8 +137,7 @@ class Parser {
   }
   void ErrorExpected(const std::string& what, const char* context) {
     Token t = Peek();
-    std::string found = t.kind == TokenKind::kEnd ? "end of file"
-                                                  : absl::StrCat("'", t.text, "'");
+    std::string found = t.kind == TokenKind::kEnd ? "end of file" : absl::StrCat("'", t.text, "'");
     SourceRange range = Range(t);
     if (kind_is_statement_end(what) && pos_ > 0) {
       // A missing ';' is best shown right after the previous token.
@@ -153,12 +173,22 @@ class Parser {
   // Keywords that can only begin a statement: a good place to resume after an error.
   static bool StartsStatement(TokenKind kind) {
     switch (kind) {
-      case TokenKind::kLet: case TokenKind::kLearn: case TokenKind::kReturn:
-      case TokenKind::kIf: case TokenKind::kWhile: case TokenKind::kOptimize:
-      case TokenKind::kMinimize: case TokenKind::kAlloc: case TokenKind::kRealloc:
-      case TokenKind::kFree: case TokenKind::kLoadCsv: case TokenKind::kSaveCsv:
-      case TokenKind::kLoadSafetensors: case TokenKind::kSaveSafetensors:
-      case TokenKind::kBatch: case TokenKind::kResetOptimizer:
+      case TokenKind::kLet:
+      case TokenKind::kLearn:
+      case TokenKind::kReturn:
+      case TokenKind::kIf:
+      case TokenKind::kWhile:
+      case TokenKind::kOptimize:
+      case TokenKind::kMinimize:
+      case TokenKind::kAlloc:
+      case TokenKind::kRealloc:
+      case TokenKind::kFree:
+      case TokenKind::kLoadCsv:
+      case TokenKind::kSaveCsv:
+      case TokenKind::kLoadSafetensors:
+      case TokenKind::kSaveSafetensors:
+      case TokenKind::kBatch:
+      case TokenKind::kResetOptimizer:
         return true;
       default:
         return false;
@@ -171,10 +201,10 @@ class Parser {
     explicit DepthGuard(Parser& p) : p_(p) {
       if (++p_.depth_ > kMaxNestingDepth && !p_.too_deep_) {
         p_.too_deep_ = true;
-        p_.diags_.Error(p_.Range(p_.Peek()),
-                        absl::StrCat("nesting is too deep (more than ", kMaxNestingDepth,
-                                     " levels)"),
-                        "split the expression or block into smaller pieces");
+        p_.diags_.Error(
+            p_.Range(p_.Peek()),
+            absl::StrCat("nesting is too deep (more than ", kMaxNestingDepth, " levels)"),
+            "split the expression or block into smaller pieces");
       }
     }
     ~DepthGuard() { --p_.depth_; }
@@ -598,8 +628,8 @@ class Parser {
       ExprPtr rhs = ParseBinary(precedence + 1);
       if (!rhs) return nullptr;
       SourceRange range{file_, lhs->range.begin, rhs->range.end};
-      lhs = std::make_unique<BinaryExpr>(range, ToBinaryOp(op.kind), std::move(lhs),
-                                         std::move(rhs), Range(op));
+      lhs = std::make_unique<BinaryExpr>(range, ToBinaryOp(op.kind), std::move(lhs), std::move(rhs),
+                                         Range(op));
     }
     return lhs;
   }
@@ -641,8 +671,8 @@ class Parser {
         Advance();
         ExprPtr index = ParseExpr();
         if (!index || !Expect(TokenKind::kRBracket, "after the index")) return nullptr;
-        expr = std::make_unique<IndexExpr>(Span(expr->range.begin), std::move(expr),
-                                           std::move(index));
+        expr =
+            std::make_unique<IndexExpr>(Span(expr->range.begin), std::move(expr), std::move(index));
       } else if (At(TokenKind::kAs)) {
         Advance();
         if (!At(TokenKind::kIdentifier)) {
@@ -695,7 +725,8 @@ class Parser {
       }
       case TokenKind::kIdentifier: {
         Advance();
-        if (!At(TokenKind::kLParen)) return std::make_unique<NameExpr>(Range(t), std::string(t.text));
+        if (!At(TokenKind::kLParen))
+          return std::make_unique<NameExpr>(Range(t), std::string(t.text));
         Advance();  // (
         std::vector<ExprPtr> args;
         if (!At(TokenKind::kRParen)) {
@@ -706,8 +737,7 @@ class Parser {
           } while (Accept(TokenKind::kComma));
         }
         if (!Expect(TokenKind::kRParen, "after the arguments")) return nullptr;
-        return std::make_unique<CallExpr>(Span(t.begin),
-                                          Identifier{std::string(t.text), Range(t)},
+        return std::make_unique<CallExpr>(Span(t.begin), Identifier{std::string(t.text), Range(t)},
                                           std::move(args));
       }
       case TokenKind::kLParen: {

@@ -46,16 +46,28 @@ std::vector<TokenKind> Kinds(const std::string& text) {
 
 TEST(LexerTest, EveryKeyword) {
   const std::pair<const char*, TokenKind> keywords[] = {
-      {"fn", TokenKind::kFn}, {"let", TokenKind::kLet}, {"learn", TokenKind::kLearn},
-      {"return", TokenKind::kReturn}, {"if", TokenKind::kIf}, {"else", TokenKind::kElse},
-      {"while", TokenKind::kWhile}, {"optimize", TokenKind::kOptimize},
-      {"until", TokenKind::kUntil}, {"minimize", TokenKind::kMinimize},
-      {"tensor", TokenKind::kTensor}, {"alloc", TokenKind::kAlloc},
-      {"realloc", TokenKind::kRealloc}, {"free", TokenKind::kFree},
-      {"load_csv", TokenKind::kLoadCsv}, {"save_csv", TokenKind::kSaveCsv},
+      {"fn", TokenKind::kFn},
+      {"let", TokenKind::kLet},
+      {"learn", TokenKind::kLearn},
+      {"return", TokenKind::kReturn},
+      {"if", TokenKind::kIf},
+      {"else", TokenKind::kElse},
+      {"while", TokenKind::kWhile},
+      {"optimize", TokenKind::kOptimize},
+      {"until", TokenKind::kUntil},
+      {"minimize", TokenKind::kMinimize},
+      {"tensor", TokenKind::kTensor},
+      {"alloc", TokenKind::kAlloc},
+      {"realloc", TokenKind::kRealloc},
+      {"free", TokenKind::kFree},
+      {"load_csv", TokenKind::kLoadCsv},
+      {"save_csv", TokenKind::kSaveCsv},
       {"load_safetensors", TokenKind::kLoadSafetensors},
-      {"save_safetensors", TokenKind::kSaveSafetensors}, {"batch", TokenKind::kBatch},
-      {"in", TokenKind::kIn}, {"with", TokenKind::kWith}, {"as", TokenKind::kAs},
+      {"save_safetensors", TokenKind::kSaveSafetensors},
+      {"batch", TokenKind::kBatch},
+      {"in", TokenKind::kIn},
+      {"with", TokenKind::kWith},
+      {"as", TokenKind::kAs},
       {"reset_optimizer", TokenKind::kResetOptimizer}};
   for (const auto& [text, kind] : keywords) {
     EXPECT_EQ(Kinds(text), (std::vector<TokenKind>{kind, TokenKind::kEnd})) << text;
@@ -66,16 +78,16 @@ TEST(LexerTest, EveryKeyword) {
 }
 
 TEST(LexerTest, EveryOperator) {
-  EXPECT_EQ(Kinds("+ - * / % ^ ** == != < > <= >= && || ! = ( ) { } [ ] , ; : ."),
-            (std::vector<TokenKind>{
-                TokenKind::kPlus, TokenKind::kMinus, TokenKind::kStar, TokenKind::kSlash,
-                TokenKind::kPercent, TokenKind::kCaret, TokenKind::kStarStar, TokenKind::kEqEq,
-                TokenKind::kBangEq, TokenKind::kLess, TokenKind::kGreater, TokenKind::kLessEq,
-                TokenKind::kGreaterEq, TokenKind::kAmpAmp, TokenKind::kPipePipe,
-                TokenKind::kBang, TokenKind::kEq, TokenKind::kLParen, TokenKind::kRParen,
-                TokenKind::kLBrace, TokenKind::kRBrace, TokenKind::kLBracket,
-                TokenKind::kRBracket, TokenKind::kComma, TokenKind::kSemicolon,
-                TokenKind::kColon, TokenKind::kDot, TokenKind::kEnd}));
+  EXPECT_EQ(
+      Kinds("+ - * / % ^ ** == != < > <= >= && || ! = ( ) { } [ ] , ; : ."),
+      (std::vector<TokenKind>{
+          TokenKind::kPlus,      TokenKind::kMinus,    TokenKind::kStar,     TokenKind::kSlash,
+          TokenKind::kPercent,   TokenKind::kCaret,    TokenKind::kStarStar, TokenKind::kEqEq,
+          TokenKind::kBangEq,    TokenKind::kLess,     TokenKind::kGreater,  TokenKind::kLessEq,
+          TokenKind::kGreaterEq, TokenKind::kAmpAmp,   TokenKind::kPipePipe, TokenKind::kBang,
+          TokenKind::kEq,        TokenKind::kLParen,   TokenKind::kRParen,   TokenKind::kLBrace,
+          TokenKind::kRBrace,    TokenKind::kLBracket, TokenKind::kRBracket, TokenKind::kComma,
+          TokenKind::kSemicolon, TokenKind::kColon,    TokenKind::kDot,      TokenKind::kEnd}));
 }
 
 TEST(LexerTest, NumbersStringsAndComments) {
@@ -92,19 +104,18 @@ TEST(LexerTest, NumbersStringsAndComments) {
 }
 
 TEST(LexerTest, MalformedTokensAreLocatedErrors) {
-  EXPECT_NE(ParseText("fn main() { print(\"a\\q\"); }")->errors.find(
-                "t.noma:1:21: error: unknown escape sequence '\\q'"),
+  EXPECT_NE(ParseText("fn main() { print(\"a\\q\"); }")
+                ->errors.find("t.noma:1:21: error: unknown escape sequence '\\q'"),
             std::string::npos);
   EXPECT_NE(ParseText("fn main() { print(\"abc); }")->errors.find("error: unterminated string"),
             std::string::npos);
-  EXPECT_NE(ParseText("fn main() { } /* open")->errors.find(
-                "t.noma:1:15: error: unterminated block comment"),
+  EXPECT_NE(ParseText("fn main() { } /* open")
+                ->errors.find("t.noma:1:15: error: unterminated block comment"),
             std::string::npos);
-  EXPECT_NE(ParseText("fn main() { let x = 1 # 2; }")->errors.find(
-                "t.noma:1:23: error: unexpected character '#'"),
+  EXPECT_NE(ParseText("fn main() { let x = 1 # 2; }")
+                ->errors.find("t.noma:1:23: error: unexpected character '#'"),
             std::string::npos);
-  EXPECT_NE(ParseText("fn main() { let x = 1 & 2; }")->errors.find("'&&'"),
-            std::string::npos);
+  EXPECT_NE(ParseText("fn main() { let x = 1 & 2; }")->errors.find("'&&'"), std::string::npos);
   EXPECT_NE(ParseText("fn main() { let x = 12abc; }")->errors.find("malformed number '12abc'"),
             std::string::npos);
 }
@@ -207,8 +218,8 @@ TEST(ParserTest, ErrorCapIsTwenty) {
 }
 
 TEST(ParserTest, DeepNestingIsAnErrorNotACrash) {
-  std::string text = "fn main() { let x = " + std::string(100000, '(') + "1" +
-                     std::string(100000, ')') + "; }";
+  std::string text =
+      "fn main() { let x = " + std::string(100000, '(') + "1" + std::string(100000, ')') + "; }";
   auto p = ParseText(text);
   EXPECT_NE(p->errors.find("error: nesting is too deep"), std::string::npos);
   std::string blocks = "fn main() {";
@@ -252,8 +263,8 @@ fn main() {
   ASSERT_FALSE(reparsed->diagnostics.has_errors()) << reparsed->errors << formatted;
   EXPECT_EQ(DumpAst(reparsed->program), DumpAst(original->program)) << formatted;
   EXPECT_EQ(Format(reparsed->program, reparsed->sources), formatted);
-  for (const char* comment : {"// header comment", "// trailing", "/* block */",
-                              "// end of block", "// last"}) {
+  for (const char* comment :
+       {"// header comment", "// trailing", "/* block */", "// end of block", "// last"}) {
     EXPECT_NE(formatted.find(comment), std::string::npos) << comment << "\n" << formatted;
   }
   EXPECT_NE(formatted.find("    let x = -(2 ^ 3) ^ 2; // trailing"), std::string::npos)

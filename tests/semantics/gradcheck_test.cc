@@ -26,8 +26,7 @@ namespace {
 // Runs `source` and returns stdout; fails the test on any error.
 std::string RunProgram(const std::string& source) {
   driver::Compilation compilation;
-  bool ok = driver::CompileSource("grad.noma", source, driver::Stage::kDifferentiate,
-                                  compilation);
+  bool ok = driver::CompileSource("grad.noma", source, driver::Stage::kDifferentiate, compilation);
   std::ostringstream err;
   driver::PrintDiagnostics(compilation, err);
   EXPECT_TRUE(ok) << err.str() << "\n" << source;
@@ -77,7 +76,7 @@ std::string Literal(const std::vector<double>& values, const std::vector<int>& s
 
 struct Case {
   const char* name;
-  const char* loss;      // Expression or statements ending in `let loss = ...;` using w.
+  const char* loss;  // Expression or statements ending in `let loss = ...;` using w.
   std::vector<int> shape;
   std::vector<double> w;
   const char* helpers = "";  // Extra functions.
@@ -91,14 +90,14 @@ std::string LossStatements(const Case& c) {
 }
 
 std::vector<double> CompilerGradient(const Case& c) {
-  std::string program = absl::StrCat(
-      c.helpers, "\nfn main() {\n  learn w = ", Literal(c.w, c.shape), ";\n",
-      "  optimize(w) with sgd(lr: 1, max_iterations: 1) until 0 {\n    ", LossStatements(c),
-      "\n    minimize loss;\n  }\n  print(w);\n}\n");
+  std::string program =
+      absl::StrCat(c.helpers, "\nfn main() {\n  learn w = ", Literal(c.w, c.shape), ";\n",
+                   "  optimize(w) with sgd(lr: 1, max_iterations: 1) until 0 {\n    ",
+                   LossStatements(c), "\n    minimize loss;\n  }\n  print(w);\n}\n");
   // The capped loop warns on stderr; that is expected here.
   driver::Compilation compilation;
-  EXPECT_TRUE(driver::CompileSource("grad.noma", program, driver::Stage::kDifferentiate,
-                                    compilation))
+  EXPECT_TRUE(
+      driver::CompileSource("grad.noma", program, driver::Stage::kDifferentiate, compilation))
       << program;
   std::ostringstream out, err;
   interp::Options options;
@@ -116,9 +115,8 @@ std::vector<double> CompilerGradient(const Case& c) {
 }
 
 double LossAt(const Case& c, const std::vector<double>& w) {
-  std::string program =
-      absl::StrCat(c.helpers, "\nfn main() {\n  let w = ", Literal(w, c.shape), ";\n  ",
-                   LossStatements(c), "\n  print(loss);\n}\n");
+  std::string program = absl::StrCat(c.helpers, "\nfn main() {\n  let w = ", Literal(w, c.shape),
+                                     ";\n  ", LossStatements(c), "\n  print(loss);\n}\n");
   std::vector<double> out = ParseNumbers(RunProgram(program));
   EXPECT_FALSE(out.empty()) << program;
   return out.empty() ? NAN : out.back();  // The loss is printed last.
@@ -138,8 +136,7 @@ TEST_P(GradientCheck, MatchesCentralFiniteDifferences) {
     double numeric = (LossAt(c, plus) - LossAt(c, minus)) / (2 * h);
     double scale = std::max({std::fabs(numeric), std::fabs(analytic[i]), 1e-3});
     EXPECT_LT(std::fabs(numeric - analytic[i]) / scale, 1e-6)
-        << c.name << " element " << i << ": compiler " << analytic[i] << " vs numeric "
-        << numeric;
+        << c.name << " element " << i << ": compiler " << analytic[i] << " vs numeric " << numeric;
   }
 }
 
@@ -160,56 +157,70 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"sigmoid", "sum(sigmoid(w * 2))", {2, 3}, kMatrix},
         Case{"tanh", "sum(tanh(w))", {2, 3}, kMatrix},
         Case{"relu", "sum(relu(w) * w)", {2, 3}, kMatrix},
-        Case{"exp", "sum(exp(w))", {2, 3}, kMatrix},
-        Case{"log", "sum(log(w))", {2, 3}, kPositive},
+        Case{"exp", "sum(exp(w))", {2, 3}, kMatrix}, Case{"log", "sum(log(w))", {2, 3}, kPositive},
         Case{"sqrt", "sum(sqrt(w))", {2, 3}, kPositive},
         Case{"sin_cos_tan", "sum(sin(w) + cos(w) * tan(w))", {2, 3}, kMatrix},
         Case{"abs", "sum(abs(w) * w)", {2, 3}, kMatrix},
         Case{"min_max", "sum(min(w, 0.4) + max(w, 0.1) + min(w * 2, w))", {2, 3}, kMatrix},
         Case{"mean", "mean(w * w)", {2, 3}, kMatrix},
         Case{"sum_axis", "sum(sum(w, 0) ^ 2) + sum(mean(w, 1) ^ 3)", {2, 3}, kMatrix},
-        Case{"matmul_left", "sum(matmul(w, tensor [[1, 2], [3, 4], [5, 6]]) ^ 2)", {2, 3},
-             kMatrix},
-        Case{"matmul_right", "sum(matmul(tensor [[1, 2], [3, 4], [5, 6]], w) ^ 2)", {2, 3},
-             kMatrix},
+        Case{"matmul_left", "sum(matmul(w, tensor [[1, 2], [3, 4], [5, 6]]) ^ 2)", {2, 3}, kMatrix},
+        Case{
+            "matmul_right", "sum(matmul(tensor [[1, 2], [3, 4], [5, 6]], w) ^ 2)", {2, 3}, kMatrix},
         Case{"matmul_both", "sum(matmul(w, transpose(w)) * 0.5)", {2, 3}, kMatrix},
-        Case{"transpose", "sum(transpose(w) * tensor [[1, 2], [3, 4], [5, 6]])", {2, 3},
-             kMatrix},
+        Case{"transpose", "sum(transpose(w) * tensor [[1, 2], [3, 4], [5, 6]])", {2, 3}, kMatrix},
         Case{"dot", "dot(w, w * 3) + dot(w, tensor [1, 2, 3])", {3}, {0.5, -1.5, 2.0}},
         Case{"index", "w[1][2] * w[0][1] + sum(w[0] * 2)", {2, 3}, kMatrix},
-        Case{"tensor_literal", "sum(tensor [[w[0][0], 2], [w[1][1] * 3, w[0][2]]] ^ 2)",
-             {2, 3}, kMatrix},
+        Case{"tensor_literal",
+             "sum(tensor [[w[0][0], 2], [w[1][1] * 3, w[0][2]]] ^ 2)",
+             {2, 3},
+             kMatrix},
         Case{"broadcast_row", "sum((w + tensor [1, 2, 3]) ^ 2)", {2, 3}, kMatrix},
-        Case{"broadcast_param_row", "sum((tensor [[1, 2, 3], [4, 5, 6]] * w) ^ 2)", {1, 3},
+        Case{"broadcast_param_row",
+             "sum((tensor [[1, 2, 3], [4, 5, 6]] * w) ^ 2)",
+             {1, 3},
              {0.5, -0.25, 1.5}},
-        Case{"broadcast_param_col", "sum((tensor [[1, 2, 3], [4, 5, 6]] - w) ^ 2)", {2, 1},
+        Case{"broadcast_param_col",
+             "sum((tensor [[1, 2, 3], [4, 5, 6]] - w) ^ 2)",
+             {2, 1},
              {0.5, -0.25}},
         Case{"scalar_mix", "sum(w * 2) * sum(w) + 3", {2, 3}, kMatrix},
         Case{"if_branch",
              "let loss = 0; if sum(w) > 0 { loss = sum(w * w); } else { loss = sum(exp(w)); }",
-             {2, 3}, kMatrix},
+             {2, 3},
+             kMatrix},
         Case{"if_else_taken",
              "let loss = 0; if sum(w) > 100 { loss = sum(w * w); } else { loss = sum(exp(w)); }",
-             {2, 3}, kMatrix},
+             {2, 3},
+             kMatrix},
         Case{"while_loop",
              "let loss = 0; let i = 0; let acc = w; while i < 3 { acc = acc * w + 1; i = i + 1; "
              "loss = loss + sum(acc); }",
-             {2, 3}, kMatrix},
+             {2, 3},
+             kMatrix},
         Case{"nested_loop_if",
              "let loss = 0; let i = 0; while i < 4 { if i % 2 == 0 { loss = loss + "
              "sum(sin(w * i)); } else { loss = loss + sum(w * w * i); } i = i + 1; }",
-             {2, 3}, kMatrix},
-        Case{"inlined_function", "let loss = f(w) + g(w, 2);", {2, 3}, kMatrix,
+             {2, 3},
+             kMatrix},
+        Case{"inlined_function",
+             "let loss = f(w) + g(w, 2);",
+             {2, 3},
+             kMatrix,
              "fn f(x) { return sum(sigmoid(x)); }\n"
              "fn g(x, k) { if k > 1 { return sum(x * x * k); } return 0; }"},
-        Case{"inlined_early_return_in_loop", "let loss = h(w);", {2, 3}, kMatrix,
+        Case{"inlined_early_return_in_loop",
+             "let loss = h(w);",
+             {2, 3},
+             kMatrix,
              "fn h(x) { let i = 0; let acc = 0; while 1 { acc = acc + sum(x * i); "
              "if i >= 2 { return acc * acc; } i = i + 1; } return 0; }"},
         Case{"print_is_identity", "let loss = sum(print(w) * w);", {2, 3}, kMatrix},
         Case{"mlp",
              "let h = tanh(matmul(tensor [[1, 2], [0.5, -1]], w) + 0.1); "
              "let loss = mean((sigmoid(matmul(h, tensor [[1], [2], [-1]])) - 0.3) ^ 2);",
-             {2, 3}, kMatrix}),
+             {2, 3},
+             kMatrix}),
     [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
 
 }  // namespace

@@ -25,8 +25,7 @@ RunResult RunSource(const std::string& source) {
   RunResult result;
   driver::Compilation compilation;
   std::ostringstream out, err;
-  if (!driver::CompileSource("train.noma", source, driver::Stage::kDifferentiate,
-                             compilation)) {
+  if (!driver::CompileSource("train.noma", source, driver::Stage::kDifferentiate, compilation)) {
     driver::PrintDiagnostics(compilation, err);
     result.exit_code = 1;
     result.err = err.str();

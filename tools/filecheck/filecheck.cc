@@ -91,31 +91,29 @@ std::string Check(const Expectations& expected, absl::string_view stdout_text,
                   absl::string_view stderr_text, int exit_code) {
   std::string report;
   if (exit_code != expected.exit_code) {
-    absl::StrAppend(&report, "exit code: expected ", expected.exit_code, ", got ", exit_code,
-                    "\n");
+    absl::StrAppend(&report, "exit code: expected ", expected.exit_code, ", got ", exit_code, "\n");
   }
   std::vector<std::string> out = Lines(stdout_text);
   size_t n = std::max(out.size(), expected.stdout_patterns.size());
   for (size_t i = 0; i < n; ++i) {
     if (i >= out.size()) {
-      absl::StrAppend(&report, "stdout line ", i + 1, ": expected '",
-                      expected.stdout_patterns[i], "', got end of output\n");
+      absl::StrAppend(&report, "stdout line ", i + 1, ": expected '", expected.stdout_patterns[i],
+                      "', got end of output\n");
       break;
     }
     if (i >= expected.stdout_patterns.size()) {
-      absl::StrAppend(&report, "stdout line ", i + 1, ": unexpected extra line '", out[i],
-                      "'\n");
+      absl::StrAppend(&report, "stdout line ", i + 1, ": unexpected extra line '", out[i], "'\n");
       break;
     }
     if (!MatchLine(expected.stdout_patterns[i], out[i])) {
-      absl::StrAppend(&report, "stdout line ", i + 1, ": expected '",
-                      expected.stdout_patterns[i], "', got '", out[i], "'\n");
+      absl::StrAppend(&report, "stdout line ", i + 1, ": expected '", expected.stdout_patterns[i],
+                      "', got '", out[i], "'\n");
     }
   }
   std::vector<std::string> err = Lines(stderr_text);
   if (expected.stderr_patterns.empty() && !err.empty()) {
-    absl::StrAppend(&report, "stderr: expected nothing, got '", err[0], "'", err.size() > 1 ? " ..." : "",
-                    "\n");
+    absl::StrAppend(&report, "stderr: expected nothing, got '", err[0], "'",
+                    err.size() > 1 ? " ..." : "", "\n");
   }
   size_t at = 0;
   for (const std::string& pattern : expected.stderr_patterns) {

@@ -7,7 +7,8 @@ namespace {
 
 TEST(FileCheckTest, ParsesDirectives) {
   Expectations e = ParseExpectations(
-      "// CHECK: 1\nfn main() {\n  print(x);  // CHECK: [1, 2]\n}\n// CHECK-ERR: x.noma:{{[0-9]+}}: oops\n"
+      "// CHECK: 1\nfn main() {\n  print(x);  // CHECK: [1, 2]\n}\n// CHECK-ERR: "
+      "x.noma:{{[0-9]+}}: oops\n"
       "// EXIT: 1\n// ARGS: --seed 3\n// MODES: run fast-run\n");
   EXPECT_EQ(e.stdout_patterns, (std::vector<std::string>{"1", "[1, 2]"}));
   EXPECT_EQ(e.stderr_patterns.size(), 1u);

@@ -202,8 +202,7 @@ bool InlineCalls(const graph::Module& module, Function& fn, RegionId root,
   for (int count = 0; FindCall(fn, root, &region, &position); ++count) {
     OpId call_id = fn.regions[region].ops[position];
     if (count == kMaxInlinedCalls) {
-      diagnostics.Error(fn.ops[call_id].loc,
-                        "too many calls to inline in differentiated code");
+      diagnostics.Error(fn.ops[call_id].loc, "too many calls to inline in differentiated code");
       return false;
     }
     Op call = fn.ops[call_id];  // Copy: fn.ops grows while inlining.
