@@ -47,13 +47,9 @@ class Builder {
                Type type = Type::Unknown()) {
     Op op;
     op.code = code;
-    op.loc = loc_;
     op.operands = std::move(operands);
     op.sub = sub;
-    op.result = fn_.NewValue(type);
-    ValueId result = op.result;
-    fn_.Append(region_, std::move(op));
-    return result;
+    return Push(std::move(op), type);
   }
   OpId EmitVoid(Op op) {
     op.loc = loc_;
@@ -63,22 +59,14 @@ class Builder {
   ValueId Const(double value) {
     Op op;
     op.code = OpCode::kConst;
-    op.loc = loc_;
     op.number = value;
-    op.result = fn_.NewValue(Type::Scalar());
-    ValueId result = op.result;
-    fn_.Append(region_, std::move(op));
-    return result;
+    return Push(std::move(op), Type::Scalar());
   }
   ValueId Load(SlotId slot) {
     Op op;
     op.code = OpCode::kLoad;
-    op.loc = loc_;
     op.slot = slot;
-    op.result = fn_.NewValue(Type::Unknown());
-    ValueId result = op.result;
-    fn_.Append(region_, std::move(op));
-    return result;
+    return Push(std::move(op), Type::Unknown());
   }
   void Store(SlotId slot, ValueId value) {
     Op op;
@@ -102,6 +90,15 @@ class Builder {
   }
 
  private:
+  // Appends `op` with a fresh result value of `type`.
+  ValueId Push(Op op, Type type) {
+    op.loc = loc_;
+    op.result = fn_.NewValue(type);
+    ValueId result = op.result;
+    fn_.Append(region_, std::move(op));
+    return result;
+  }
+
   Function& fn_;
   RegionId region_;
   SourceRange loc_;
