@@ -243,6 +243,99 @@ TEST(ParserTest, OtherBadForms) {
             std::string::npos);
 }
 
+// Every code example of LANGUAGE.md parses.
+TEST(ParserTest, SpecExamplesParse) {
+  auto p = ParseText(R"(
+fn main() {
+    let x = 2 ^ 3 ^ 2;
+    let y = -x ^ 2;
+    let a = 42 + 3.14 + 0.5 + .5 + 1e-3 + 2.5E+4;
+    let s = "tab\tnew\nline\r\\ \"q\"";
+    let t = tensor [[1, 2], [3, 4]];
+    let c = x as f64 + x as f32 + x as i32 + x as i64;
+    let m = t[1][0] + t[0][1];
+    learn W = xavier_init(2, 1, 2, 1);
+    optimize(W) with adam(lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8) until loss < 0.01 {
+        let loss = mean((matmul(t, W) - 1) ^ 2);
+        minimize loss;
+        if loss > 0.5 { realloc W = [10, 1]; }
+    }
+    optimize(W) with sgd(lr: 0.1) until loss < 1 { let loss = sum(W); minimize loss; }
+    optimize(W) with rmsprop(lr: 0.1, beta2: 0.9, epsilon: 1e-8) until loss < 1 {
+        let loss = sum(W);
+        minimize loss;
+    }
+    alloc b = [d1, d2];
+    realloc b = [d1];
+    free b;
+    reset_optimizer();
+    load_csv X = "path";
+    save_csv e, "path";
+    load_safetensors x = "path";
+    load_safetensors { key: x, other: z } = "path";
+    save_safetensors { key: e, k2: e * 2 }, "path";
+    batch xb in X with n { print(xb); }
+    batch xb, i in X with n { print(i); }
+    batch xb in X, yb in Y with n { print(yb); }
+    print(sigmoid(x) + relu(x) + tanh(x) + exp(x) + log(x) + sqrt(x) + sin(x) + cos(x));
+    print(tan(x) + abs(x) + pow(x, 2) + min(x, 1) + max(x, 1) + floor(x) + ceil(x));
+    print(sum(t) + mean(t) + sum(t, 0) + mean(t, 1) + dot(v, v) + matmul(t, t) + transpose(t));
+    print(shape(t) + len(t) + rand() + rand_uniform(0, 1) + rand_normal(0, 1));
+    print(rand_tensor(2, 3) + rand_normal_tensor(0, 1, 2, 3) + he_init(2, 2, 3));
+    seed(3);
+    if c { } else if c2 { } else { }
+    while c { }
+    return;
+}
+)");
+  EXPECT_FALSE(p->diagnostics.has_errors()) << p->errors;
+}
+
+TEST(ParserTest, RemainingDiagnostics) {
+  EXPECT_NE(ParseText("fn main() { let x = (1)(2); }")->errors.find(
+                "only a function name can be called"),
+            std::string::npos);
+  EXPECT_NE(ParseText("fn main() { load_safetensors {} = \"p\"; }")->errors.find(
+                "load_safetensors needs at least one binding"),
+            std::string::npos);
+  EXPECT_NE(ParseText("fn main() { save_safetensors {}, \"p\"; }")->errors.find(
+                "save_safetensors needs at least one tensor"),
+            std::string::npos);
+  EXPECT_NE(ParseText("fn main() { while 1 print(1); }")->errors.find(
+                "expected '{' after the while condition"),
+            std::string::npos);
+  EXPECT_NE(ParseText("fn main() { if 1 print(1); }")->errors.find(
+                "expected '{' after the if condition"),
+            std::string::npos);
+  EXPECT_NE(ParseText("fn main() { if 1 { } else print(1); }")->errors.find(
+                "expected '{' or 'if' after 'else'"),
+            std::string::npos);
+  EXPECT_NE(ParseText("fn main() { let x = tensor 3; }")->errors.find(
+                "expected '[' after 'tensor'"),
+            std::string::npos);
+  EXPECT_NE(ParseText("fn main() { let x = [1, 2; }")->errors.find("expected ']' to close '['"),
+            std::string::npos);
+  EXPECT_NE(ParseText("fn main() { batch x in X { } }")->errors.find(
+                "expected with before the chunk size"),
+            std::string::npos);
+  EXPECT_NE(ParseText("fn main() { optimize(w) with adam(lr 1) until 1 { } }")
+                ->errors.find("expected ':' after the setting name"),
+            std::string::npos);
+  EXPECT_NE(ParseText("fn main() { print(1); ")->errors.find("expected '}' to close the block"),
+            std::string::npos);
+  EXPECT_NE(ParseText("fn 3() { }")->errors.find("expected a name after 'fn'"),
+            std::string::npos);
+  // Warnings and notes share the error format.
+  SourceManager sources;
+  FileId file = sources.AddBuffer("w.noma", "fn main() { }\n");
+  Diagnostic warning{Severity::kWarning, {file, 3, 7}, "unused", "remove it", {}};
+  warning.notes.push_back({Severity::kNote, {file, 0, 2}, "declared here", "", {}});
+  std::string text = RenderDiagnostic(warning, sources);
+  EXPECT_NE(text.find("w.noma:1:4: warning: unused"), std::string::npos) << text;
+  EXPECT_NE(text.find("hint: remove it"), std::string::npos);
+  EXPECT_NE(text.find("w.noma:1:1: note: declared here"), std::string::npos);
+}
+
 TEST(FormatterTest, RoundTripKeepsTheAstAndIsIdempotent) {
   const char* source = R"(// header comment
 fn main() {
