@@ -499,8 +499,11 @@ class FunctionLowerer {
       case syntax::StmtKind::kLearn: {
         const auto& bind = static_cast<const syntax::BindStmt&>(stmt);
         ValueId value = LowerExpr(*bind.value);
-        if (value == kNone) return;
         bool learn = stmt.kind == syntax::StmtKind::kLearn;
+        if (value == kNone) {
+          Declare(bind.name, learn);  // Declared anyway: later uses should not cascade.
+          return;
+        }
         if (learn && !RequireNumeric(value, bind.value->range)) return;
         Store(Declare(bind.name, learn), value, stmt.range);
         return;

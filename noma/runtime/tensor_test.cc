@@ -156,6 +156,8 @@ TEST(ScalarKernelTest, Casts) {
   EXPECT_EQ(ApplyUnary(UnaryKernel::kCastF32, 0.1), static_cast<double>(0.1f));
   EXPECT_EQ(ApplyUnary(UnaryKernel::kCastF32, 1e300), kInf);
   EXPECT_EQ(ApplyUnary(UnaryKernel::kCastI32, -2.7), -2);
+  EXPECT_FALSE(std::signbit(ApplyUnary(UnaryKernel::kCastI32, -0.5)));  // 0, not -0.
+  EXPECT_FALSE(std::signbit(ApplyUnary(UnaryKernel::kCastI64, -0.0)));
   EXPECT_EQ(ApplyUnary(UnaryKernel::kCastI32, 2.7), 2);
   EXPECT_EQ(ApplyUnary(UnaryKernel::kCastI32, 1e10), 2147483647.0);
   EXPECT_EQ(ApplyUnary(UnaryKernel::kCastI32, -1e10), -2147483648.0);

@@ -13,9 +13,10 @@
 namespace noma::runtime::internal {
 
 // Truncates toward zero into [lo, hi]; NaN stays NaN, values beyond the range saturate.
+// Integers have no negative zero, so -0.5 as i32 is 0, not -0 (hence the + 0.0).
 inline double TruncateTo(double x, double lo, double hi) {
   if (std::isnan(x)) return x;
-  return std::trunc(std::clamp(x, lo, hi));
+  return std::trunc(std::clamp(x, lo, hi)) + 0.0;
 }
 
 // Calls body(f) with f a function object computing `op` on two doubles. Inside body the
