@@ -167,9 +167,11 @@ TEST(LowerTest, UnknownOptimizerAndSetting) {
 }
 
 TEST(LowerTest, NonRectangularTensorLiteral) {
-  auto lowered = LowerText("fn main() {\n  let t = tensor [[1, 2], [3]];\n}\n");
+  auto lowered = LowerText("fn main() {\n  let t = tensor [[1, 2], [3]];\n  print(t);\n}\n");
   EXPECT_NE(lowered->rendered.find("error: tensor literal is not rectangular"), std::string::npos)
       << lowered->rendered;
+  // The failed binding still declares `t`: no cascading "unknown name".
+  EXPECT_EQ(lowered->diagnostics.error_count(), 1u) << lowered->rendered;
 }
 
 TEST(LowerTest, DotPrinterEmitsAGraph) {
