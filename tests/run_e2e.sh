@@ -1,61 +1,163 @@
 #!/usr/bin/env bash
-# Runs one .noma program in every execution mode, checks each run against the expectations in
-# the program's comments (noma_filecheck), and requires identical stdout, stderr and exit code
-# across modes. Usage: run_e2e.sh NOMA FILECHECK PROGRAM [DATA_FILE...]
+# One end-to-end test (docs/testing.md): runs PROGRAM in every execution mode, checks each run
+# against the expectations in the program's comments with noma_filecheck, and requires every
+# mode to produce the identical stdout, stderr, exit status and written files.
+#
+#   run_e2e.sh PROGRAM [DATA_FILE...]
+#
+# PROGRAM and DATA_FILEs are paths relative to the workspace root (as `$(location)` gives them
+# inside a test). The binaries come from the runfiles (//tools:noma,
+# //tools/filecheck:noma_filecheck) unless NOMA_BIN / NOMA_FILECHECK name them.
+# NOMA_E2E_MODES="run fast-run" overrides the list of enabled modes (for bringing up a mode:
+# `bazel test //tests/... --test_env=NOMA_E2E_MODES="run fast-run"`).
 set -uo pipefail
 
-# Execution modes, in one place. Each later mode is compared with the first.
-# Future modes (codegen issue): fast-run ("$NOMA" fast-run FILE ARGS) and build-exe
-# ("$NOMA" build-exe FILE -o exe && ./exe ARGS) are added here.
-MODES=(run)
+# ---------------------------------------------------------------------------------------------
+# Execution modes: the ONE place they are listed. run_mode() below says how each one runs.
+#
+#   run        noma run FILE ARGS                            the interpreter (exists)
+#   fast-run   noma fast-run FILE ARGS                       LLVM ORC JIT        (not yet)
+#   build-exe  noma build-exe FILE -o EXE && EXE ARGS        standalone binary   (not yet)
+#
+# To enable a mode once `noma` implements it, add it to ENABLED_MODES; nothing else changes.
+KNOWN_MODES=(run fast-run build-exe)
+ENABLED_MODES=(run)
+# ---------------------------------------------------------------------------------------------
 
-NOMA=$(realpath "$1")
-FILECHECK=$(realpath "$2")
-PROGRAM=$3
-shift 3
+if [ -n "${NOMA_E2E_MODES:-}" ]; then
+  read -r -a ENABLED_MODES <<<"$NOMA_E2E_MODES"
+fi
 
-name=$(basename "$PROGRAM" .noma)
-work=$(mktemp -d "${TEST_TMPDIR:-/tmp}/e2e.$name.XXXXXX")
-mkdir -p "$work/tests/data"
-cp "$PROGRAM" "$work/tests/$name.noma"
-for data in "$@"; do cp "$data" "$work/tests/data/"; done
+die() {
+  echo "run_e2e.sh: $*" >&2
+  exit 1
+}
 
-read -r -a ARGS <<<"$("$FILECHECK" --print-args "$PROGRAM")"
-read -r -a ONLY <<<"$("$FILECHECK" --print-modes "$PROGRAM")"
+# Absolute path of a runfile of the "noma" workspace.
+runfile() {
+  local root
+  for root in "${TEST_SRCDIR:-}" "${RUNFILES_DIR:-}" "$0.runfiles"; do
+    if [ -n "$root" ] && [ -e "$root/noma/$1" ]; then
+      echo "$root/noma/$1"
+      return
+    fi
+  done
+  [ -e "$1" ] && echo "$PWD/$1"
+}
 
-run_mode() {  # mode, output prefix
-  local mode=$1 out=$2
-  (
-    cd "$work" || exit 99
-    case "$mode" in
-      run) "$NOMA" run "tests/$name.noma" "${ARGS[@]}" ;;
-      *) echo "unknown mode $mode" >&2; exit 99 ;;
+[ $# -ge 1 ] || die "usage: run_e2e.sh PROGRAM [DATA_FILE...]"
+PROGRAM=$1
+shift
+[ -f "$PROGRAM" ] || die "no program '$PROGRAM'"
+
+NOMA=${NOMA_BIN:-$(runfile tools/noma)}
+FILECHECK=${NOMA_FILECHECK:-$(runfile tools/filecheck/noma_filecheck)}
+[ -n "$NOMA" ] && [ -x "$NOMA" ] || die "cannot find the noma binary (//tools:noma)"
+[ -n "$FILECHECK" ] && [ -x "$FILECHECK" ] || die "cannot find //tools/filecheck:noma_filecheck"
+NOMA=$(realpath "$NOMA")
+FILECHECK=$(realpath "$FILECHECK")
+
+for mode in "${ENABLED_MODES[@]}"; do
+  [[ " ${KNOWN_MODES[*]} " == *" $mode "* ]] || die "unknown mode '$mode' in the enabled modes"
+done
+
+# The path the program is run by (and that its diagnostics print): its workspace-relative path,
+# e.g. tests/foo.noma.
+rel=${PROGRAM#./}
+case "$rel" in
+  /* | ../*) rel="tests/$(basename "$PROGRAM")" ;;
+esac
+pkg=$(dirname "$rel")
+
+args_line=$("$FILECHECK" --print-args "$PROGRAM") || die "broken directives in $PROGRAM"
+modes_line=$("$FILECHECK" --print-modes "$PROGRAM") || die "broken directives in $PROGRAM"
+read -r -a ARGS <<<"$args_line"
+read -r -a ONLY <<<"$modes_line"
+for mode in "${ONLY[@]}"; do
+  [[ " ${KNOWN_MODES[*]} " == *" $mode "* ]] ||
+    die "$PROGRAM: unknown mode '$mode' in // MODES: (known: ${KNOWN_MODES[*]})"
+done
+
+scratch=$(mktemp -d "${TEST_TMPDIR:-${TMPDIR:-/tmp}}/e2e.$(basename "$rel" .noma).XXXXXX") ||
+  die "cannot create a temporary directory"
+
+# A fresh working directory per mode: the program at its workspace-relative path, the data files
+# at theirs (copies, so nothing can write into the source tree), and `data` -> PKG/data, so a
+# program may say either "tests/data/x.csv" or "data/x.csv".
+prepare() {  # DIR DATA_FILE...
+  local dir=$1 data target
+  shift
+  mkdir -p "$dir/$pkg" && cp "$PROGRAM" "$dir/$rel" || return 1
+  for data in "$@"; do
+    target=${data#./}
+    case "$target" in
+      /* | ../*) target="$pkg/data/$(basename "$data")" ;;
     esac
-  ) >"$out.stdout" 2>"$out.stderr"
+    mkdir -p "$dir/$(dirname "$target")" && cp "$data" "$dir/$target" || return 1
+  done
+  if [ -d "$dir/$pkg/data" ] && [ ! -e "$dir/data" ]; then
+    ln -s "$pkg/data" "$dir/data"
+  fi
+}
+
+# Runs the program in MODE inside DIR; stdout, stderr and exit status go to OUT.{stdout,...}.
+run_mode() {  # MODE DIR OUT
+  local mode=$1 dir=$2 out=$3
+  local exe_dir="$scratch/exe.$mode"
+  (
+    cd "$dir" || exit 125
+    case "$mode" in
+      run) exec "$NOMA" run "$rel" "${ARGS[@]}" ;;
+      fast-run) exec "$NOMA" fast-run "$rel" "${ARGS[@]}" ;;
+      build-exe)
+        # The build's own output is part of the result: on a compile-time error it is the
+        # diagnostics, exactly like `noma run`; on success it must print nothing.
+        mkdir -p "$exe_dir" || exit 125
+        "$NOMA" build-exe "$rel" -o "$exe_dir/program" || exit $?
+        exec "$exe_dir/program" "${ARGS[@]}"
+        ;;
+      *) echo "run_e2e.sh: no recipe for mode '$mode'" >&2; exit 125 ;;
+    esac
+  ) </dev/null >"$out.stdout" 2>"$out.stderr"
   echo $? >"$out.exit"
+  # Every file in the working directory afterwards (inputs included), with a checksum.
+  (cd "$dir" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum) >"$out.files"
 }
 
 status=0
 first=""
-for mode in "${MODES[@]}"; do
-  if [ ${#ONLY[@]} -gt 0 ] && [[ ! " ${ONLY[*]} " =~ " $mode " ]]; then continue; fi
-  out="$work/result.$mode"
-  run_mode "$mode" "$out"
-  if ! "$FILECHECK" --program "$PROGRAM" --stdout "$out.stdout" --stderr "$out.stderr" \
-      --exit-code "$(cat "$out.exit")"; then
-    echo "FAILED in mode '$mode': $PROGRAM" >&2
+ran=()
+for mode in "${ENABLED_MODES[@]}"; do
+  if [ ${#ONLY[@]} -gt 0 ] && [[ " ${ONLY[*]} " != *" $mode "* ]]; then
+    echo "mode $mode: skipped (// MODES: ${ONLY[*]})"
+    continue
+  fi
+  dir="$scratch/work.$mode"
+  out="$scratch/result.$mode"
+  prepare "$dir" "$@" || die "cannot set up $dir"
+  run_mode "$mode" "$dir" "$out"
+  ran+=("$mode")
+  if "$FILECHECK" --program "$PROGRAM" --stdout "$out.stdout" --stderr "$out.stderr" \
+    --exit-code "$(cat "$out.exit")"; then
+    echo "mode $mode: ok"
+  else
+    echo "mode $mode: FAILED ($rel, exit status $(cat "$out.exit"))" >&2
     status=1
   fi
   if [ -z "$first" ]; then
     first=$mode
-  else
-    for part in stdout stderr exit; do
-      if ! cmp -s "$work/result.$first.$part" "$out.$part"; then
-        echo "modes '$first' and '$mode' differ in $part for $PROGRAM" >&2
-        diff "$work/result.$first.$part" "$out.$part" >&2
-        status=1
-      fi
-    done
+    continue
   fi
+  for part in stdout stderr exit files; do
+    if ! cmp -s "$scratch/result.$first.$part" "$out.$part"; then
+      echo "modes '$first' and '$mode' differ in $part ($rel):" >&2
+      diff -u --label "$first" --label "$mode" "$scratch/result.$first.$part" "$out.$part" >&2
+      status=1
+    fi
+  done
 done
+
+if [ ${#ran[@]} -eq 0 ]; then
+  echo "no enabled mode (${ENABLED_MODES[*]}) is among the program's // MODES: ${ONLY[*]}"
+fi
 exit $status

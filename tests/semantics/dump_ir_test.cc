@@ -43,11 +43,12 @@ fn main() {
   // optimizer selection (two more ifs).
   EXPECT_EQ(Count(ir, "while {"), 2) << ir;
   EXPECT_GE(Count(ir, "if %"), 4) << ir;
-  EXPECT_NE(ir.find("builtin.cos"), std::string::npos) << ir;  // d sin = cos.
+  EXPECT_NE(ir.find("builtin.cos"), std::string::npos) << ir;   // d sin = cos.
   EXPECT_NE(ir.find("builtin.sqrt"), std::string::npos) << ir;  // Adam/RMSprop update.
   // The lowered IR has none of it.
   driver::Compilation lowered;
-  ASSERT_TRUE(driver::CompileSource("d.noma", "fn main() { learn w = 1; optimize(w) until 1 {"
+  ASSERT_TRUE(driver::CompileSource("d.noma",
+                                    "fn main() { learn w = 1; optimize(w) until 1 {"
                                     " minimize w * w; } }",
                                     driver::Stage::kLower, lowered));
   EXPECT_EQ(graph::PrintModule(lowered.module).find("tape_"), std::string::npos);

@@ -7,9 +7,9 @@
 // the loss expression directly (no training) at w ± h e_i.
 
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <random>
-#include <cstdio>
 #include <sstream>
 #include <string>
 #include <vector>
