@@ -31,7 +31,8 @@ make_prefix benchmark benchmark -- 'libbenchmark*'
 export NOMA_LLVM_PREFIX="$root/llvm" NOMA_ABSL_PREFIX="$root/absl" NOMA_RE2_PREFIX="$root/re2"
 export NOMA_GTEST_PREFIX="$root/gtest" NOMA_BENCHMARK_PREFIX="$root/benchmark"
 output_base="$root/output_base"
-bazel --output_base="$output_base" build --jobs=2 //tools:noma //noma/graph:verifier_test //bench:syntax_bench
+bazel --output_base="$output_base" build --jobs=2 //tools:noma //noma/graph:verifier_test //bench:syntax_bench \
+  //third_party:llvm_smoke_test //tools/filecheck:noma_filecheck
 external="$output_base/external"
 for lib in llvm absl re2 gtest benchmark; do
   if ! grep -q "$root/$lib" "$external/$lib/BUILD.bazel"; then
