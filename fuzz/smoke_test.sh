@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
-# Bazel test: build the fuzz target and fuzz the parser for 20 seconds.
+# Bazel test: fuzz the parser for 20 seconds, starting from the seed corpus.
+# Usage (from BUILD.bazel): smoke_test.sh BINARY DICT SEEDS...
 set -euo pipefail
-exec fuzz/build_and_run.sh 20 "${TEST_TMPDIR:-/tmp}/parser_fuzz" "$@"
+binary=$1
+shift
+exec fuzz/run.sh "$binary" 20 "${TEST_TMPDIR:-/tmp}/parser_fuzz" "$@"

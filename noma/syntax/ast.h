@@ -14,6 +14,9 @@
 
 namespace noma::syntax {
 
+// The parser's limit on nesting: blocks inside blocks, parentheses, brackets, argument lists and
+// operator operands, and the height of every expression tree (so a chain `a + a + ... + a` has
+// at most this many operands). Deeper input is a syntax error.
 inline constexpr int kMaxNestingDepth = 256;
 
 // A name as written, with its location.

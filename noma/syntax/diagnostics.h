@@ -2,6 +2,7 @@
 #define NOMA_SYNTAX_DIAGNOSTICS_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -13,9 +14,11 @@ enum class Severity { kError, kWarning, kNote };
 
 // One message tied to a source range, rendered as
 //   file:line:col: error: message
-//     <source line>
-//          ^~~~~
+//    12 | <source line>
+//       |      ^~~~~
 //   hint: ...
+// A range with no file renders as `error: message`; a range that names a file but no position
+// in it (WholeFile) renders as `file: error: message`.
 struct Diagnostic {
   Severity severity = Severity::kError;
   SourceRange range;
@@ -26,6 +29,9 @@ struct Diagnostic {
 
 // Collects diagnostics for one compilation. Stops recording errors after `max_errors` (the
 // last recorded one says how many were suppressed) so a garbage file cannot flood the terminal.
+// A range naming `file` as a whole (e.g. for "cannot read" or "no fn main" messages).
+inline SourceRange WholeFile(FileId file) { return {file, UINT32_MAX, UINT32_MAX}; }
+
 class DiagnosticEngine {
  public:
   static constexpr size_t kDefaultMaxErrors = 20;
@@ -57,7 +63,10 @@ class DiagnosticEngine {
 // Renders one diagnostic (and its notes). Used by other stages for run-time errors too.
 std::string RenderDiagnostic(const Diagnostic& diagnostic, const SourceManager& sources);
 
-// Closest candidate by edit distance, or "" if none is close enough to suggest.
+// The candidate closest to `name` by edit distance (insertions, deletions, substitutions and
+// swaps of adjacent characters each count 1), or "" if none is close enough to be a plausible
+// typo: at most a third of the name may differ (one edit is always allowed for names longer than
+// one character). Ties go to the earliest candidate. For "did you mean 'x'?" hints.
 std::string ClosestName(const std::string& name, const std::vector<std::string>& candidates);
 
 }  // namespace noma::syntax

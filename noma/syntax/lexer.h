@@ -72,8 +72,11 @@ enum class TokenKind : uint8_t {
   kDot,
 };
 
-// How a token kind is written, for messages ("expected ';'").
+// How a token kind is written, for messages ("expected ';'", "expected 'until'", "a name").
 const char* TokenSpelling(TokenKind kind);
+
+// True for the reserved words of LANGUAGE.md §1 (`fn` ... `reset_optimizer`).
+bool IsKeyword(TokenKind kind);
 
 struct Token {
   TokenKind kind = TokenKind::kEnd;
@@ -102,9 +105,8 @@ class Lexer {
   uint32_t pos_ = 0;
 };
 
-// Splits a whole buffer into tokens (the last is kEnd). Comments go to `comments`; malformed
-// input (unknown characters, unterminated strings or comments, bad escapes) is reported and
-// skipped, so lexing always finishes.
+// Splits a whole buffer into tokens (the last is kEnd): the Lexer run to the end, for tests and
+// tools. Malformed input is reported and appears as kError tokens.
 std::vector<Token> Lex(const SourceManager& sources, FileId file, DiagnosticEngine& diagnostics,
                        std::vector<Comment>* comments);
 

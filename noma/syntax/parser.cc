@@ -1,18 +1,21 @@
 #include "noma/syntax/parser.h"
 
+#include <algorithm>
+#include <cmath>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "noma/syntax/internal/char_class.h"
 #include "noma/syntax/lexer.h"
 
 namespace noma::syntax {
 namespace {
 
-// Binding strength of binary operators (higher binds tighter); 0 = not a binary operator.
-// `^`/`**` are handled separately (right-associative, above unary minus).
-int Precedence(TokenKind kind) {
+// Binding strength of the left-associative binary operators (higher binds tighter); 0 = not
+// one. `^`/`**` bind tighter than unary minus and are parsed separately (right-associative).
+int BinaryPrecedence(TokenKind kind) {
   switch (kind) {
     case TokenKind::kPipePipe:
       return 1;
@@ -71,6 +74,46 @@ BinaryOp ToBinaryOp(TokenKind kind) {
   }
 }
 
+// Keywords that can only begin a statement: a good place to resume after an error.
+bool StartsStatement(TokenKind kind) {
+  switch (kind) {
+    case TokenKind::kLet:
+    case TokenKind::kLearn:
+    case TokenKind::kReturn:
+    case TokenKind::kIf:
+    case TokenKind::kWhile:
+    case TokenKind::kOptimize:
+    case TokenKind::kMinimize:
+    case TokenKind::kAlloc:
+    case TokenKind::kRealloc:
+    case TokenKind::kFree:
+    case TokenKind::kLoadCsv:
+    case TokenKind::kSaveCsv:
+    case TokenKind::kLoadSafetensors:
+    case TokenKind::kSaveSafetensors:
+    case TokenKind::kBatch:
+    case TokenKind::kResetOptimizer:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Operators that users of C-like languages write as `op=`.
+bool HasCompoundAssignmentForm(TokenKind kind) {
+  switch (kind) {
+    case TokenKind::kPlus:
+    case TokenKind::kMinus:
+    case TokenKind::kStar:
+    case TokenKind::kSlash:
+    case TokenKind::kPercent:
+    case TokenKind::kCaret:
+      return true;
+    default:
+      return false;
+  }
+}
+
 class Parser {
  public:
   Parser(const SourceManager& sources, FileId file, DiagnosticEngine& diagnostics)
@@ -82,17 +125,11 @@ class Parser {
     while (!At(TokenKind::kEnd) && !Stopped()) {
       if (At(TokenKind::kFn)) {
         ParseFunction();
-        continue;
-      }
-      // Code outside a function: report once per stretch, then skip to the next `fn`.
-      Token start = Peek();
-      diags_.Error(Range(start), "code outside a function",
-                   "execution starts at `fn main()`: wrap the code in `fn main() { ... }`");
-      int depth = 0;
-      while (!At(TokenKind::kEnd) && !(depth == 0 && At(TokenKind::kFn))) {
-        if (At(TokenKind::kLBrace)) ++depth;
-        if (At(TokenKind::kRBrace) && depth > 0) --depth;
+      } else if (At(TokenKind::kRBrace)) {
+        diags_.Error(Range(Peek()), "unmatched '}'", "there is no '{' left open here");
         Advance();
+      } else {
+        SkipCodeOutsideFunctions();
       }
     }
     return std::move(program_);
@@ -101,10 +138,21 @@ class Parser {
  private:
   // ------------------------------------------------------------------ tokens
 
-  // Tokens are streamed from the lexer with up to two tokens of lookahead.
-  const Token& Peek(size_t ahead = 0) {
-    while (buffered_ <= ahead) lookahead_[buffered_++] = lexer_.Next();
-    return lookahead_[ahead];
+  // Tokens are streamed from the lexer with two tokens of lookahead.
+  const Token& Peek() {
+    if (buffered_ == 0) {
+      lookahead_[0] = lexer_.Next();
+      buffered_ = 1;
+    }
+    return lookahead_[0];
+  }
+  const Token& PeekSecond() {
+    Peek();
+    if (buffered_ == 1) {
+      lookahead_[1] = lexer_.Next();
+      buffered_ = 2;
+    }
+    return lookahead_[1];
   }
   bool At(TokenKind kind) { return Peek().kind == kind; }
   Token Advance() {
@@ -112,8 +160,10 @@ class Parser {
     if (t.kind != TokenKind::kEnd) {
       lookahead_[0] = lookahead_[1];
       --buffered_;
-      ++pos_;
+      ++consumed_;
       previous_end_ = t.end;
+      if (t.kind == TokenKind::kLBrace) ++open_braces_;
+      if (t.kind == TokenKind::kRBrace) --open_braces_;
     }
     return t;
   }
@@ -123,103 +173,122 @@ class Parser {
     return true;
   }
   SourceRange Range(const Token& t) const { return {file_, t.begin, t.end}; }
-  SourceRange Span(uint32_t begin) const {
-    uint32_t end = pos_ > 0 ? previous_end_ : begin;
-    return {file_, begin, std::max(begin, end)};
-  }
-  bool Stopped() { return too_deep_ || diags_.at_error_limit(); }
+  // From `begin` to the end of the last consumed token.
+  SourceRange Span(uint32_t begin) const { return {file_, begin, std::max(begin, previous_end_)}; }
+  bool Stopped() const { return too_deep_ || diags_.at_error_limit(); }
 
-  // Reports "expected X" at the current token (or just after the previous one at end of line).
+  // ------------------------------------------------------------------ errors
+
   bool Expect(TokenKind kind, const char* context) {
     if (Accept(kind)) return true;
     ErrorExpected(TokenSpelling(kind), context);
     return false;
   }
-  void ErrorExpected(const std::string& what, const char* context) {
-    Token t = Peek();
-    std::string found = t.kind == TokenKind::kEnd ? "end of file" : absl::StrCat("'", t.text, "'");
-    SourceRange range = Range(t);
-    if (kind_is_statement_end(what) && pos_ > 0) {
-      // A missing ';' is best shown right after the previous token.
-      range = {file_, previous_end_, previous_end_};
-    }
-    diags_.Error(range, absl::StrCat("expected ", what, " ", context, ", found ", found));
-  }
-  static bool kind_is_statement_end(const std::string& what) { return what == "';'"; }
 
-  // Skips to the end of the current statement: past the next ';' or up to a '}' that closes
-  // the enclosing block.
-  void Synchronize() {
-    int depth = 0;
+  // "expected X <context>, found Y" at the current token. A missing ';' is shown right after
+  // the previous token, where it belongs, rather than at the start of the next line.
+  void ErrorExpected(absl::string_view what, absl::string_view context, std::string hint = "") {
+    const Token& t = Peek();
+    if (t.kind == TokenKind::kError || too_deep_) return;  // Already explained.
+    std::string found;
+    switch (t.kind) {
+      case TokenKind::kEnd:
+        found = "end of file";
+        break;
+      case TokenKind::kString:
+        found = "a string";
+        break;
+      default:
+        found = absl::StrCat("'", internal::QuoteForMessage(t.text), "'");
+    }
+    SourceRange range = Range(t);
+    if (what == "';'" && consumed_ > 0) range = {file_, previous_end_, previous_end_};
+    if (hint.empty() && IsKeyword(t.kind) && what == "a name") {
+      hint = absl::StrCat("'", t.text, "' is a keyword and cannot be used as a name");
+    }
+    diags_.Error(range, absl::StrCat("expected ", what, " ", context, ", found ", found),
+                 std::move(hint));
+  }
+
+  void ReportTooDeep(SourceRange where) {
+    if (too_deep_) return;
+    too_deep_ = true;
+    diags_.Error(where,
+                 absl::StrCat("nesting is too deep (more than ", kMaxNestingDepth, " levels)"),
+                 "split it into smaller pieces, e.g. with intermediate `let` bindings");
+  }
+
+  // Bounds recursion: one level per nested block, bracket, parenthesis, argument list or
+  // operand of a prefix/power operator. Past the limit, parsing stops with one error.
+  class NestingGuard {
+   public:
+    explicit NestingGuard(Parser& p) : parser_(p) {
+      if (++parser_.depth_ > kMaxNestingDepth) parser_.ReportTooDeep(parser_.Range(parser_.Peek()));
+    }
+    ~NestingGuard() { --parser_.depth_; }
+    NestingGuard(const NestingGuard&) = delete;
+    NestingGuard& operator=(const NestingGuard&) = delete;
+    bool ok() const { return !parser_.too_deep_; }
+
+   private:
+    Parser& parser_;
+  };
+
+  // Skips to the end of the current statement: past the next ';' or the '}' of its block, or
+  // up to a '}' that closes the enclosing block or a keyword that starts a statement.
+  // `unclosed` counts the braces the broken statement opened and left open (`{ k: x` of the
+  // safetensors forms): their '}' may still come, but a ';' inside them ends the statement.
+  void Synchronize(int unclosed) {
+    int depth = 0;  // Braces opened while skipping.
     while (!At(TokenKind::kEnd)) {
-      if (At(TokenKind::kLBrace)) ++depth;
-      if (At(TokenKind::kRBrace)) {
-        if (depth == 0) return;
-        --depth;
-        if (depth == 0) {
+      TokenKind kind = Peek().kind;
+      if (kind == TokenKind::kLBrace) {
+        ++depth;
+      } else if (kind == TokenKind::kRBrace) {
+        if (depth > 0) {
+          --depth;
+        } else if (unclosed > 0) {
+          --unclosed;
+        } else {
+          return;  // Closes the enclosing block.
+        }
+        Advance();
+        // After a brace group the statement is over, unless it goes on: `} else ...`,
+        // `{ k: x } = path;`, `{ k: e }, path;`.
+        if (depth == 0 && unclosed == 0 && !At(TokenKind::kElse) && !At(TokenKind::kEq) &&
+            !At(TokenKind::kComma)) {
+          return;
+        }
+        continue;
+      } else if (depth == 0) {
+        if (kind == TokenKind::kSemicolon) {
           Advance();
           return;
         }
+        if (kind == TokenKind::kFn || StartsStatement(kind)) return;
       }
-      if (At(TokenKind::kSemicolon) && depth == 0) {
-        Advance();
-        return;
-      }
-      if (depth == 0 && (At(TokenKind::kFn) || StartsStatement(Peek().kind))) return;
       Advance();
     }
   }
 
-  // Keywords that can only begin a statement: a good place to resume after an error.
-  static bool StartsStatement(TokenKind kind) {
-    switch (kind) {
-      case TokenKind::kLet:
-      case TokenKind::kLearn:
-      case TokenKind::kReturn:
-      case TokenKind::kIf:
-      case TokenKind::kWhile:
-      case TokenKind::kOptimize:
-      case TokenKind::kMinimize:
-      case TokenKind::kAlloc:
-      case TokenKind::kRealloc:
-      case TokenKind::kFree:
-      case TokenKind::kLoadCsv:
-      case TokenKind::kSaveCsv:
-      case TokenKind::kLoadSafetensors:
-      case TokenKind::kSaveSafetensors:
-      case TokenKind::kBatch:
-      case TokenKind::kResetOptimizer:
-        return true;
-      default:
-        return false;
+  // Top-level code that is not a function: one error per stretch, then resume at the next `fn`.
+  void SkipCodeOutsideFunctions() {
+    diags_.Error(Range(Peek()), "code outside a function",
+                 "execution starts at `fn main()`: wrap the code in `fn main() { ... }`");
+    int depth = 0;
+    while (!At(TokenKind::kEnd) && !(depth == 0 && At(TokenKind::kFn))) {
+      if (At(TokenKind::kLBrace)) ++depth;
+      if (At(TokenKind::kRBrace) && depth > 0) --depth;
+      Advance();
     }
   }
 
-  // Nesting guard for recursive productions.
-  class DepthGuard {
-   public:
-    explicit DepthGuard(Parser& p) : p_(p) {
-      if (++p_.depth_ > kMaxNestingDepth && !p_.too_deep_) {
-        p_.too_deep_ = true;
-        p_.diags_.Error(
-            p_.Range(p_.Peek()),
-            absl::StrCat("nesting is too deep (more than ", kMaxNestingDepth, " levels)"),
-            "split the expression or block into smaller pieces");
-      }
-    }
-    ~DepthGuard() { --p_.depth_; }
-    bool ok() const { return !p_.too_deep_; }
-
-   private:
-    Parser& p_;
-  };
-
-  bool ParseIdentifier(Identifier* out, const char* context) {
+  bool ParseIdentifier(Identifier* out, absl::string_view context) {
     if (!At(TokenKind::kIdentifier)) {
       ErrorExpected("a name", context);
       return false;
     }
-    const Token& t = Advance();
+    Token t = Advance();
     *out = {std::string(t.text), Range(t)};
     return true;
   }
@@ -229,31 +298,16 @@ class Parser {
   void ParseFunction() {
     uint32_t begin = Advance().begin;  // fn
     Function fn;
-    if (!ParseIdentifier(&fn.name, "after 'fn'")) {
-      SkipFunction();
-      return;
-    }
-    if (!Expect(TokenKind::kLParen, "after the function name")) {
-      SkipFunction();
-      return;
-    }
-    if (!At(TokenKind::kRParen)) {
-      do {
-        Identifier param;
-        if (!ParseIdentifier(&param, "as a parameter")) {
-          SkipFunction();
-          return;
-        }
-        fn.parameters.push_back(std::move(param));
-      } while (Accept(TokenKind::kComma));
-    }
-    if (!Expect(TokenKind::kRParen, "after the parameters")) {
-      SkipFunction();
-      return;
-    }
-    if (!At(TokenKind::kLBrace)) {
+    bool header_ok = ParseIdentifier(&fn.name, "after 'fn'") &&
+                     Expect(TokenKind::kLParen, "after the function name") &&
+                     ParseNameList(&fn.parameters, "as a parameter") &&
+                     Expect(TokenKind::kRParen, "after the parameters");
+    if (header_ok && !At(TokenKind::kLBrace)) {
       ErrorExpected("'{'", "to start the function body");
-      SkipFunction();
+      header_ok = false;
+    }
+    if (!header_ok) {
+      SkipBrokenFunction();
       return;
     }
     fn.body = ParseBlock();
@@ -261,10 +315,23 @@ class Parser {
     program_.functions.push_back(std::move(fn));
   }
 
-  void SkipFunction() {
-    while (!At(TokenKind::kEnd) && !At(TokenKind::kFn)) {
+  // `a, b, c` (possibly empty, ending before ')').
+  bool ParseNameList(std::vector<Identifier>* names, absl::string_view context) {
+    if (At(TokenKind::kRParen)) return true;
+    do {
+      Identifier name;
+      if (!ParseIdentifier(&name, context)) return false;
+      names->push_back(std::move(name));
+    } while (Accept(TokenKind::kComma));
+    return true;
+  }
+
+  // After a broken function header: parse (and check) its body anyway, so errors inside are
+  // still found and braces stay balanced, then continue at the next `fn`.
+  void SkipBrokenFunction() {
+    while (!At(TokenKind::kEnd) && !At(TokenKind::kFn) && !Stopped()) {
       if (At(TokenKind::kLBrace)) {
-        ParseBlock();  // Still reports errors inside, and keeps brace balance.
+        ParseBlock();
       } else {
         Advance();
       }
@@ -273,46 +340,67 @@ class Parser {
 
   Block ParseBlock() {
     Block block;
-    DepthGuard guard(*this);
-    uint32_t begin = Peek().begin;
+    NestingGuard guard(*this);
+    const Token open = Peek();
+    if (!guard.ok()) {
+      block.range = Range(open);
+      return block;
+    }
     if (!Expect(TokenKind::kLBrace, "to start a block")) {
-      block.range = Span(begin);
+      block.range = Range(open);
       return block;
     }
     while (!At(TokenKind::kRBrace) && !At(TokenKind::kEnd) && !Stopped()) {
       if (At(TokenKind::kFn)) {
-        diags_.Error(Range(Peek()), "expected '}' before the next function",
-                     "functions cannot be nested");
-        break;
+        if (Peek().begin != reported_fn_inside_block_) {  // Once, not once per open block.
+          reported_fn_inside_block_ = Peek().begin;
+          diags_.Error(Range(Peek()), "expected '}' before the next function",
+                       "functions cannot be nested; close the block above first");
+        }
+        block.range = Span(open.begin);
+        return block;
       }
-      size_t before = pos_;
+      size_t before = consumed_;
+      int braces_before = open_braces_;
       StmtPtr stmt = ParseStatement();
       if (stmt) {
         block.statements.push_back(std::move(stmt));
       } else {
-        Synchronize();
-        if (pos_ == before) Advance();  // Always make progress.
+        Synchronize(std::max(0, open_braces_ - braces_before));
+        if (consumed_ == before) Advance();  // Always make progress.
       }
     }
-    if (!Stopped() && !At(TokenKind::kFn)) Expect(TokenKind::kRBrace, "to close the block");
-    block.range = Span(begin);
+    if (At(TokenKind::kEnd) && !Stopped() && !reported_unclosed_block_) {
+      // Only the innermost unclosed block: its enclosing blocks are unclosed for the same reason.
+      reported_unclosed_block_ = true;
+      Diagnostic missing;
+      missing.range = Range(Peek());
+      missing.message = "expected '}' to close the block, found end of file";
+      Diagnostic opened;
+      opened.severity = Severity::kNote;
+      opened.range = Range(open);
+      opened.message = "the block starts here";
+      missing.notes.push_back(std::move(opened));
+      diags_.Report(std::move(missing));
+    } else if (!At(TokenKind::kEnd)) {
+      Accept(TokenKind::kRBrace);
+    }
+    block.range = Span(open.begin);
     return block;
   }
 
   // ------------------------------------------------------------------ statements
 
   StmtPtr ParseStatement() {
-    DepthGuard guard(*this);
-    if (!guard.ok()) return nullptr;
-    uint32_t begin = Peek().begin;
+    const uint32_t begin = Peek().begin;
     switch (Peek().kind) {
       case TokenKind::kLet:
       case TokenKind::kLearn: {
         StmtKind kind = At(TokenKind::kLet) ? StmtKind::kLet : StmtKind::kLearn;
-        const char* word = kind == StmtKind::kLet ? "after 'let'" : "after 'learn'";
         Advance();
         Identifier name;
-        if (!ParseIdentifier(&name, word) || !Expect(TokenKind::kEq, "after the name")) {
+        if (!ParseIdentifier(&name, kind == StmtKind::kLet ? "after 'let'" : "after 'learn'") ||
+            !Expect(TokenKind::kEq, "after the name")) {
           return nullptr;
         }
         ExprPtr value = ParseExpr();
@@ -333,14 +421,10 @@ class Parser {
         return ParseIf();
       case TokenKind::kWhile: {
         Advance();
-        ExprPtr cond = ParseExpr();
-        if (!cond) return nullptr;
-        if (!At(TokenKind::kLBrace)) {
-          ErrorExpected("'{'", "after the while condition");
-          return nullptr;
-        }
+        ExprPtr condition = ParseExpr();
+        if (!condition || !ExpectBlockStart("after the while condition")) return nullptr;
         Block body = ParseBlock();
-        return std::make_unique<WhileStmt>(Span(begin), std::move(cond), std::move(body));
+        return std::make_unique<WhileStmt>(Span(begin), std::move(condition), std::move(body));
       }
       case TokenKind::kOptimize:
         return ParseOptimize();
@@ -355,11 +439,13 @@ class Parser {
         StmtKind kind = At(TokenKind::kAlloc) ? StmtKind::kAlloc : StmtKind::kRealloc;
         Advance();
         Identifier name;
-        if (!ParseIdentifier(&name, "to allocate") || !Expect(TokenKind::kEq, "after the name")) {
+        if (!ParseIdentifier(&name,
+                             kind == StmtKind::kAlloc ? "after 'alloc'" : "after 'realloc'") ||
+            !Expect(TokenKind::kEq, "after the name")) {
           return nullptr;
         }
         if (!At(TokenKind::kLBracket)) {
-          ErrorExpected("'['", "to start the dimensions (e.g. [2, 3])");
+          ErrorExpected("'['", "to start the dimensions", "dimensions are a list: [rows, cols]");
           return nullptr;
         }
         std::unique_ptr<ArrayExpr> dims = ParseArray();
@@ -377,8 +463,8 @@ class Parser {
       }
       case TokenKind::kResetOptimizer: {
         Advance();
-        if (!Expect(TokenKind::kLParen, "after reset_optimizer") ||
-            !Expect(TokenKind::kRParen, "after '('") ||
+        if (!Expect(TokenKind::kLParen, "after 'reset_optimizer'") ||
+            !Expect(TokenKind::kRParen, "(reset_optimizer takes no arguments)") ||
             !Expect(TokenKind::kSemicolon, "after reset_optimizer()")) {
           return nullptr;
         }
@@ -412,7 +498,7 @@ class Parser {
       case TokenKind::kBatch:
         return ParseBatch();
       case TokenKind::kIdentifier:
-        if (Peek(1).kind == TokenKind::kEq) {
+        if (PeekSecond().kind == TokenKind::kEq) {
           Identifier name;
           ParseIdentifier(&name, "");
           Advance();  // =
@@ -423,32 +509,46 @@ class Parser {
         }
         break;
       case TokenKind::kElse:
-        diags_.Error(Range(Peek()), "'else' without a matching 'if'");
+        diags_.Error(Range(Peek()), "'else' without a matching 'if'",
+                     "'else' must follow the '}' of an if block");
+        return nullptr;
+      case TokenKind::kLBrace:
+        diags_.Error(Range(Peek()), "a block cannot stand on its own",
+                     "blocks follow if, else, while, optimize or batch (there is no block scope)");
         return nullptr;
       default:
         break;
     }
     ExprPtr expr = ParseExpr();
     if (!expr) return nullptr;
+    if (At(TokenKind::kEq)) {
+      diags_.Error(expr->range, "only a name can be assigned to",
+                   "assignment is `name = value;` (tensors are rebuilt, not updated in place)");
+      return nullptr;
+    }
     if (!Expect(TokenKind::kSemicolon, "after the expression")) return nullptr;
     return std::make_unique<ExprStmt>(Span(begin), std::move(expr));
   }
 
+  bool ExpectBlockStart(absl::string_view context) {
+    if (At(TokenKind::kLBrace)) return true;
+    ErrorExpected("'{'", context);
+    return false;
+  }
+
+  // if c { } [else if c { } ...] [else { }]. An `else if` nests one IfStmt per link (the tree
+  // depth grows with the chain), so each link counts as a nesting level.
   StmtPtr ParseIf() {
-    DepthGuard guard(*this);
-    if (!guard.ok()) return nullptr;
-    uint32_t begin = Advance().begin;  // if
-    ExprPtr cond = ParseExpr();
-    if (!cond) return nullptr;
-    if (!At(TokenKind::kLBrace)) {
-      ErrorExpected("'{'", "after the if condition");
-      return nullptr;
-    }
+    const uint32_t begin = Advance().begin;  // if
+    ExprPtr condition = ParseExpr();
+    if (!condition || !ExpectBlockStart("after the if condition")) return nullptr;
     Block then_block = ParseBlock();
-    auto stmt = std::make_unique<IfStmt>(Span(begin), std::move(cond), std::move(then_block));
+    auto stmt = std::make_unique<IfStmt>(Span(begin), std::move(condition), std::move(then_block));
     if (Accept(TokenKind::kElse)) {
       if (At(TokenKind::kIf)) {
-        uint32_t else_begin = Peek().begin;
+        NestingGuard guard(*this);
+        if (!guard.ok()) return nullptr;
+        const uint32_t else_begin = Peek().begin;
         StmtPtr nested = ParseIf();
         if (!nested) return nullptr;
         Block block;
@@ -468,56 +568,54 @@ class Parser {
   }
 
   StmtPtr ParseOptimize() {
-    uint32_t begin = Advance().begin;  // optimize
+    const uint32_t begin = Advance().begin;  // optimize
     auto stmt = std::make_unique<OptimizeStmt>(SourceRange{});
-    if (!Expect(TokenKind::kLParen, "after 'optimize'")) return nullptr;
-    if (!At(TokenKind::kRParen)) {
-      do {
-        Identifier param;
-        if (!ParseIdentifier(&param, "as a parameter to optimize")) return nullptr;
-        stmt->parameters.push_back(std::move(param));
-      } while (Accept(TokenKind::kComma));
+    if (!Expect(TokenKind::kLParen, "after 'optimize'") ||
+        !ParseNameList(&stmt->parameters, "as a parameter to optimize") ||
+        !Expect(TokenKind::kRParen, "after the parameters")) {
+      return nullptr;
     }
-    if (!Expect(TokenKind::kRParen, "after the parameters")) return nullptr;
     if (Accept(TokenKind::kWith)) {
       OptimizerClause clause;
-      uint32_t clause_begin = Peek().begin;
+      const uint32_t clause_begin = Peek().begin;
       if (!ParseIdentifier(&clause.optimizer, "after 'with' (sgd, adam or rmsprop)") ||
           !Expect(TokenKind::kLParen, "after the optimizer name")) {
         return nullptr;
       }
       if (!At(TokenKind::kRParen)) {
         do {
-          NamedExpr arg;
-          if (!ParseIdentifier(&arg.key, "as an optimizer setting") ||
+          NamedExpr argument;
+          if (!ParseIdentifier(&argument.key, "as an optimizer setting") ||
               !Expect(TokenKind::kColon, "after the setting name")) {
             return nullptr;
           }
-          arg.value = ParseExpr();
-          if (!arg.value) return nullptr;
-          clause.arguments.push_back(std::move(arg));
+          argument.value = ParseExpr();
+          if (!argument.value) return nullptr;
+          clause.arguments.push_back(std::move(argument));
         } while (Accept(TokenKind::kComma));
       }
       if (!Expect(TokenKind::kRParen, "after the optimizer settings")) return nullptr;
       clause.range = Span(clause_begin);
       stmt->clause = std::move(clause);
     }
-    if (!Expect(TokenKind::kUntil, "after optimize(...)")) return nullptr;
-    stmt->until = ParseExpr();
-    if (!stmt->until) return nullptr;
-    if (!At(TokenKind::kLBrace)) {
-      ErrorExpected("'{'", "to start the optimize body");
+    if (!At(TokenKind::kUntil)) {
+      ErrorExpected("'until'", "after optimize(...)",
+                    "a training loop is `optimize(w) until loss < 0.01 { ... }`");
       return nullptr;
     }
+    Advance();
+    stmt->until = ParseExpr();
+    if (!stmt->until || !ExpectBlockStart("to start the optimize body")) return nullptr;
     stmt->body = ParseBlock();
     stmt->range = Span(begin);
     return stmt;
   }
 
   StmtPtr ParseLoadSafetensors() {
-    uint32_t begin = Advance().begin;
+    const uint32_t begin = Advance().begin;  // load_safetensors
     auto stmt = std::make_unique<LoadSafetensorsStmt>(SourceRange{});
-    if (Accept(TokenKind::kLBrace)) {
+    if (At(TokenKind::kLBrace)) {
+      const Token open = Advance();
       if (!At(TokenKind::kRBrace)) {
         do {
           LoadSafetensorsStmt::Binding binding;
@@ -531,7 +629,8 @@ class Parser {
       }
       if (!Expect(TokenKind::kRBrace, "after the bindings")) return nullptr;
       if (stmt->bindings.empty()) {
-        diags_.Error(Span(begin), "load_safetensors needs at least one binding");
+        diags_.Error(Span(open.begin), "load_safetensors needs at least one binding",
+                     "write `{ key: name, ... }` or a single name");
         return nullptr;
       }
     } else {
@@ -547,8 +646,9 @@ class Parser {
   }
 
   StmtPtr ParseSaveSafetensors() {
-    uint32_t begin = Advance().begin;
+    const uint32_t begin = Advance().begin;  // save_safetensors
     auto stmt = std::make_unique<SaveSafetensorsStmt>(SourceRange{});
+    const uint32_t open = Peek().begin;
     if (!Expect(TokenKind::kLBrace, "after 'save_safetensors'")) return nullptr;
     if (!At(TokenKind::kRBrace)) {
       do {
@@ -562,22 +662,22 @@ class Parser {
         stmt->entries.push_back(std::move(entry));
       } while (Accept(TokenKind::kComma));
     }
-    if (!Expect(TokenKind::kRBrace, "after the tensors") ||
-        !Expect(TokenKind::kComma, "before the path")) {
-      return nullptr;
-    }
+    if (!Expect(TokenKind::kRBrace, "after the tensors")) return nullptr;
     if (stmt->entries.empty()) {
-      diags_.Error(Span(begin), "save_safetensors needs at least one tensor");
+      diags_.Error(Span(open), "save_safetensors needs at least one tensor",
+                   "write `save_safetensors { key: value, ... }, path;`");
       return nullptr;
     }
+    if (!Expect(TokenKind::kComma, "before the path")) return nullptr;
     stmt->path = ParseExpr();
     if (!stmt->path || !Expect(TokenKind::kSemicolon, "after the path")) return nullptr;
     stmt->range = Span(begin);
     return stmt;
   }
 
+  // batch xb[, i] in X with n { }   batch xb in X, yb in Y with n { }
   StmtPtr ParseBatch() {
-    uint32_t begin = Advance().begin;
+    const uint32_t begin = Advance().begin;  // batch
     auto stmt = std::make_unique<BatchStmt>(SourceRange{});
     BatchStmt::Source first;
     if (!ParseIdentifier(&first.name, "after 'batch'")) return nullptr;
@@ -600,103 +700,131 @@ class Parser {
       if (!second.data) return nullptr;
       stmt->sources.push_back(std::move(second));
     }
-    if (!Expect(TokenKind::kWith, "before the chunk size")) return nullptr;
-    stmt->chunk_size = ParseExpr();
-    if (!stmt->chunk_size) return nullptr;
-    if (!At(TokenKind::kLBrace)) {
-      ErrorExpected("'{'", "to start the batch body");
+    if (!At(TokenKind::kWith)) {
+      ErrorExpected("'with'", "before the chunk size",
+                    stmt->index && At(TokenKind::kComma)
+                        ? "a chunk index cannot be combined with a second source"
+                        : "");
       return nullptr;
     }
+    Advance();
+    stmt->chunk_size = ParseExpr();
+    if (!stmt->chunk_size || !ExpectBlockStart("to start the batch body")) return nullptr;
     stmt->body = ParseBlock();
     stmt->range = Span(begin);
     return stmt;
   }
 
   // ------------------------------------------------------------------ expressions
+  //
+  // Every expression parser leaves the height of the tree it returns in `height_` (a leaf has
+  // height 1). Long operator chains (`a + a + ... + a`) are built by a loop, not recursion, so
+  // the height, not the recursion depth, is what bounds later recursive walks over the tree.
 
-  ExprPtr ParseExpr() { return ParseBinary(1); }
+  // Records the height of a new node whose tallest child has `child_height`.
+  ExprPtr Built(ExprPtr node, int child_height) {
+    height_ = child_height + 1;
+    if (height_ > kMaxNestingDepth) {
+      ReportTooDeep(node->range);
+      return nullptr;
+    }
+    return node;
+  }
+
+  ExprPtr ParseExpr() {
+    NestingGuard guard(*this);
+    if (!guard.ok()) return nullptr;
+    return ParseBinary(1);
+  }
 
   // Precedence climbing over the left-associative levels.
   ExprPtr ParseBinary(int min_precedence) {
-    DepthGuard guard(*this);
-    if (!guard.ok()) return nullptr;
     ExprPtr lhs = ParseUnary();
-    while (lhs) {
-      int precedence = Precedence(Peek().kind);
+    if (!lhs) return nullptr;
+    int lhs_height = height_;
+    while (true) {
+      int precedence = BinaryPrecedence(Peek().kind);
       if (precedence == 0 || precedence < min_precedence) break;
-      const Token& op = Advance();
+      Token op = Advance();
+      if (CompoundAssignment(op)) return nullptr;
       ExprPtr rhs = ParseBinary(precedence + 1);
       if (!rhs) return nullptr;
       SourceRange range{file_, lhs->range.begin, rhs->range.end};
-      lhs = std::make_unique<BinaryExpr>(range, ToBinaryOp(op.kind), std::move(lhs), std::move(rhs),
-                                         Range(op));
+      int child_height = std::max(lhs_height, height_);
+      lhs = Built(std::make_unique<BinaryExpr>(range, ToBinaryOp(op.kind), std::move(lhs),
+                                               std::move(rhs), Range(op)),
+                  child_height);
+      if (!lhs) return nullptr;
+      lhs_height = height_;
     }
+    height_ = lhs_height;
     return lhs;
   }
 
+  // `x += 1` lexes as `x`, `+`, `=`: say what is wrong instead of "expected an expression".
+  bool CompoundAssignment(const Token& op) {
+    if (!HasCompoundAssignmentForm(op.kind) || !At(TokenKind::kEq) || Peek().begin != op.end) {
+      return false;
+    }
+    diags_.Error({file_, op.begin, Peek().end}, absl::StrCat("'", op.text, "=' is not an operator"),
+                 absl::StrCat("write `x = x ", op.text, " value;`"));
+    return true;
+  }
+
   ExprPtr ParseUnary() {
-    DepthGuard guard(*this);
-    if (!guard.ok()) return nullptr;
     if (At(TokenKind::kMinus) || At(TokenKind::kBang)) {
-      const Token& op = Advance();
+      NestingGuard guard(*this);
+      if (!guard.ok()) return nullptr;
+      Token op = Advance();
       ExprPtr operand = ParseUnary();
       if (!operand) return nullptr;
       SourceRange range{file_, op.begin, operand->range.end};
-      return std::make_unique<UnaryExpr>(
-          range, op.kind == TokenKind::kMinus ? UnaryOp::kNegate : UnaryOp::kNot,
-          std::move(operand));
+      return Built(std::make_unique<UnaryExpr>(
+                       range, op.kind == TokenKind::kMinus ? UnaryOp::kNegate : UnaryOp::kNot,
+                       std::move(operand)),
+                   height_);
     }
     return ParsePower();
   }
 
-  // postfix (('^' | '**') unary)?  -- right-associative through ParseUnary.
+  // postfix [('^' | '**') unary]: right-associative, and the exponent may carry a sign
+  // (`2^-1`), so it is parsed at the unary level.
   ExprPtr ParsePower() {
     ExprPtr base = ParsePostfix();
-    if (!base) return nullptr;
-    if (At(TokenKind::kCaret) || At(TokenKind::kStarStar)) {
-      const Token& op = Advance();
-      ExprPtr exponent = ParseUnary();
-      if (!exponent) return nullptr;
-      SourceRange range{file_, base->range.begin, exponent->range.end};
-      return std::make_unique<BinaryExpr>(range, BinaryOp::kPow, std::move(base),
-                                          std::move(exponent), Range(op));
-    }
-    return base;
+    if (!base || !(At(TokenKind::kCaret) || At(TokenKind::kStarStar))) return base;
+    int base_height = height_;
+    NestingGuard guard(*this);
+    if (!guard.ok()) return nullptr;
+    Token op = Advance();
+    if (CompoundAssignment(op)) return nullptr;
+    ExprPtr exponent = ParseUnary();
+    if (!exponent) return nullptr;
+    SourceRange range{file_, base->range.begin, exponent->range.end};
+    return Built(std::make_unique<BinaryExpr>(range, BinaryOp::kPow, std::move(base),
+                                              std::move(exponent), Range(op)),
+                 std::max(base_height, height_));
   }
 
   ExprPtr ParsePostfix() {
     ExprPtr expr = ParsePrimary();
     while (expr) {
       if (At(TokenKind::kLBracket)) {
+        int base_height = height_;
         Advance();
         ExprPtr index = ParseExpr();
         if (!index || !Expect(TokenKind::kRBracket, "after the index")) return nullptr;
-        expr =
-            std::make_unique<IndexExpr>(Span(expr->range.begin), std::move(expr), std::move(index));
+        uint32_t begin = expr->range.begin;
+        expr = Built(std::make_unique<IndexExpr>(Span(begin), std::move(expr), std::move(index)),
+                     std::max(base_height, height_));
       } else if (At(TokenKind::kAs)) {
         Advance();
-        if (!At(TokenKind::kIdentifier)) {
-          ErrorExpected("a type (f64, f32, i32 or i64)", "after 'as'");
-          return nullptr;
-        }
-        const Token& type = Advance();
-        CastType cast;
-        if (type.text == "f64") {
-          cast = CastType::kF64;
-        } else if (type.text == "f32") {
-          cast = CastType::kF32;
-        } else if (type.text == "i32") {
-          cast = CastType::kI32;
-        } else if (type.text == "i64") {
-          cast = CastType::kI64;
-        } else {
-          diags_.Error(Range(type), absl::StrCat("unknown type '", type.text, "'"),
-                       "casts take f64, f32, i32 or i64");
-          return nullptr;
-        }
-        expr = std::make_unique<CastExpr>(Span(expr->range.begin), std::move(expr), cast);
+        CastType type;
+        if (!ParseCastType(&type)) return nullptr;
+        uint32_t begin = expr->range.begin;
+        expr = Built(std::make_unique<CastExpr>(Span(begin), std::move(expr), type), height_);
       } else if (At(TokenKind::kLParen)) {
-        diags_.Error(Range(Peek()), "only a function name can be called");
+        diags_.Error(Range(Peek()), "only a function name can be called",
+                     "calls look like `name(arguments)`");
         return nullptr;
       } else {
         break;
@@ -705,56 +833,87 @@ class Parser {
     return expr;
   }
 
+  bool ParseCastType(CastType* type) {
+    if (!At(TokenKind::kIdentifier)) {
+      ErrorExpected("a type (f64, f32, i32 or i64)", "after 'as'");
+      return false;
+    }
+    Token name = Advance();
+    if (name.text == "f64") {
+      *type = CastType::kF64;
+    } else if (name.text == "f32") {
+      *type = CastType::kF32;
+    } else if (name.text == "i32") {
+      *type = CastType::kI32;
+    } else if (name.text == "i64") {
+      *type = CastType::kI64;
+    } else {
+      diags_.Error(Range(name),
+                   absl::StrCat("unknown type '", internal::QuoteForMessage(name.text), "'"),
+                   "casts take f64, f32, i32 or i64");
+      return false;
+    }
+    return true;
+  }
+
   ExprPtr ParsePrimary() {
-    Token t = Peek();
+    const Token t = Peek();
     switch (t.kind) {
       case TokenKind::kNumber: {
         Advance();
         double value = 0;
-        if (!absl::SimpleAtod(t.text, &value)) {
-          diags_.Error(Range(t), absl::StrCat("malformed number '", t.text, "'"));
+        if (!absl::SimpleAtod(t.text, &value) || !std::isfinite(value)) {
+          diags_.Error(
+              Range(t),
+              absl::StrCat("number '", internal::QuoteForMessage(t.text), "' is too large for f64"),
+              "the largest f64 is about 1.8e308");
           return nullptr;
         }
-        return std::make_unique<NumberExpr>(Range(t), value, std::string(t.text));
+        return Built(std::make_unique<NumberExpr>(Range(t), value, std::string(t.text)), 0);
       }
       case TokenKind::kString: {
         Advance();
         std::string value;
-        DecodeString(t.text, &value);
-        return std::make_unique<StringExpr>(Range(t), std::move(value));
+        DecodeString(t.text, &value);  // The lexer rejected bad escapes.
+        return Built(std::make_unique<StringExpr>(Range(t), std::move(value)), 0);
       }
       case TokenKind::kIdentifier: {
         Advance();
-        if (!At(TokenKind::kLParen))
-          return std::make_unique<NameExpr>(Range(t), std::string(t.text));
-        Advance();  // (
+        if (!At(TokenKind::kLParen)) {
+          return Built(std::make_unique<NameExpr>(Range(t), std::string(t.text)), 0);
+        }
+        Advance();  // (   Each argument's ParseExpr counts the nesting level.
         std::vector<ExprPtr> args;
+        int tallest = 0;
         if (!At(TokenKind::kRParen)) {
           do {
             ExprPtr arg = ParseExpr();
             if (!arg) return nullptr;
+            tallest = std::max(tallest, height_);
             args.push_back(std::move(arg));
           } while (Accept(TokenKind::kComma));
         }
         if (!Expect(TokenKind::kRParen, "after the arguments")) return nullptr;
-        return std::make_unique<CallExpr>(Span(t.begin), Identifier{std::string(t.text), Range(t)},
-                                          std::move(args));
+        return Built(std::make_unique<CallExpr>(
+                         Span(t.begin), Identifier{std::string(t.text), Range(t)}, std::move(args)),
+                     tallest);
       }
       case TokenKind::kLParen: {
         Advance();
-        ExprPtr inner = ParseExpr();
+        ExprPtr inner = ParseExpr();  // Keeps its height: parentheses are not nodes.
         if (!inner || !Expect(TokenKind::kRParen, "to close '('")) return nullptr;
         return inner;
       }
       case TokenKind::kTensor: {
         Advance();
         if (!At(TokenKind::kLBracket)) {
-          ErrorExpected("'['", "after 'tensor'");
+          ErrorExpected("'['", "after 'tensor'",
+                        "tensor literals look like tensor [[1, 2], [3, 4]]");
           return nullptr;
         }
         std::unique_ptr<ArrayExpr> value = ParseArray();
         if (!value) return nullptr;
-        return std::make_unique<TensorLiteralExpr>(Span(t.begin), std::move(value));
+        return Built(std::make_unique<TensorLiteralExpr>(Span(t.begin), std::move(value)), height_);
       }
       case TokenKind::kLBracket:
         return ParseArray();
@@ -767,40 +926,59 @@ class Parser {
     }
   }
 
-  // '[' (array | expr) (',' ...)* ','? ']'
+  // '[' [(array | expr) (',' ...)*] ','? ']'
   std::unique_ptr<ArrayExpr> ParseArray() {
-    DepthGuard guard(*this);
+    NestingGuard guard(*this);
     if (!guard.ok()) return nullptr;
-    uint32_t begin = Advance().begin;  // [
+    const uint32_t begin = Advance().begin;  // [
     std::vector<ExprPtr> elements;
+    int tallest = 0;
     while (!At(TokenKind::kRBracket)) {
       ExprPtr element = At(TokenKind::kLBracket) ? ExprPtr(ParseArray()) : ParseExpr();
       if (!element) return nullptr;
+      tallest = std::max(tallest, height_);
       elements.push_back(std::move(element));
       if (!Accept(TokenKind::kComma)) break;
     }
     if (!Expect(TokenKind::kRBracket, "to close '['")) return nullptr;
-    return std::make_unique<ArrayExpr>(Span(begin), std::move(elements));
+    auto array = std::make_unique<ArrayExpr>(Span(begin), std::move(elements));
+    height_ = tallest + 1;
+    if (height_ > kMaxNestingDepth) {
+      ReportTooDeep(array->range);
+      return nullptr;
+    }
+    return array;
   }
 
   FileId file_;
   DiagnosticEngine& diags_;
+  Program program_;  // Declared before lexer_, which appends to its comments.
   Lexer lexer_;
   Token lookahead_[2];
   size_t buffered_ = 0;
-  size_t pos_ = 0;  // Tokens consumed so far (progress checks).
+  size_t consumed_ = 0;  // Tokens consumed so far (progress checks).
+  int open_braces_ = 0;  // '{' consumed minus '}' consumed (error recovery).
   uint32_t previous_end_ = 0;
-  int depth_ = 0;
+  int depth_ = 0;   // Current nesting (NestingGuard).
+  int height_ = 0;  // Height of the expression tree last returned.
   bool too_deep_ = false;
-  Program program_;
+  bool reported_unclosed_block_ = false;
+  uint32_t reported_fn_inside_block_ = UINT32_MAX;
 };
 
 }  // namespace
 
 Program Parse(const SourceManager& sources, FileId file, DiagnosticEngine& diagnostics) {
   Program program = Parser(sources, file, diagnostics).Run();
-  diagnostics.SortByLocation();  // Lexer errors were found first; report in file order.
+  diagnostics.SortByLocation();  // Lexer and parser errors interleave; report in file order.
   return program;
+}
+
+absl::StatusOr<Program> ParseFile(SourceManager& sources, const std::string& path,
+                                  std::string display_name, DiagnosticEngine& diagnostics) {
+  absl::StatusOr<FileId> file = sources.AddFile(path, std::move(display_name));
+  if (!file.ok()) return file.status();
+  return Parse(sources, *file, diagnostics);
 }
 
 }  // namespace noma::syntax
