@@ -616,6 +616,12 @@ class RegionDifferentiator {
       ValueId lr = hyper(graph::kOptLearningRate);
       ValueId b2 = hyper(graph::kOptBeta2);
       ValueId eps = hyper(graph::kOptEpsilon);
+      // v = b2 v + (1 - b2) g^2, shared by Adam and RMSprop; emitted in b's current region.
+      auto second_moment = [&]() {
+        ValueId v = b.Add(b.Mul(b2, b.Load(state.v)), b.Mul(b.Sub(one, b2), b.Mul(grad, grad)));
+        b.Store(state.v, v);
+        return v;
+      };
 
       Op if_adam;
       if_adam.code = OpCode::kIf;
@@ -631,8 +637,7 @@ class RegionDifferentiator {
         b.Store(state.t, t);
         ValueId m = b.Add(b.Mul(b1, b.Load(state.m)), b.Mul(b.Sub(one, b1), grad));
         b.Store(state.m, m);
-        ValueId v = b.Add(b.Mul(b2, b.Load(state.v)), b.Mul(b.Sub(one, b2), b.Mul(grad, grad)));
-        b.Store(state.v, v);
+        ValueId v = second_moment();
         ValueId m_hat = b.Div(m, b.Sub(one, b.Bin(BinaryOpKind::kPow, b1, t)));
         ValueId v_hat = b.Div(v, b.Sub(one, b.Bin(BinaryOpKind::kPow, b2, t)));
         ValueId step = b.Div(b.Mul(lr, m_hat), b.Add(b.Call(Builtin::kSqrt, {v_hat}), eps));
@@ -648,8 +653,7 @@ class RegionDifferentiator {
       if_rmsprop.regions = {rmsprop, sgd};
       b.set_region(rmsprop);
       {
-        ValueId v = b.Add(b.Mul(b2, b.Load(state.v)), b.Mul(b.Sub(one, b2), b.Mul(grad, grad)));
-        b.Store(state.v, v);
+        ValueId v = second_moment();
         ValueId step = b.Div(b.Mul(lr, grad), b.Add(b.Call(Builtin::kSqrt, {v}), eps));
         b.Store(p, b.Sub(param, step));
       }

@@ -37,8 +37,7 @@ const graph::Op* FindOp(const graph::Function& fn, graph::OpCode code) {
 }
 
 TEST(AutodiffTest, AddsAStepRegionThatVerifies) {
-  auto d = DifferentiateText(
-      "fn main() { learn w = 1; optimize(w) until 1 { minimize w * w; } }");
+  auto d = DifferentiateText("fn main() { learn w = 1; optimize(w) until 1 { minimize w * w; } }");
   ASSERT_FALSE(d->diagnostics.has_errors()) << d->errors;
   EXPECT_TRUE(graph::Verify(d->module).ok());
   const graph::Op* optimize = FindOp(d->module.functions[0], graph::OpCode::kOptimize);
