@@ -967,9 +967,11 @@ class FunctionDifferentiator {
       }
     }
     std::sort(trained.begin(), trained.end());
-    for (int64_t named : optimize.ints) {
+    for (size_t i = 0; i < optimize.ints.size(); ++i) {
+      int64_t named = optimize.ints[i];
       if (!std::binary_search(trained.begin(), trained.end(), static_cast<SlotId>(named))) {
-        Error(optimize.loc,
+        // Point at the name in `optimize(...)` (the op's own location as a fallback).
+        Error(i < optimize.int_locs.size() ? optimize.int_locs[i] : optimize.loc,
               absl::StrCat("the minimized loss does not depend on '",
                            fn_.slots[static_cast<SlotId>(named)].name, "'"),
               "only parameters the loss depends on can be trained");

@@ -171,12 +171,13 @@ struct Op {
   std::vector<ValueId> operands;
   ValueId result = kNone;
   std::vector<RegionId> regions;
-  SlotId slot = kNone;            // kLoad, kStore, kAlloc, kRealloc, kFree, kLoadCsv
-  double number = 0;              // kConst; tape id
-  uint8_t sub = 0;                // UnaryOpKind / BinaryOpKind / Builtin
-  uint32_t callee = kNone;        // kCall: function index
-  std::vector<int64_t> ints;      // kTensorLit shape; slot lists
-  std::vector<std::string> keys;  // safetensors keys; kStringConst text in keys[0]
+  SlotId slot = kNone;                        // kLoad, kStore, kAlloc, kRealloc, kFree, kLoadCsv
+  double number = 0;                          // kConst; tape id
+  uint8_t sub = 0;                            // UnaryOpKind / BinaryOpKind / Builtin
+  uint32_t callee = kNone;                    // kCall: function index
+  std::vector<int64_t> ints;                  // kTensorLit shape; slot lists
+  std::vector<std::string> keys;              // safetensors keys; kStringConst text in keys[0]
+  std::vector<syntax::SourceRange> int_locs;  // kOptimize: where each named parameter is written
 };
 
 struct Region {

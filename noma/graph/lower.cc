@@ -728,6 +728,7 @@ class FunctionLowerer {
         return;
       }
       op.ints.push_back(slot);
+      op.int_locs.push_back(param.range);
     }
     if (!LowerHyperparameters(optimize, &op.operands)) return;
     ++optimize_depth_;
