@@ -22,9 +22,9 @@ constexpr char kRunUsage[] =
     "  --seed N           seed of the program's random generator (default 0)\n"
     "  --check-nan        make the first NaN/inf produced in an optimize loop an error\n"
     "  --max-alloc BYTES  largest tensor a program may allocate (default 8589934592 = 8 GiB)\n"
-    "  --dump-ir[=KIND]   print the IR instead of running: KIND is 'lowered' (before\n"
-    "                     autodiff) or 'grad' (with the generated backward and update IR,\n"
-    "                     the default)\n"
+    "  --dump-ir[=KIND]   print the IR instead of running. KIND: 'grad' (default: after\n"
+    "                     autodiff, with the generated backward and update IR), 'lowered'\n"
+    "                     (before autodiff) or 'dot' (the 'grad' IR as a Graphviz graph)\n"
     "  -h, --help         show this help\n";
 
 int UsageError(const std::string& message) {
@@ -67,6 +67,8 @@ int RunCommand(const std::vector<std::string>& args) {
       dump = "grad";
     } else if (arg == "--dump-ir=lowered") {
       dump = "lowered";
+    } else if (arg == "--dump-ir=dot") {
+      dump = "dot";
     } else if (!arg.empty() && arg[0] == '-') {
       return UsageError("unknown option '" + arg + "'");
     } else if (file.empty()) {
@@ -83,7 +85,8 @@ int RunCommand(const std::vector<std::string>& args) {
   driver::PrintDiagnostics(compilation, std::cerr);
   if (!ok) return 1;
   if (!dump.empty()) {
-    std::cout << graph::PrintModule(compilation.module);
+    std::cout << (dump == "dot" ? graph::PrintDot(compilation.module)
+                                : graph::PrintModule(compilation.module));
     return 0;
   }
   if (!EnterUserWorkingDirectory()) {
