@@ -62,7 +62,6 @@ int main(int argc, char** argv) {
     std::cerr << "error: internal compiler error: " << status.message() << "\n";
     return 1;
   }
-  std::cout << (format == "dot" ? noma::graph::PrintDot(module)
-                                : noma::graph::PrintModule(module));
+  std::cout << (format == "dot" ? noma::graph::PrintDot(module) : noma::graph::PrintModule(module));
   return 0;
 }

@@ -14,6 +14,10 @@ if grep -q "builtin.transpose" <<<"$lowered"; then echo "lowered IR has backward
 dot=$("$noma_ir" "$program" --format=dot)
 [ "$(head -1 <<<"$dot")" = "digraph noma {" ] || { echo "not a DOT graph" >&2; exit 1; }
 [ "$dot" = "$("$noma" run "$program" --dump-ir=dot)" ] || { echo "DOT dumpers disagree" >&2; exit 1; }
+# The IR is deterministic across processes (hash-map order must not leak into it).
+for _ in 1 2 3 4; do
+  [ "$text" = "$("$noma_ir" "$program")" ] || { echo "IR differs between runs" >&2; exit 1; }
+done
 set +e
 "$noma_ir" --bogus >/dev/null 2>&1
 [ $? -eq 2 ] || { echo "bad usage must exit 2" >&2; exit 1; }

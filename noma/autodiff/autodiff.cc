@@ -1,6 +1,7 @@
 #include "noma/autodiff/autodiff.h"
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -148,8 +149,8 @@ bool PropagatesActivity(const Op& op) {
 class RegionDifferentiator {
  public:
   RegionDifferentiator(Function& fn, RegionId forward, const Op& optimize,
-                       const std::vector<SlotId>& trained,
-                       absl::flat_hash_map<SlotId, StateSlots>& state, int* next_tape)
+                       const std::vector<SlotId>& trained, std::map<SlotId, StateSlots>& state,
+                       int* next_tape)
       : fn_(fn),
         forward_(forward),
         optimize_(optimize),
@@ -760,7 +761,7 @@ class RegionDifferentiator {
   RegionId forward_;
   const Op optimize_;  // A copy: fn_.ops grows while differentiating.
   const std::vector<SlotId>& trained_;
-  absl::flat_hash_map<SlotId, StateSlots>& state_;
+  std::map<SlotId, StateSlots>& state_;
   int* next_tape_;
   const absl::flat_hash_set<ValueId>* active_values_ = nullptr;
   const absl::flat_hash_set<SlotId>* active_slots_ = nullptr;
@@ -852,7 +853,7 @@ class FunctionDifferentiator {
       const Op op = fn_.ops[id];
       std::vector<OpId> extra;
       Builder e(fn_, scratch, op.loc);
-      if (op.code == OpCode::kRealloc && state_.contains(op.slot)) {
+      if (op.code == OpCode::kRealloc && state_.count(op.slot) > 0) {
         const StateSlots& state = state_[op.slot];
         for (SlotId slot : {state.m, state.v}) {
           Op resize = op;
@@ -997,7 +998,7 @@ class FunctionDifferentiator {
   graph::Module& module_;
   Function& fn_;
   syntax::DiagnosticEngine& diags_;
-  absl::flat_hash_map<SlotId, StateSlots> state_;
+  std::map<SlotId, StateSlots> state_;
   int next_tape_ = 0;
 };
 

@@ -1,5 +1,7 @@
 #include "noma/driver/driver.h"
 
+#include <pthread.h>
+
 #include <ostream>
 
 #include "absl/strings/str_cat.h"
@@ -56,8 +58,44 @@ void PrintDiagnostics(const Compilation& c, std::ostream& err) {
   err << c.diagnostics.Render(c.sources);
 }
 
+namespace {
+
+// Deep recursion in a NOMA program is deep recursion in the interpreter: run it on a thread
+// with a large stack (only the pages actually touched are committed).
+constexpr size_t kInterpreterStackBytes = size_t{1} << 30;
+
+struct InterpretTask {
+  const graph::Module* module;
+  interp::Options options;
+  absl::StatusOr<interp::Outcome> outcome = absl::UnknownError("not run");
+};
+
+void* RunInterpretTask(void* arg) {
+  auto* task = static_cast<InterpretTask*>(arg);
+  task->outcome = interp::Run(*task->module, task->options);
+  return nullptr;
+}
+
+absl::StatusOr<interp::Outcome> RunWithLargeStack(const graph::Module& module,
+                                                  const interp::Options& options) {
+  InterpretTask task{&module, options};
+  // Leave headroom for the frames below the first interpreted call.
+  task.options.stack_budget_bytes = kInterpreterStackBytes - (size_t{16} << 20);
+  pthread_attr_t attr;
+  pthread_t thread;
+  bool started = pthread_attr_init(&attr) == 0 &&
+                 pthread_attr_setstacksize(&attr, kInterpreterStackBytes) == 0 &&
+                 pthread_create(&thread, &attr, RunInterpretTask, &task) == 0;
+  pthread_attr_destroy(&attr);
+  if (!started) return interp::Run(module, options);  // The default budget keeps it safe.
+  pthread_join(thread, nullptr);
+  return std::move(task.outcome);
+}
+
+}  // namespace
+
 int Interpret(const Compilation& c, const interp::Options& options) {
-  absl::StatusOr<interp::Outcome> outcome = interp::Run(c.module, options);
+  absl::StatusOr<interp::Outcome> outcome = RunWithLargeStack(c.module, options);
   options.out->flush();
   if (!outcome.ok()) {
     *options.err << "error: internal interpreter error: " << outcome.status().message() << "\n";

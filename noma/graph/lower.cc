@@ -1,5 +1,6 @@
 #include "noma/graph/lower.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -371,6 +372,7 @@ class FunctionLowerer {
     if (user == function_index_.end() && !is_builtin) {
       std::vector<std::string> candidates;
       for (const auto& [fname, index] : function_index_) candidates.push_back(fname);
+      std::sort(candidates.begin(), candidates.end());  // Deterministic ties.
       for (int i = 0; i <= static_cast<int>(Builtin::kPrint); ++i) {
         candidates.push_back(GetBuiltinInfo(static_cast<Builtin>(i)).name);
       }

@@ -180,6 +180,8 @@ class Interpreter {
       : module_(module), options_(options), rng_(options.seed) {}
 
   Outcome RunMain() {
+    char marker;
+    stack_base_ = &marker;
     Outcome outcome;
     Value result;
     if (!Call(module_.functions[module_.main], {}, module_.functions[module_.main].loc, &result)) {
@@ -226,11 +228,17 @@ class Interpreter {
 
   // ------------------------------------------------------------------ calls and regions
 
+  // Stack used so far (the stack grows down on every platform this runs on).
+  size_t StackUsed() const {
+    char here;
+    return static_cast<size_t>(stack_base_ - &here);
+  }
+
   bool Call(const graph::Function& fn, std::vector<Value> args, SourceRange loc, Value* result) {
-    if (++depth_ > options_.max_call_depth) {
+    if (++depth_ > options_.max_call_depth || StackUsed() > options_.stack_budget_bytes) {
       --depth_;
-      return Fail(loc,
-                  absl::StrCat("recursion is deeper than ", options_.max_call_depth, " calls"));
+      return Fail(loc, absl::StrCat("recursion is too deep (", depth_,
+                                    " nested calls); the interpreter's stack is exhausted"));
     }
     Frame frame;
     frame.fn = &fn;
@@ -245,6 +253,14 @@ class Interpreter {
   }
 
   Flow ExecRegion(Frame& frame, RegionId region) {
+    if (StackUsed() > options_.stack_budget_bytes) {
+      const Op& first =
+          frame.fn
+              ->ops[frame.fn->regions[region].ops.empty() ? 0
+                                                          : frame.fn->regions[region].ops.front()];
+      Fail(first.loc, "nesting is too deep at run time; the interpreter's stack is exhausted");
+      return Flow::kError;
+    }
     for (graph::OpId id : frame.fn->regions[region].ops) {
       Flow flow = ExecOp(frame, frame.fn->ops[id]);
       if (flow != Flow::kNext) return flow;
@@ -932,6 +948,7 @@ class Interpreter {
   Error error_;
   Flow next_flow_ = Flow::kNext;
   int depth_ = 0;
+  const char* stack_base_ = nullptr;
   int optimize_depth_ = 0;
   bool progress_shown_ = false;
   std::chrono::steady_clock::time_point last_progress_ =

@@ -16,7 +16,11 @@ struct Options {
   uint64_t seed = 0;                        // --seed: initial state of the program's generator.
   int64_t max_elements = int64_t{1} << 30;  // Bound on one tensor's elements (8 GiB of f64).
   bool check_nan = false;       // --check-nan: first NaN/inf in an optimize loop is an error.
-  int max_call_depth = 1000;    // Deeper user recursion is a run-time error.
+  int max_call_depth = 100000;  // Deeper user recursion is a run-time error.
+  // Stack the interpreter may use before deep recursion becomes a run-time error instead of a
+  // crash. The default fits a default 8 MiB thread stack; the driver runs the interpreter on
+  // a thread with a large stack and raises it.
+  size_t stack_budget_bytes = size_t{6} << 20;
   bool progress = false;        // Live training progress on `err` (set for terminals).
   std::ostream* out = nullptr;  // print() and main's return value; required.
   std::ostream* err = nullptr;  // Warnings; required.

@@ -74,9 +74,17 @@ TEST(InterpTest, DeepRecursionIsALocatedError) {
   Options options;
   options.max_call_depth = 50;
   Result r = RunText("fn f(n) { return f(n + 1); }\nfn main() { print(f(0)); }", options);
-  EXPECT_NE(r.error.find("i.noma:1:18: error: recursion is deeper than 50 calls"),
+  EXPECT_NE(r.error.find("i.noma:1:18: error: recursion is too deep (50 nested calls)"),
             std::string::npos)
       << r.error;
+}
+
+TEST(InterpTest, StackBudgetTurnsDeepRecursionIntoAnError) {
+  Options options;
+  options.max_call_depth = 1 << 30;              // Only the stack budget can stop it.
+  options.stack_budget_bytes = size_t{1} << 20;  // Well inside the test thread's stack.
+  Result r = RunText("fn f(n) { return f(n + 1); }\nfn main() { print(f(0)); }", options);
+  EXPECT_NE(r.error.find("error: recursion is too deep"), std::string::npos) << r.error;
 }
 
 TEST(InterpTest, UnsetVariableFromUntakenBranch) {
