@@ -4,6 +4,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace noma::graph {
 namespace {
@@ -50,8 +51,12 @@ std::string TypeToString(const Type& type) {
       return "any";
     case Type::kScalar:
       return "scalar";
-    case Type::kTensor:
-      return type.rank < 0 ? "tensor" : absl::StrCat("tensor<", type.rank, ">");
+    case Type::kTensor: {
+      if (type.rank < 0) return "tensor";
+      std::vector<std::string> dims;
+      for (int64_t d : type.dims) dims.push_back(d < 0 ? "?" : absl::StrCat(d));
+      return absl::StrCat("tensor<", absl::StrJoin(dims, "x"), ">");
+    }
     case Type::kString:
       return "string";
     case Type::kVoid:

@@ -27,16 +27,26 @@ inline constexpr uint32_t kNone = UINT32_MAX;
 struct Type {
   enum Kind : uint8_t { kUnknown, kScalar, kTensor, kString, kVoid };
   Kind kind = kUnknown;
-  int rank = -1;  // For kTensor; -1 = not known statically.
+  int rank = -1;              // For kTensor; -1 = not known statically.
+  std::vector<int64_t> dims;  // For kTensor with known rank: each dim, or -1 where unknown.
   static Type Unknown() { return {}; }
-  static Type Scalar() { return {kScalar, 0}; }
-  static Type Tensor(int rank = -1) { return {kTensor, rank}; }
-  static Type String() { return {kString, -1}; }
-  static Type Void() { return {kVoid, -1}; }
-  friend bool operator==(const Type& a, const Type& b) {
-    return a.kind == b.kind && a.rank == b.rank;
+  static Type Scalar() { return {kScalar, 0, {}}; }
+  static Type Tensor(int rank = -1) {
+    return {kTensor, rank, std::vector<int64_t>(rank < 0 ? 0 : rank, -1)};
   }
+  static Type TensorOf(std::vector<int64_t> dims) {
+    int rank = static_cast<int>(dims.size());
+    return {kTensor, rank, std::move(dims)};
+  }
+  static Type String() { return {kString, -1, {}}; }
+  static Type Void() { return {kVoid, -1, {}}; }
+  friend bool operator==(const Type& a, const Type& b) {
+    return a.kind == b.kind && a.rank == b.rank && a.dims == b.dims;
+  }
+  friend bool operator!=(const Type& a, const Type& b) { return !(a == b); }
 };
+// "scalar", "tensor<2x3>", "tensor<?x3>" (rank known, a dim not), "tensor" (rank unknown),
+// "string", "any".
 std::string TypeToString(const Type& type);
 
 enum class Builtin : uint8_t {

@@ -9,6 +9,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "noma/graph/infer.h"
 
 namespace noma::graph {
 namespace {
@@ -944,6 +945,9 @@ Module Lower(const syntax::Program& program, syntax::DiagnosticEngine& diagnosti
     }
   }
   if (!diagnostics.has_errors()) CheckNoRecursionInOptimize(module, diagnostics);
+  if (!diagnostics.has_errors()) {
+    for (Function& fn : module.functions) InferTypes(fn);
+  }
   return module;
 }
 

@@ -36,15 +36,32 @@ TEST(LowerTest, StraightLineProgramVerifiesAndPrints) {
             "func main() {\n"
             "  %0: scalar = const 2\n"
             "  store @x.0 %0\n"
-            "  %1: any = load @x.0\n"
+            "  %1: scalar = load @x.0\n"
             "  %2: scalar = const 3\n"
-            "  %3: any = binary.mul %1, %2\n"
+            "  %3: scalar = binary.mul %1, %2\n"
             "  %4: scalar = const 1\n"
-            "  %5: any = binary.add %3, %4\n"
+            "  %5: scalar = binary.add %3, %4\n"
             "  store @y.1 %5\n"
-            "  %6: any = load @y.1\n"
-            "  %7: any = builtin.print %6\n"
+            "  %6: scalar = load @y.1\n"
+            "  %7: scalar = builtin.print %6\n"
             "}\n");
+}
+
+TEST(LowerTest, InfersRanksAndConstantShapes) {
+  auto lowered = LowerText(
+      "fn f(p) { return p; }\n"
+      "fn main() {\n  let a = tensor [[1, 2, 3], [4, 5, 6]];\n  let b = rand_tensor(3, 4);\n"
+      "  let c = matmul(a, b) + tensor [1, 2, 3, 4];\n  let d = sum(c, 0);\n"
+      "  let e = transpose(c)[1];\n  alloc z = [5, 2];\n  let n = 4;\n  alloc y = [n, 2];\n"
+      "  let u = f(a);\n  let v = 1;\n  if 1 { v = tensor [1]; }\n  print(z + y + v);\n}\n");
+  ASSERT_FALSE(lowered->diagnostics.has_errors()) << lowered->rendered;
+  std::string ir = PrintFunction(lowered->module, lowered->module.functions[1]);
+  for (const char* expected :
+       {"tensor<2x3> = tensor", "tensor<3x4> = builtin.rand_tensor", "tensor<2x4> = builtin.matmul",
+        "tensor<2x4> = binary.add", "tensor<4> = builtin.sum", "tensor<2> = index",
+        "tensor<5x2> = load @z", "tensor<?x2> = load @y", "any = call f", "any = load @v"}) {
+    EXPECT_NE(ir.find(expected), std::string::npos) << expected << "\n" << ir;
+  }
 }
 
 TEST(LowerTest, ControlFlowBecomesRegions) {

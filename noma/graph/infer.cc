@@ -1,0 +1,226 @@
+#include "noma/graph/infer.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <vector>
+
+namespace noma::graph {
+namespace {
+
+// The most precise type describing both `a` and `b`.
+Type Join(const Type& a, const Type& b) {
+  if (a == b) return a;
+  if (a.kind == Type::kTensor && b.kind == Type::kTensor) {
+    if (a.rank != b.rank || a.rank < 0) return Type::Tensor();
+    Type t = Type::Tensor(a.rank);
+    for (int i = 0; i < a.rank; ++i) t.dims[i] = a.dims[i] == b.dims[i] ? a.dims[i] : -1;
+    return t;
+  }
+  return Type::Unknown();
+}
+
+// NumPy broadcasting on static types; unknown where it cannot be decided.
+Type Broadcast(const Type& a, const Type& b) {
+  if (a.kind == Type::kScalar && b.kind == Type::kScalar) return Type::Scalar();
+  if (a.kind == Type::kScalar && b.kind == Type::kTensor) return b;
+  if (b.kind == Type::kScalar && a.kind == Type::kTensor) return a;
+  if (a.kind != Type::kTensor || b.kind != Type::kTensor) {
+    return a.kind == Type::kTensor || b.kind == Type::kTensor ? Type::Tensor() : Type::Unknown();
+  }
+  if (a.rank < 0 || b.rank < 0) return Type::Tensor();
+  int rank = std::max(a.rank, b.rank);
+  Type t = Type::Tensor(rank);
+  for (int i = 0; i < rank; ++i) {
+    int ia = i - (rank - a.rank), ib = i - (rank - b.rank);
+    int64_t da = ia < 0 ? 1 : a.dims[ia], db = ib < 0 ? 1 : b.dims[ib];
+    t.dims[i] = da == 1 ? db : db == 1 ? da : (da == db ? da : -1);
+  }
+  return t;
+}
+
+class Inferrer {
+ public:
+  explicit Inferrer(Function& fn) : fn_(fn) {}
+
+  void Run() {
+    // Arguments are only known at run time.
+    for (SlotId p : fn_.params) slots_[p] = Type::Unknown();
+    // Loops carry values around, so iterate to a fixed point; the lattice is shallow (a type
+    // only ever moves towards less precise), so a few rounds suffice.
+    for (int round = 0; round < 8; ++round) {
+      changed_ = false;
+      Visit(fn_.body);
+      if (!changed_) break;
+    }
+  }
+
+ private:
+  void Set(ValueId v, const Type& t) {
+    if (fn_.value_types[v] != t) {
+      fn_.value_types[v] = t;
+      changed_ = true;
+    }
+  }
+
+  void StoreTo(SlotId slot, const Type& t) {
+    auto it = slots_.find(slot);
+    Type joined = it == slots_.end() ? t : Join(it->second, t);
+    if (it == slots_.end() || it->second != joined) {
+      slots_[slot] = joined;
+      changed_ = true;
+    }
+  }
+
+  const Type& TypeOf(ValueId v) const { return fn_.value_types[v]; }
+
+  // The constant behind a value, if it is one.
+  std::optional<double> Constant(ValueId v) const {
+    auto it = constants_.find(v);
+    if (it == constants_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  Type ShapeFromOperands(const Op& op, size_t first) const {
+    std::vector<int64_t> dims;
+    for (size_t i = first; i < op.operands.size(); ++i) {
+      std::optional<double> d = Constant(op.operands[i]);
+      dims.push_back(d && *d >= 0 && *d == static_cast<int64_t>(*d) ? static_cast<int64_t>(*d)
+                                                                    : -1);
+    }
+    return Type::TensorOf(std::move(dims));
+  }
+
+  Type BuiltinResult(const Op& op) const {
+    auto arg = [&](size_t i) -> const Type& { return TypeOf(op.operands[i]); };
+    switch (static_cast<Builtin>(op.sub)) {
+      case Builtin::kSum:
+      case Builtin::kMean: {
+        if (op.operands.size() == 1) return Type::Scalar();
+        const Type& t = arg(0);
+        std::optional<double> axis = Constant(op.operands[1]);
+        if (t.kind != Type::kTensor || t.rank < 1) return Type::Unknown();
+        if (t.rank == 1) return Type::Scalar();
+        Type out = Type::Tensor(t.rank - 1);
+        if (axis) {
+          int a = static_cast<int>(*axis);
+          if (a < 0) a += t.rank;
+          if (a >= 0 && a < t.rank) {
+            out.dims = t.dims;
+            out.dims.erase(out.dims.begin() + a);
+          }
+        }
+        return out;
+      }
+      case Builtin::kMatmul: {
+        Type out = Type::Tensor(2);
+        if (arg(0).rank == 2) out.dims[0] = arg(0).dims[0];
+        if (arg(1).rank == 2) out.dims[1] = arg(1).dims[1];
+        return out;
+      }
+      case Builtin::kTranspose: {
+        const Type& t = arg(0);
+        if (t.rank == 2) return Type::TensorOf({t.dims[1], t.dims[0]});
+        return t.rank == 1 ? t : Type::Tensor(2);
+      }
+      case Builtin::kShape:
+        return Type::TensorOf({arg(0).rank});
+      case Builtin::kDot:
+      case Builtin::kLen:
+      case Builtin::kRand:
+      case Builtin::kRandUniform:
+      case Builtin::kRandNormal:
+      case Builtin::kSeed:
+        return Type::Scalar();
+      case Builtin::kRandTensor:
+        return ShapeFromOperands(op, 0);
+      case Builtin::kRandNormalTensor:
+      case Builtin::kXavierInit:
+        return ShapeFromOperands(op, 2);
+      case Builtin::kHeInit:
+        return ShapeFromOperands(op, 1);
+      case Builtin::kPow:
+      case Builtin::kMin:
+      case Builtin::kMax:
+        return Broadcast(arg(0), arg(1));
+      default:
+        return arg(0);  // Elementwise builtins and print keep their operand's type.
+    }
+  }
+
+  void Visit(RegionId region) {
+    for (OpId id : fn_.regions[region].ops) {
+      const Op& op = fn_.ops[id];
+      switch (op.code) {
+        case OpCode::kConst:
+          constants_[op.result] = op.number;
+          Set(op.result, Type::Scalar());
+          break;
+        case OpCode::kStringConst:
+          Set(op.result, Type::String());
+          break;
+        case OpCode::kTensorLit:
+          Set(op.result, Type::TensorOf(op.ints));
+          break;
+        case OpCode::kLoad: {
+          auto it = slots_.find(op.slot);
+          if (it != slots_.end()) Set(op.result, it->second);
+          break;
+        }
+        case OpCode::kStore:
+          StoreTo(op.slot, TypeOf(op.operands[0]));
+          break;
+        case OpCode::kAlloc:
+        case OpCode::kRealloc:
+          StoreTo(op.slot, ShapeFromOperands(op, 0));
+          break;
+        case OpCode::kLoadCsv:
+          StoreTo(op.slot, Type::Tensor(2));
+          break;
+        case OpCode::kLoadSafetensors:
+        case OpCode::kBatch:
+          // Shapes come from files and chunking; the batch index slot is a scalar, but one
+          // unknown type for every slot these ops write keeps the rule simple and sound.
+          for (int64_t s : op.ints) {
+            if (s != static_cast<int64_t>(kNone)) StoreTo(static_cast<SlotId>(s), Type::Unknown());
+          }
+          break;
+        case OpCode::kUnary:
+          Set(op.result, TypeOf(op.operands[0]));
+          break;
+        case OpCode::kBinary:
+        case OpCode::kShortCircuit:
+          if (op.code == OpCode::kBinary) {
+            Set(op.result, Broadcast(TypeOf(op.operands[0]), TypeOf(op.operands[1])));
+          }
+          break;
+        case OpCode::kBuiltin:
+          Set(op.result, BuiltinResult(op));
+          break;
+        case OpCode::kIndex: {
+          const Type& t = TypeOf(op.operands[0]);
+          if (t.kind == Type::kTensor && t.rank == 1) {
+            Set(op.result, Type::Scalar());
+          } else if (t.kind == Type::kTensor && t.rank > 1) {
+            Set(op.result, Type::TensorOf(std::vector<int64_t>(t.dims.begin() + 1, t.dims.end())));
+          }
+          break;
+        }
+        default:
+          break;
+      }
+      for (RegionId nested : op.regions) Visit(nested);
+    }
+  }
+
+  Function& fn_;
+  std::map<SlotId, Type> slots_;  // Join of everything stored so far (absent: never stored).
+  std::map<ValueId, double> constants_;
+  bool changed_ = false;
+};
+
+}  // namespace
+
+void InferTypes(Function& function) { Inferrer(function).Run(); }
+
+}  // namespace noma::graph
