@@ -20,8 +20,9 @@ Type Join(const Type& a, const Type& b) {
   return Type::Unknown();
 }
 
-// NumPy broadcasting on static types; unknown where it cannot be decided.
-Type Broadcast(const Type& a, const Type& b) {
+}  // namespace
+
+Type BroadcastTypes(const Type& a, const Type& b) {
   if (a.kind == Type::kScalar && b.kind == Type::kScalar) return Type::Scalar();
   if (a.kind == Type::kScalar && b.kind == Type::kTensor) return b;
   if (b.kind == Type::kScalar && a.kind == Type::kTensor) return a;
@@ -37,6 +38,19 @@ Type Broadcast(const Type& a, const Type& b) {
     t.dims[i] = da == 1 ? db : db == 1 ? da : (da == db ? da : -1);
   }
   return t;
+}
+
+namespace {
+
+// A tensor type whose dims come from constant arguments [first, end); -1 where not constant.
+Type ShapeFromConstants(const std::vector<std::optional<double>>& constants, size_t first,
+                        size_t end) {
+  std::vector<int64_t> dims;
+  for (size_t i = first; i < end; ++i) {
+    std::optional<double> d = i < constants.size() ? constants[i] : std::nullopt;
+    dims.push_back(d && *d >= 0 && *d == static_cast<int64_t>(*d) ? static_cast<int64_t>(*d) : -1);
+  }
+  return Type::TensorOf(std::move(dims));
 }
 
 class Inferrer {
@@ -81,71 +95,16 @@ class Inferrer {
     return it->second;
   }
 
-  Type ShapeFromOperands(const Op& op, size_t first) const {
-    std::vector<int64_t> dims;
-    for (size_t i = first; i < op.operands.size(); ++i) {
-      std::optional<double> d = Constant(op.operands[i]);
-      dims.push_back(d && *d >= 0 && *d == static_cast<int64_t>(*d) ? static_cast<int64_t>(*d)
-                                                                    : -1);
-    }
-    return Type::TensorOf(std::move(dims));
+  std::vector<std::optional<double>> Constants(const Op& op) const {
+    std::vector<std::optional<double>> constants;
+    for (ValueId v : op.operands) constants.push_back(Constant(v));
+    return constants;
   }
 
   Type BuiltinResult(const Op& op) const {
-    auto arg = [&](size_t i) -> const Type& { return TypeOf(op.operands[i]); };
-    switch (static_cast<Builtin>(op.sub)) {
-      case Builtin::kSum:
-      case Builtin::kMean: {
-        if (op.operands.size() == 1) return Type::Scalar();
-        const Type& t = arg(0);
-        std::optional<double> axis = Constant(op.operands[1]);
-        if (t.kind != Type::kTensor || t.rank < 1) return Type::Unknown();
-        if (t.rank == 1) return Type::Scalar();
-        Type out = Type::Tensor(t.rank - 1);
-        if (axis) {
-          int a = static_cast<int>(*axis);
-          if (a < 0) a += t.rank;
-          if (a >= 0 && a < t.rank) {
-            out.dims = t.dims;
-            out.dims.erase(out.dims.begin() + a);
-          }
-        }
-        return out;
-      }
-      case Builtin::kMatmul: {
-        Type out = Type::Tensor(2);
-        if (arg(0).rank == 2) out.dims[0] = arg(0).dims[0];
-        if (arg(1).rank == 2) out.dims[1] = arg(1).dims[1];
-        return out;
-      }
-      case Builtin::kTranspose: {
-        const Type& t = arg(0);
-        if (t.rank == 2) return Type::TensorOf({t.dims[1], t.dims[0]});
-        return t.rank == 1 ? t : Type::Tensor(2);
-      }
-      case Builtin::kShape:
-        return Type::TensorOf({arg(0).rank});
-      case Builtin::kDot:
-      case Builtin::kLen:
-      case Builtin::kRand:
-      case Builtin::kRandUniform:
-      case Builtin::kRandNormal:
-      case Builtin::kSeed:
-        return Type::Scalar();
-      case Builtin::kRandTensor:
-        return ShapeFromOperands(op, 0);
-      case Builtin::kRandNormalTensor:
-      case Builtin::kXavierInit:
-        return ShapeFromOperands(op, 2);
-      case Builtin::kHeInit:
-        return ShapeFromOperands(op, 1);
-      case Builtin::kPow:
-      case Builtin::kMin:
-      case Builtin::kMax:
-        return Broadcast(arg(0), arg(1));
-      default:
-        return arg(0);  // Elementwise builtins and print keep their operand's type.
-    }
+    std::vector<Type> args;
+    for (ValueId v : op.operands) args.push_back(TypeOf(v));
+    return BuiltinResultType(static_cast<Builtin>(op.sub), args, Constants(op));
   }
 
   void Visit(RegionId region) {
@@ -172,7 +131,7 @@ class Inferrer {
           break;
         case OpCode::kAlloc:
         case OpCode::kRealloc:
-          StoreTo(op.slot, ShapeFromOperands(op, 0));
+          StoreTo(op.slot, ShapeFromConstants(Constants(op), 0, op.operands.size()));
           break;
         case OpCode::kLoadCsv:
           StoreTo(op.slot, Type::Tensor(2));
@@ -191,7 +150,7 @@ class Inferrer {
         case OpCode::kBinary:
         case OpCode::kShortCircuit:
           if (op.code == OpCode::kBinary) {
-            Set(op.result, Broadcast(TypeOf(op.operands[0]), TypeOf(op.operands[1])));
+            Set(op.result, BroadcastTypes(TypeOf(op.operands[0]), TypeOf(op.operands[1])));
           }
           break;
         case OpCode::kBuiltin:
@@ -222,5 +181,62 @@ class Inferrer {
 }  // namespace
 
 void InferTypes(Function& function) { Inferrer(function).Run(); }
+
+Type BuiltinResultType(Builtin builtin, const std::vector<Type>& args,
+                       const std::vector<std::optional<double>>& constants) {
+  auto constant = [&](size_t i) { return i < constants.size() ? constants[i] : std::nullopt; };
+  switch (builtin) {
+    case Builtin::kSum:
+    case Builtin::kMean: {
+      if (args.size() == 1) return Type::Scalar();
+      const Type& t = args[0];
+      if (t.kind != Type::kTensor || t.rank < 1) return Type::Unknown();
+      if (t.rank == 1) return Type::Scalar();
+      Type out = Type::Tensor(t.rank - 1);
+      if (std::optional<double> axis = constant(1)) {
+        int a = static_cast<int>(*axis);
+        if (a < 0) a += t.rank;
+        if (a >= 0 && a < t.rank) {
+          out.dims = t.dims;
+          out.dims.erase(out.dims.begin() + a);
+        }
+      }
+      return out;
+    }
+    case Builtin::kMatmul: {
+      Type out = Type::Tensor(2);
+      if (args[0].rank == 2) out.dims[0] = args[0].dims[0];
+      if (args[1].rank == 2) out.dims[1] = args[1].dims[1];
+      return out;
+    }
+    case Builtin::kTranspose: {
+      const Type& t = args[0];
+      if (t.rank == 2) return Type::TensorOf({t.dims[1], t.dims[0]});
+      return t.rank == 1 ? t : Type::Tensor(2);
+    }
+    case Builtin::kShape:
+      return Type::TensorOf({args[0].rank});
+    case Builtin::kDot:
+    case Builtin::kLen:
+    case Builtin::kRand:
+    case Builtin::kRandUniform:
+    case Builtin::kRandNormal:
+    case Builtin::kSeed:
+      return Type::Scalar();
+    case Builtin::kRandTensor:
+      return ShapeFromConstants(constants, 0, args.size());
+    case Builtin::kRandNormalTensor:
+    case Builtin::kXavierInit:
+      return ShapeFromConstants(constants, 2, args.size());
+    case Builtin::kHeInit:
+      return ShapeFromConstants(constants, 1, args.size());
+    case Builtin::kPow:
+    case Builtin::kMin:
+    case Builtin::kMax:
+      return BroadcastTypes(args[0], args[1]);
+    default:
+      return args[0];  // Elementwise builtins and print keep their operand's type.
+  }
+}
 
 }  // namespace noma::graph

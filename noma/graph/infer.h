@@ -1,6 +1,9 @@
 #ifndef NOMA_GRAPH_INFER_H_
 #define NOMA_GRAPH_INFER_H_
 
+#include <optional>
+#include <vector>
+
 #include "noma/graph/ir.h"
 
 namespace noma::graph {
@@ -12,6 +15,14 @@ namespace noma::graph {
 // insensitive and sound; what is not known stays `any` / `tensor` / `?` and is checked at run
 // time. Informational: it never reports errors.
 void InferTypes(Function& function);
+
+// NumPy broadcasting on static types (the result type of elementwise binary operations).
+Type BroadcastTypes(const Type& a, const Type& b);
+
+// The static result type of a builtin call. `constants[i]` is argument i's value when it is a
+// compile-time constant (dims, axes), else nullopt; it may be shorter than `args`.
+Type BuiltinResultType(Builtin builtin, const std::vector<Type>& args,
+                       const std::vector<std::optional<double>>& constants);
 
 }  // namespace noma::graph
 

@@ -154,21 +154,10 @@ class FunctionLowerer {
   ValueId Binary(BinaryOpKind kind, ValueId a, ValueId b, SourceRange loc) {
     Op op = MakeOp(OpCode::kBinary, loc, {a, b});
     op.sub = static_cast<uint8_t>(kind);
-    return Emit(std::move(op), JoinTypes(TypeOf(a), TypeOf(b)));
+    return Emit(std::move(op), BroadcastTypes(TypeOf(a), TypeOf(b)));
   }
 
   const Type& TypeOf(ValueId v) const { return fn_.value_types[v]; }
-
-  static Type JoinTypes(const Type& a, const Type& b) {
-    if (a.kind == Type::kScalar && b.kind == Type::kScalar) return Type::Scalar();
-    if (a.kind == Type::kTensor && b.kind == Type::kTensor) {
-      return Type::Tensor(a.rank < 0 || b.rank < 0 ? -1 : std::max(a.rank, b.rank));
-    }
-    if (a.kind == Type::kTensor && b.kind == Type::kScalar) return a;
-    if (b.kind == Type::kTensor && a.kind == Type::kScalar) return b;
-    if (a.kind == Type::kTensor || b.kind == Type::kTensor) return Type::Tensor();
-    return Type::Unknown();
-  }
 
   // Reports a string used where a number or tensor is required.
   bool RequireNumeric(ValueId v, SourceRange loc) {
@@ -270,7 +259,7 @@ class FunctionLowerer {
       region_ = saved;
       if (rhs == kNone) return kNone;
       op.regions.push_back(rhs_region);
-      return Emit(std::move(op), JoinTypes(TypeOf(lhs), TypeOf(rhs)));
+      return Emit(std::move(op), BroadcastTypes(TypeOf(lhs), TypeOf(rhs)));
     }
     ValueId rhs = LowerExpr(*binary.rhs);
     if (rhs == kNone || !RequireNumeric(rhs, binary.rhs->range)) return kNone;
@@ -425,41 +414,11 @@ class FunctionLowerer {
     return Emit(std::move(op), BuiltinType(builtin, op.operands));
   }
 
+  // Constants are only known once lowering is done; InferTypes refines these types.
   Type BuiltinType(Builtin builtin, const std::vector<ValueId>& args) const {
-    switch (builtin) {
-      case Builtin::kSum:
-      case Builtin::kMean:
-        if (args.size() == 1) return Type::Scalar();
-        return TypeOf(args[0]).kind == Type::kTensor && TypeOf(args[0]).rank > 1
-                   ? Type::Tensor(TypeOf(args[0]).rank - 1)
-                   : Type::Unknown();
-      case Builtin::kDot:
-      case Builtin::kLen:
-      case Builtin::kRand:
-      case Builtin::kRandUniform:
-      case Builtin::kRandNormal:
-      case Builtin::kSeed:
-        return Type::Scalar();
-      case Builtin::kMatmul:
-      case Builtin::kTranspose:
-        return Type::Tensor(2);
-      case Builtin::kShape:
-        return Type::Tensor(1);
-      case Builtin::kRandTensor:
-        return Type::Tensor(static_cast<int>(args.size()));
-      case Builtin::kRandNormalTensor:
-      case Builtin::kXavierInit:
-        return Type::Tensor(static_cast<int>(args.size()) - 2);
-      case Builtin::kHeInit:
-        return Type::Tensor(static_cast<int>(args.size()) - 1);
-      case Builtin::kPow:
-      case Builtin::kMin:
-      case Builtin::kMax:
-        return JoinTypes(TypeOf(args[0]), TypeOf(args[1]));
-      case Builtin::kPrint:
-      default:
-        return TypeOf(args[0]);
-    }
+    std::vector<Type> types;
+    for (ValueId v : args) types.push_back(TypeOf(v));
+    return BuiltinResultType(builtin, types, {});
   }
 
   // Lowers a path operand: a string literal or a string-valued binding.
