@@ -25,6 +25,10 @@ def _system_library_impl(ctx):
         if path.exists:
             ctx.symlink(path, entry)
     libdir = _library_dir(ctx, prefix)
+    for archive in ctx.attr.static_archives:
+        path = ctx.path(libdir + "/" + archive)
+        if path.exists:
+            ctx.symlink(path, "static/" + archive)
 
     # /usr is already on the compiler's and linker's search paths; naming it again with
     # -isystem would reorder libstdc++'s #include_next chain.
@@ -44,6 +48,10 @@ system_library = repository_rule(
         "default_prefix": attr.string(mandatory = True, doc = "Debian 12 location."),
         "entries": attr.string_list(default = ["include"], doc = "Prefix entries to expose."),
         "build_template": attr.label(mandatory = True, allow_single_file = True),
+        "static_archives": attr.string_list(
+            default = [],
+            doc = "Static libraries of the library directory to expose under static/.",
+        ),
     },
     environ = [
         "NOMA_LLVM_PREFIX",

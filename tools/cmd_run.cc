@@ -4,9 +4,9 @@
 #include <iostream>
 #include <string>
 
-#include "absl/strings/numbers.h"
 #include "noma/driver/driver.h"
 #include "noma/graph/printer.h"
+#include "noma/runtime/program.h"
 #include "tools/commands.h"
 #include "tools/paths.h"
 
@@ -38,45 +38,36 @@ int RunCommand(const std::vector<std::string>& args) {
   std::string file;
   interp::Options options;
   std::string dump;
+  std::vector<const char*> program_args;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
-    auto value = [&](std::string* out) {
-      if (i + 1 >= args.size()) return false;
-      *out = args[++i];
-      return true;
-    };
-    std::string text;
     if (arg == "-h" || arg == "--help") {
       std::cout << kRunUsage;
       return 0;
-    } else if (arg == "--seed") {
-      int64_t seed;
-      if (!value(&text) || !absl::SimpleAtoi(text, &seed)) {
-        return UsageError("--seed needs an integer");
-      }
-      options.seed = static_cast<uint64_t>(seed);
-    } else if (arg == "--check-nan") {
-      options.check_nan = true;
-    } else if (arg == "--max-alloc") {
-      int64_t bytes;
-      if (!value(&text) || !absl::SimpleAtoi(text, &bytes) || bytes <= 0) {
-        return UsageError("--max-alloc needs a positive number of bytes");
-      }
-      options.max_elements = bytes / 8;
     } else if (arg == "--dump-ir" || arg == "--dump-ir=grad") {
       dump = "grad";
     } else if (arg == "--dump-ir=lowered") {
       dump = "lowered";
     } else if (arg == "--dump-ir=dot") {
       dump = "dot";
-    } else if (!arg.empty() && arg[0] == '-') {
-      return UsageError("unknown option '" + arg + "'");
-    } else if (file.empty()) {
+    } else if (file.empty() && !arg.empty() && arg[0] != '-') {
       file = arg;
     } else {
-      return UsageError("more than one input file");
+      // Program options are parsed by the runtime, exactly as fast-run and executables do.
+      program_args.push_back(arg.c_str());
+      if ((arg == "--seed" || arg == "--max-alloc") && i + 1 < args.size()) {
+        program_args.push_back(args[++i].c_str());
+      }
     }
   }
+  noma_run_options run_options;
+  int parsed = noma_p_parse_options(static_cast<int>(program_args.size()), program_args.data(),
+                                    kRunUsage, &run_options);
+  if (parsed == 1) return 0;
+  if (parsed != 0) return parsed;
+  options.seed = run_options.seed;
+  options.check_nan = run_options.check_nan != 0;
+  options.max_elements = run_options.max_elements;
   if (file.empty()) return UsageError("no input file");
 
   driver::Compilation compilation;

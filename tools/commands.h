@@ -12,6 +12,9 @@ int RunCommand(const std::vector<std::string>& args);      // noma run
 int CheckCommand(const std::vector<std::string>& args);    // noma check
 int FmtCommand(const std::vector<std::string>& args);      // noma fmt
 int VersionCommand(const std::vector<std::string>& args);  // noma version
+int FastRunCommand(const std::vector<std::string>& args);   // noma fast-run
+int BuildExeCommand(const std::vector<std::string>& args);  // noma build-exe
+int CompileCommand(const std::vector<std::string>& args);   // noma compile
 
 }  // namespace noma::tools
 

@@ -13,6 +13,9 @@ constexpr char kUsage[] =
     "\n"
     "commands:\n"
     "  run FILE [--seed N]      run a program with the interpreter (training included)\n"
+    "  fast-run FILE            compile a program with the LLVM JIT and run it natively\n"
+    "  build-exe FILE -o OUT    compile a program into a standalone executable\n"
+    "  compile FILE [-o OUT]    write a program's LLVM IR, assembly or object file\n"
     "  check FILE               parse and check a program; exit 0 if it is valid\n"
     "  fmt FILE [--write]       print the program canonically formatted\n"
     "  version                  print the version of every compiler stage\n"
@@ -26,6 +29,9 @@ struct Command {
 
 constexpr Command kCommands[] = {
     {"run", noma::tools::RunCommand},
+    {"fast-run", noma::tools::FastRunCommand},
+    {"build-exe", noma::tools::BuildExeCommand},
+    {"compile", noma::tools::CompileCommand},
     {"check", noma::tools::CheckCommand},
     {"fmt", noma::tools::FmtCommand},
     {"version", noma::tools::VersionCommand},

@@ -108,6 +108,39 @@ int Interpret(const Compilation& c, const interp::Options& options) {
   return 0;
 }
 
+int RunNative(const Compilation& c, const codegen::Options& options,
+              const noma_run_options& run_options, std::ostream& err) {
+  err.flush();
+  absl::StatusOr<int> code = codegen::RunJit(c.module, c.sources, options, run_options);
+  if (!code.ok()) {
+    err << "error: " << code.status().message() << "\n";
+    return 1;
+  }
+  return *code;
+}
+
+bool BuildExecutable(const Compilation& c, const codegen::Options& options,
+                     const std::string& runtime_archive, const std::string& linker,
+                     const std::string& output, std::ostream& err) {
+  absl::Status status =
+      codegen::BuildExecutable(c.module, c.sources, options, runtime_archive, linker, output);
+  if (!status.ok()) err << "error: " << status.message() << "\n";
+  return status.ok();
+}
+
+absl::StatusOr<std::string> CompileToText(const Compilation& c, const codegen::Options& options,
+                                          codegen::OutputKind kind) {
+  llvm::LLVMContext context;
+  absl::StatusOr<std::unique_ptr<llvm::Module>> ir =
+      codegen::EmitModule(c.module, c.sources, context, /*with_main=*/true);
+  if (!ir.ok()) return ir.status();
+  absl::StatusOr<std::unique_ptr<llvm::TargetMachine>> machine =
+      codegen::MakeTargetMachine(options);
+  if (!machine.ok()) return machine.status();
+  codegen::OptimizeModule(**ir, **machine, options);
+  return codegen::EmitOutput(**ir, **machine, kind);
+}
+
 std::vector<std::pair<std::string, std::string>> StageVersions() {
   return {
       {"syntax", syntax::kVersion},     {"graph", graph::kVersion},

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "noma/codegen/codegen.h"
 #include "noma/graph/ir.h"
 #include "noma/interp/interp.h"
 #include "noma/syntax/ast.h"
@@ -41,6 +42,22 @@ void PrintDiagnostics(const Compilation& compilation, std::ostream& err);
 // Executes a compiled program with the interpreter. Returns the process exit code (0, or 1
 // after printing a run-time error to `err`).
 int Interpret(const Compilation& compilation, const interp::Options& options);
+
+// Executes a compiled program as native code through the JIT (`fast-run`). Returns the exit
+// code like Interpret; internal failures print "error: ..." and give 1.
+int RunNative(const Compilation& compilation, const codegen::Options& options,
+              const noma_run_options& run_options, std::ostream& err);
+
+// `build-exe`: writes a standalone executable to `output` (nothing on failure). Returns false
+// after printing the error to `err`.
+bool BuildExecutable(const Compilation& compilation, const codegen::Options& options,
+                     const std::string& runtime_archive, const std::string& linker,
+                     const std::string& output, std::ostream& err);
+
+// `compile`: LLVM IR, assembly or an object file of the program (with a C main).
+absl::StatusOr<std::string> CompileToText(const Compilation& compilation,
+                                          const codegen::Options& options,
+                                          codegen::OutputKind kind);
 
 // (stage, version) for `noma version`.
 std::vector<std::pair<std::string, std::string>> StageVersions();

@@ -1,0 +1,64 @@
+#ifndef NOMA_CODEGEN_CODEGEN_H_
+#define NOMA_CODEGEN_CODEGEN_H_
+
+// IR -> LLVM 19. The generated code runs the whole program at run time: control flow (if,
+// while, optimize, batch, calls) becomes native branches and loops, statically scalar values
+// live in registers with native arithmetic, and tensor work, files and the generator go through
+// the runtime's program ABI (noma/runtime/program.h), so every mode computes the same values
+// and reports the same errors as the interpreter. See docs/codegen.md.
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Target/TargetMachine.h"
+#include "noma/graph/ir.h"
+#include "noma/runtime/program.h"
+#include "noma/syntax/source.h"
+
+namespace noma::codegen {
+
+struct Options {
+  int opt_level = 2;      // -O0 .. -O3.
+  bool fast_math = false;  // Fast-math flags on generated floating-point arithmetic.
+  // CPU to generate code for: "" = a portable x86-64 baseline (executables), "native" = this
+  // machine (the JIT's default), or an LLVM CPU name such as "skylake-avx512".
+  std::string target_cpu;
+};
+
+// Builds the LLVM module of a lowered and differentiated `module`. It defines the global
+// `noma_program` (noma/runtime/program.h) and, when `with_main` is set, a C `main` that runs it.
+absl::StatusOr<std::unique_ptr<llvm::Module>> EmitModule(const graph::Module& module,
+                                                         const syntax::SourceManager& sources,
+                                                         llvm::LLVMContext& context,
+                                                         bool with_main);
+
+// A target machine for `options` (the host's triple).
+absl::StatusOr<std::unique_ptr<llvm::TargetMachine>> MakeTargetMachine(const Options& options);
+
+// Runs LLVM's standard pipeline at options.opt_level.
+void OptimizeModule(llvm::Module& module, llvm::TargetMachine& machine, const Options& options);
+
+enum class OutputKind { kLlvmIr, kAssembly, kObject };
+// Textual IR, assembly or an object file of an optimised module.
+absl::StatusOr<std::string> EmitOutput(llvm::Module& module, llvm::TargetMachine& machine,
+                                       OutputKind kind);
+
+// fast-run: compiles with ORC LLJIT in this process (no files, no external tools) and runs
+// `main`. Returns the process exit code (0, or 1 after a run-time error was printed).
+absl::StatusOr<int> RunJit(const graph::Module& module, const syntax::SourceManager& sources,
+                           const Options& options, const noma_run_options& run_options);
+
+// build-exe: an object file linked with the static program runtime `runtime_archive` by the
+// system C++ driver (`linker`, e.g. "c++") into a standalone executable at `output` that
+// needs only libc and libm. Writes `output` only when everything succeeded.
+absl::Status BuildExecutable(const graph::Module& module, const syntax::SourceManager& sources,
+                             const Options& options, const std::string& runtime_archive,
+                             const std::string& linker, const std::string& output);
+
+}  // namespace noma::codegen
+
+#endif  // NOMA_CODEGEN_CODEGEN_H_

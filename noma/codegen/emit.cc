@@ -1,0 +1,1000 @@
+// IR -> LLVM IR. One LLVM function per NOMA function, `i32 (ptr args, ptr result)`: 0 on
+// success, 1 after a run-time error that has already been printed. Every value has a cell
+// (noma/runtime/program.h) in the frame; values that type inference proves scalar also live in
+// a double alloca (promoted to registers by mem2reg) and use native arithmetic.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/DerivedTypes.h"
+#include "llvm/IR/Function.h"
+#include "llvm/IR/GlobalVariable.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/MDBuilder.h"
+#include "llvm/IR/Verifier.h"
+#include "llvm/Support/raw_ostream.h"
+#include "noma/codegen/codegen.h"
+#include "noma/graph/ir.h"
+#include "noma/runtime/tensor.h"
+#include "noma/syntax/diagnostics.h"
+
+namespace noma::codegen {
+namespace {
+
+using graph::Builtin;
+using graph::Op;
+using graph::OpCode;
+using graph::RegionId;
+using graph::ValueId;
+
+static_assert(static_cast<int>(Builtin::kSigmoid) == NOMA_P_SIGMOID);
+static_assert(static_cast<int>(Builtin::kSum) == NOMA_P_SUM);
+static_assert(static_cast<int>(Builtin::kRand) == NOMA_P_RAND);
+static_assert(static_cast<int>(Builtin::kPrint) == NOMA_P_PRINT);
+
+runtime::BinaryKernel ToKernel(graph::BinaryOpKind op) {
+  switch (op) {
+    case graph::BinaryOpKind::kAnd:
+      return runtime::BinaryKernel::kAnd;
+    case graph::BinaryOpKind::kOr:
+      return runtime::BinaryKernel::kOr;
+    default:  // kAdd .. kGe share their order with the runtime's kernels.
+      return static_cast<runtime::BinaryKernel>(static_cast<int>(op));
+  }
+}
+static_assert(static_cast<int>(graph::BinaryOpKind::kGe) ==
+              static_cast<int>(runtime::BinaryKernel::kGe));
+
+runtime::UnaryKernel ToKernel(graph::UnaryOpKind op) {
+  switch (op) {
+    case graph::UnaryOpKind::kNeg:
+      return runtime::UnaryKernel::kNeg;
+    case graph::UnaryOpKind::kNot:
+      return runtime::UnaryKernel::kNot;
+    case graph::UnaryOpKind::kCastF32:
+      return runtime::UnaryKernel::kCastF32;
+    case graph::UnaryOpKind::kCastI32:
+      return runtime::UnaryKernel::kCastI32;
+    case graph::UnaryOpKind::kCastI64:
+      return runtime::UnaryKernel::kCastI64;
+  }
+  return runtime::UnaryKernel::kNeg;
+}
+
+// The runtime kernel of an elementwise one-argument builtin, or -1.
+int UnaryBuiltinKernel(Builtin builtin) {
+  switch (builtin) {
+    case Builtin::kSigmoid:
+      return static_cast<int>(runtime::UnaryKernel::kSigmoid);
+    case Builtin::kRelu:
+      return static_cast<int>(runtime::UnaryKernel::kRelu);
+    case Builtin::kTanh:
+      return static_cast<int>(runtime::UnaryKernel::kTanh);
+    case Builtin::kExp:
+      return static_cast<int>(runtime::UnaryKernel::kExp);
+    case Builtin::kLog:
+      return static_cast<int>(runtime::UnaryKernel::kLog);
+    case Builtin::kSqrt:
+      return static_cast<int>(runtime::UnaryKernel::kSqrt);
+    case Builtin::kSin:
+      return static_cast<int>(runtime::UnaryKernel::kSin);
+    case Builtin::kCos:
+      return static_cast<int>(runtime::UnaryKernel::kCos);
+    case Builtin::kTan:
+      return static_cast<int>(runtime::UnaryKernel::kTan);
+    case Builtin::kAbs:
+      return static_cast<int>(runtime::UnaryKernel::kAbs);
+    case Builtin::kFloor:
+      return static_cast<int>(runtime::UnaryKernel::kFloor);
+    case Builtin::kCeil:
+      return static_cast<int>(runtime::UnaryKernel::kCeil);
+    default:
+      return -1;
+  }
+}
+
+// What --check-nan names when an op produces a NaN (the interpreter's wording).
+std::string OpDescription(const Op& op) {
+  switch (op.code) {
+    case OpCode::kBinary:
+      return absl::StrCat("'", graph::BinaryOpName(static_cast<graph::BinaryOpKind>(op.sub)),
+                          "'");
+    case OpCode::kBuiltin:
+      return absl::StrCat("'", graph::GetBuiltinInfo(static_cast<Builtin>(op.sub)).name, "'");
+    default:
+      return absl::StrCat("'", graph::OpCodeName(op.code), "'");
+  }
+}
+
+// Module-wide state: runtime declarations, constant strings and the location table.
+class ModuleEmitter {
+ public:
+  ModuleEmitter(const graph::Module& module, const syntax::SourceManager& sources,
+                llvm::LLVMContext& context)
+      : module_(module), sources_(sources), context_(context) {
+    llvm_module_ = std::make_unique<llvm::Module>("noma_program", context);
+    i32_ = llvm::Type::getInt32Ty(context);
+    i64_ = llvm::Type::getInt64Ty(context);
+    f64_ = llvm::Type::getDoubleTy(context);
+    ptr_ = llvm::PointerType::get(context, 0);
+    cell_ = llvm::StructType::create(context, {i64_, f64_, ptr_}, "noma_cell");
+    void_ = llvm::Type::getVoidTy(context);
+  }
+
+  const graph::Module& module() const { return module_; }
+  llvm::Module& llvm_module() { return *llvm_module_; }
+  std::unique_ptr<llvm::Module> TakeModule() { return std::move(llvm_module_); }
+  llvm::LLVMContext& context() { return context_; }
+  llvm::Type* i32() const { return i32_; }
+  llvm::Type* i64() const { return i64_; }
+  llvm::Type* f64() const { return f64_; }
+  llvm::PointerType* ptr() const { return ptr_; }
+  llvm::StructType* cell() const { return cell_; }
+
+  // A runtime function of the program ABI; `ret` nullptr means void.
+  llvm::FunctionCallee Runtime(const std::string& name, llvm::Type* ret,
+                               std::vector<llvm::Type*> params) {
+    auto* type = llvm::FunctionType::get(ret ? ret : void_, params, false);
+    return llvm_module_->getOrInsertFunction(name, type);
+  }
+
+  llvm::GlobalVariable* NanChecksFlag() {
+    if (nan_checks_ == nullptr) {
+      nan_checks_ = new llvm::GlobalVariable(*llvm_module_, i32_, false,
+                                             llvm::GlobalValue::ExternalLinkage, nullptr,
+                                             "noma_p_nan_checks");
+    }
+    return nan_checks_;
+  }
+
+  llvm::Constant* String(const std::string& text) {
+    auto it = strings_.find(text);
+    if (it != strings_.end()) return it->second;
+    auto* init = llvm::ConstantDataArray::getString(context_, text, true);
+    auto* global = new llvm::GlobalVariable(*llvm_module_, init->getType(), true,
+                                            llvm::GlobalValue::PrivateLinkage, init,
+                                            absl::StrCat(".str.", strings_.size()));
+    global->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
+    strings_[text] = global;
+    return global;
+  }
+
+  // The index of a source location in the program's diagnostic table.
+  int64_t Location(const syntax::SourceRange& range) {
+    syntax::Diagnostic diagnostic;
+    diagnostic.range = range;
+    diagnostic.message = kMessageMark;
+    std::string rendered = syntax::RenderDiagnostic(diagnostic, sources_);
+    auto it = location_ids_.find(rendered);
+    if (it != location_ids_.end()) return it->second;
+    size_t mark = rendered.find(kMessageMark);
+    locations_.push_back({rendered.substr(0, mark), rendered.substr(mark + 1)});
+    int64_t id = static_cast<int64_t>(locations_.size()) - 1;
+    location_ids_[rendered] = id;
+    return id;
+  }
+
+  // "warning: optimize at FILE:LINE reached max_iterations (" for the interpreter's warning.
+  std::string OptimizeWhere(const syntax::SourceRange& range) {
+    syntax::LineColumn lc = sources_.Resolve(range.file, range.begin);
+    return absl::StrCat("optimize at ", sources_.name(range.file), ":", lc.line);
+  }
+
+  llvm::Function* Function(uint32_t index) { return functions_[index]; }
+
+  void DeclareFunctions() {
+    auto* type = llvm::FunctionType::get(i32_, {ptr_, ptr_}, false);
+    for (size_t i = 0; i < module_.functions.size(); ++i) {
+      functions_.push_back(llvm::Function::Create(
+          type, llvm::GlobalValue::InternalLinkage,
+          absl::StrCat("noma_fn_", module_.functions[i].name), *llvm_module_));
+    }
+  }
+
+  // The `noma_program` descriptor and, optionally, a C main.
+  void EmitProgram(bool with_main) {
+    std::vector<llvm::Constant*> prefixes, suffixes;
+    for (const auto& [prefix, suffix] : locations_) {
+      prefixes.push_back(String(prefix));
+      suffixes.push_back(String(suffix));
+    }
+    auto table = [&](const std::vector<llvm::Constant*>& entries, const char* name) {
+      auto* type = llvm::ArrayType::get(ptr_, entries.size());
+      return new llvm::GlobalVariable(*llvm_module_, type, true,
+                                      llvm::GlobalValue::PrivateLinkage,
+                                      llvm::ConstantArray::get(type, entries), name);
+    };
+    auto* program_type = llvm::StructType::get(context_, {ptr_, ptr_, i64_, ptr_});
+    auto* program = llvm::ConstantStruct::get(
+        program_type, {table(prefixes, "noma_location_prefix"),
+                       table(suffixes, "noma_location_suffix"),
+                       llvm::ConstantInt::get(i64_, locations_.size()), functions_[module_.main]});
+    auto* global =
+        new llvm::GlobalVariable(*llvm_module_, program_type, true,
+                                 llvm::GlobalValue::ExternalLinkage, program, "noma_program");
+    if (!with_main) return;
+    auto* main_type = llvm::FunctionType::get(i32_, {i32_, ptr_}, false);
+    auto* main = llvm::Function::Create(main_type, llvm::GlobalValue::ExternalLinkage, "main",
+                                        *llvm_module_);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(context_, "entry", main));
+    llvm::Value* code = b.CreateCall(Runtime("noma_p_main", i32_, {ptr_, i32_, ptr_}),
+                                     {global, main->getArg(0), main->getArg(1)});
+    b.CreateRet(code);
+  }
+
+ private:
+  static constexpr char kMessageMark[] = "\x01";
+
+  const graph::Module& module_;
+  const syntax::SourceManager& sources_;
+  llvm::LLVMContext& context_;
+  std::unique_ptr<llvm::Module> llvm_module_;
+  llvm::Type* i32_;
+  llvm::Type* i64_;
+  llvm::Type* f64_;
+  llvm::PointerType* ptr_;
+  llvm::StructType* cell_;
+  llvm::Type* void_;
+  llvm::GlobalVariable* nan_checks_ = nullptr;
+  std::map<std::string, llvm::Constant*> strings_;
+  std::map<std::string, int64_t> location_ids_;
+  std::vector<std::pair<std::string, std::string>> locations_;
+  std::vector<llvm::Function*> functions_;
+};
+
+class FunctionEmitter {
+ public:
+  FunctionEmitter(ModuleEmitter& m, uint32_t index)
+      : m_(m),
+        fn_(m.module().functions[index]),
+        llvm_fn_(m.Function(index)),
+        b_(m.context()) {}
+
+  void Emit() {
+    auto* entry = llvm::BasicBlock::Create(m_.context(), "entry", llvm_fn_);
+    b_.SetInsertPoint(entry);
+    size_t value_count = std::max<size_t>(1, fn_.value_types.size());
+    size_t slot_count = std::max<size_t>(1, fn_.slots.size());
+    cells_ = AllocaCells(value_count, "values");
+    slots_ = AllocaCells(slot_count, "slots");
+    scalars_.assign(fn_.value_types.size(), nullptr);
+    for (size_t v = 0; v < fn_.value_types.size(); ++v) {
+      if (IsScalar(v)) scalars_[v] = b_.CreateAlloca(m_.f64(), nullptr, absl::StrCat("s", v));
+    }
+    tapes_ = b_.CreateAlloca(m_.ptr(), nullptr, "tapes");
+    b_.CreateStore(llvm::ConstantPointerNull::get(m_.ptr()), tapes_);
+    minimize_count_ = b_.CreateAlloca(m_.i64(), nullptr, "minimize_count");
+    b_.CreateStore(b_.getInt64(0), minimize_count_);
+    last_loss_ = b_.CreateAlloca(m_.f64(), nullptr, "last_loss");
+    b_.CreateStore(llvm::ConstantFP::get(m_.f64(), 0), last_loss_);
+    return_code_ = b_.CreateAlloca(m_.i32(), nullptr, "return_code");
+    b_.CreateStore(b_.getInt32(0), return_code_);
+    has_optimize_ = false;
+    for (const Op& op : fn_.ops) has_optimize_ |= op.code == OpCode::kOptimize;
+    if (has_optimize_) {
+      saved_depth_ = b_.CreateCall(m_.Runtime("noma_p_optimize_depth", m_.i32(), {}));
+    }
+    for (size_t i = 0; i < fn_.params.size(); ++i) {
+      llvm::Value* arg = b_.CreateLoad(
+          m_.ptr(), b_.CreateConstGEP1_64(m_.ptr(), llvm_fn_->getArg(0), static_cast<int64_t>(i)));
+      Call("noma_p_copy", nullptr, {SlotCell(fn_.params[i]), arg});
+    }
+    exit_ = llvm::BasicBlock::Create(m_.context(), "exit", llvm_fn_);
+    error_ = llvm::BasicBlock::Create(m_.context(), "error", llvm_fn_);
+    EmitRegion(fn_.body);
+    if (!b_.GetInsertBlock()->getTerminator()) b_.CreateBr(exit_);
+
+    b_.SetInsertPoint(error_);
+    b_.CreateStore(b_.getInt32(1), return_code_);
+    b_.CreateBr(exit_);
+    b_.SetInsertPoint(exit_);
+    Call("noma_p_release_all", nullptr, {cells_, b_.getInt64(value_count)});
+    Call("noma_p_release_all", nullptr, {slots_, b_.getInt64(slot_count)});
+    Call("noma_p_tapes_free", nullptr, {b_.CreateLoad(m_.ptr(), tapes_)});
+    if (has_optimize_) Call("noma_p_optimize_restore", nullptr, {saved_depth_});
+    b_.CreateRet(b_.CreateLoad(m_.i32(), return_code_));
+  }
+
+ private:
+  // ------------------------------------------------------------------ frame helpers
+
+  llvm::Value* AllocaCells(size_t count, const char* name) {
+    auto* type = llvm::ArrayType::get(m_.cell(), count);
+    llvm::AllocaInst* cells = b_.CreateAlloca(type, nullptr, name);
+    b_.CreateMemSet(cells, b_.getInt8(0), b_.getInt64(count * 24), llvm::MaybeAlign(8));
+    return cells;
+  }
+
+  bool IsScalar(ValueId v) const {
+    return v < fn_.value_types.size() && fn_.value_types[v].kind == graph::Type::kScalar;
+  }
+
+  llvm::Value* CellAt(llvm::Value* base, uint32_t index) {
+    return b_.CreateConstInBoundsGEP2_64(llvm::ArrayType::get(m_.cell(), 0), base, 0, index);
+  }
+  llvm::Value* ValueCell(ValueId v) { return CellAt(cells_, v); }
+  llvm::Value* SlotCell(graph::SlotId s) { return CellAt(slots_, s); }
+  llvm::Value* Field(llvm::Value* cell, unsigned field) {
+    return b_.CreateStructGEP(m_.cell(), cell, field);
+  }
+
+  // The value's cell, holding its current value (scalars are boxed on demand).
+  llvm::Value* Cell(ValueId v) {
+    llvm::Value* cell = ValueCell(v);
+    if (IsScalar(v)) {
+      b_.CreateStore(b_.getInt64(NOMA_P_SCALAR), Field(cell, 0));
+      b_.CreateStore(Scalar(v), Field(cell, 1));
+    }
+    return cell;
+  }
+  llvm::Value* Scalar(ValueId v) { return b_.CreateLoad(m_.f64(), scalars_[v]); }
+  void SetScalar(ValueId v, llvm::Value* x) { b_.CreateStore(x, scalars_[v]); }
+
+  llvm::Value* Call(const std::string& name, llvm::Type* ret, std::vector<llvm::Value*> args) {
+    std::vector<llvm::Type*> types;
+    for (llvm::Value* a : args) types.push_back(a->getType());
+    return b_.CreateCall(m_.Runtime(name, ret, types), args);
+  }
+
+  // A runtime call that returns a status; on failure reports at `loc` and unwinds.
+  void Checked(const std::string& name, std::vector<llvm::Value*> args,
+               const syntax::SourceRange& loc) {
+    Check(Call(name, m_.i32(), std::move(args)), loc);
+  }
+
+  void Check(llvm::Value* status, const syntax::SourceRange& loc) {
+    llvm::Value* failed = b_.CreateICmpNE(status, b_.getInt32(0));
+    auto* cont = NewBlock("ok");
+    b_.CreateCondBr(failed, FailBlock(loc), cont, Unlikely());
+    b_.SetInsertPoint(cont);
+  }
+
+  llvm::MDNode* Unlikely() { return llvm::MDBuilder(m_.context()).createBranchWeights(1, 2000); }
+
+  llvm::BasicBlock* FailBlock(const syntax::SourceRange& loc) {
+    int64_t id = m_.Location(loc);
+    auto it = fail_blocks_.find(id);
+    if (it != fail_blocks_.end()) return it->second;
+    auto* block = llvm::BasicBlock::Create(m_.context(), "fail", llvm_fn_);
+    llvm::IRBuilder<> fb(block);
+    fb.CreateCall(m_.Runtime("noma_p_fail", nullptr, {m_.i64()}), {fb.getInt64(id)});
+    fb.CreateBr(error_);
+    fail_blocks_[id] = block;
+    return block;
+  }
+
+  llvm::BasicBlock* NewBlock(const char* name) {
+    return llvm::BasicBlock::Create(m_.context(), name, llvm_fn_);
+  }
+
+  // An array of cell pointers on the stack (arguments of variadic runtime calls).
+  llvm::Value* CellArray(const std::vector<llvm::Value*>& cells) {
+    auto* type = llvm::ArrayType::get(m_.ptr(), std::max<size_t>(1, cells.size()));
+    llvm::Value* array = EntryAlloca(type);
+    for (size_t i = 0; i < cells.size(); ++i) {
+      b_.CreateStore(cells[i], b_.CreateConstInBoundsGEP2_64(type, array, 0, i));
+    }
+    return array;
+  }
+
+  llvm::Value* OperandCells(const Op& op, size_t first, size_t end) {
+    std::vector<llvm::Value*> cells;
+    for (size_t i = first; i < end; ++i) cells.push_back(Cell(op.operands[i]));
+    return CellArray(cells);
+  }
+
+  llvm::Value* EntryAlloca(llvm::Type* type) {
+    llvm::IRBuilder<> eb(&llvm_fn_->getEntryBlock(), llvm_fn_->getEntryBlock().begin());
+    return eb.CreateAlloca(type);
+  }
+
+  // After a runtime call wrote op's result cell: a statically scalar result moves into its
+  // register (the runtime turns rank-0 results into scalars, so this always holds).
+  void FinishResult(const Op& op) {
+    if (op.result == graph::kNone || !IsScalar(op.result)) return;
+    llvm::Value* cell = ValueCell(op.result);
+    llvm::Value* kind = b_.CreateLoad(m_.i64(), Field(cell, 0));
+    auto* bad = NewBlock("not_scalar");
+    auto* good = NewBlock("scalar");
+    b_.CreateCondBr(b_.CreateICmpEQ(kind, b_.getInt64(NOMA_P_SCALAR)), good, bad);
+    b_.SetInsertPoint(bad);
+    b_.CreateBr(FailAfter(Call("noma_p_expect_scalar", m_.i32(), {cell, scalars_[op.result]}),
+                          op.loc));
+    b_.SetInsertPoint(good);
+    SetScalar(op.result, b_.CreateLoad(m_.f64(), Field(cell, 1)));
+  }
+
+  // The fail block for `loc` (the status has been produced only for its side effect).
+  llvm::BasicBlock* FailAfter(llvm::Value*, const syntax::SourceRange& loc) {
+    return FailBlock(loc);
+  }
+
+  llvm::Value* Truth(ValueId v, const syntax::SourceRange& loc) {
+    if (IsScalar(v)) {
+      return b_.CreateFCmpUNE(Scalar(v), llvm::ConstantFP::get(m_.f64(), 0));
+    }
+    llvm::Value* truth = EntryAlloca(m_.i32());
+    Checked("noma_p_truthy", {Cell(v), truth}, loc);
+    return b_.CreateICmpNE(b_.CreateLoad(m_.i32(), truth), b_.getInt32(0));
+  }
+
+  ValueId YieldOf(RegionId region) {
+    return fn_.ops[fn_.regions[region].ops.back()].operands[0];
+  }
+
+  llvm::Value* Str(const std::string& text) { return m_.String(text); }
+
+  // ------------------------------------------------------------------ regions and ops
+
+  void EmitRegion(RegionId region) {
+    for (graph::OpId id : fn_.regions[region].ops) {
+      if (b_.GetInsertBlock()->getTerminator()) {
+        b_.SetInsertPoint(NewBlock("dead"));  // After a return: unreachable, removed later.
+      }
+      const Op& op = fn_.ops[id];
+      EmitOp(op);
+      if (op.result != graph::kNone && op.code != OpCode::kStringConst) CheckNan(op);
+    }
+  }
+
+  // --check-nan: inside optimize loops, the first NaN/inf an op produces is an error.
+  void CheckNan(const Op& op) {
+    if (b_.GetInsertBlock()->getTerminator()) return;
+    llvm::Value* flag = b_.CreateLoad(m_.i32(), m_.NanChecksFlag());
+    auto* check = NewBlock("nan_check");
+    auto* cont = NewBlock("nan_ok");
+    b_.CreateCondBr(b_.CreateICmpNE(flag, b_.getInt32(0)), check, cont, Unlikely());
+    b_.SetInsertPoint(check);
+    Checked("noma_p_check_finite", {Cell(op.result), Str(OpDescription(op))}, op.loc);
+    b_.CreateBr(cont);
+    b_.SetInsertPoint(cont);
+  }
+
+  void EmitOp(const Op& op) {
+    switch (op.code) {
+      case OpCode::kConst:
+        if (IsScalar(op.result)) {
+          SetScalar(op.result, llvm::ConstantFP::get(m_.f64(), op.number));
+        } else {
+          Call("noma_p_set_scalar", nullptr,
+               {ValueCell(op.result), llvm::ConstantFP::get(m_.f64(), op.number)});
+        }
+        return;
+      case OpCode::kStringConst:
+        Call("noma_p_set_string", nullptr, {ValueCell(op.result), Str(op.keys[0])});
+        return;
+      case OpCode::kTensorLit: {
+        std::vector<llvm::Constant*> dims;
+        for (int64_t d : op.ints) dims.push_back(b_.getInt64(d));
+        auto* shape_type = llvm::ArrayType::get(m_.i64(), std::max<size_t>(1, dims.size()));
+        if (dims.empty()) dims.push_back(b_.getInt64(0));
+        auto* shape = new llvm::GlobalVariable(m_.llvm_module(), shape_type, true,
+                                               llvm::GlobalValue::PrivateLinkage,
+                                               llvm::ConstantArray::get(shape_type, dims));
+        Checked("noma_p_tensor_literal",
+                {ValueCell(op.result), OperandCells(op, 0, op.operands.size()),
+                 b_.getInt64(op.operands.size()), shape, b_.getInt32(op.ints.size())},
+                op.loc);
+        FinishResult(op);
+        return;
+      }
+      case OpCode::kLoad:
+        EmitLoad(op);
+        return;
+      case OpCode::kStore:
+        EmitStore(SlotCell(op.slot), op.operands[0]);
+        return;
+      case OpCode::kUnary:
+        EmitUnary(op, static_cast<int>(ToKernel(static_cast<graph::UnaryOpKind>(op.sub))),
+                  op.operands[0]);
+        return;
+      case OpCode::kBinary:
+        EmitBinary(op, ToKernel(static_cast<graph::BinaryOpKind>(op.sub)), op.operands[0],
+                   op.operands[1]);
+        return;
+      case OpCode::kShortCircuit:
+        EmitShortCircuit(op);
+        return;
+      case OpCode::kBuiltin:
+        EmitBuiltin(op);
+        return;
+      case OpCode::kCall:
+        EmitCall(op);
+        return;
+      case OpCode::kIndex:
+        Checked("noma_p_index",
+                {ValueCell(op.result), Cell(op.operands[0]), Cell(op.operands[1])}, op.loc);
+        FinishResult(op);
+        return;
+      case OpCode::kYield:
+        return;
+      case OpCode::kIf: {
+        llvm::Value* truth = Truth(op.operands[0], op.loc);
+        auto* then_block = NewBlock("then");
+        auto* else_block = NewBlock("else");
+        auto* merge = NewBlock("endif");
+        b_.CreateCondBr(truth, then_block, else_block);
+        b_.SetInsertPoint(then_block);
+        EmitRegion(op.regions[0]);
+        if (!b_.GetInsertBlock()->getTerminator()) b_.CreateBr(merge);
+        b_.SetInsertPoint(else_block);
+        EmitRegion(op.regions[1]);
+        if (!b_.GetInsertBlock()->getTerminator()) b_.CreateBr(merge);
+        b_.SetInsertPoint(merge);
+        return;
+      }
+      case OpCode::kWhile: {
+        auto* cond = NewBlock("while_cond");
+        auto* body = NewBlock("while_body");
+        auto* done = NewBlock("while_end");
+        b_.CreateBr(cond);
+        b_.SetInsertPoint(cond);
+        EmitRegion(op.regions[0]);
+        b_.CreateCondBr(Truth(YieldOf(op.regions[0]), op.loc), body, done);
+        b_.SetInsertPoint(body);
+        EmitRegion(op.regions[1]);
+        if (!b_.GetInsertBlock()->getTerminator()) b_.CreateBr(cond);
+        b_.SetInsertPoint(done);
+        return;
+      }
+      case OpCode::kReturn:
+        if (op.operands.empty()) {
+          Call("noma_p_release", nullptr, {llvm_fn_->getArg(1)});
+        } else {
+          Call("noma_p_copy", nullptr, {llvm_fn_->getArg(1), Cell(op.operands[0])});
+        }
+        b_.CreateBr(exit_);
+        return;
+      case OpCode::kOptimize:
+        EmitOptimize(op);
+        return;
+      case OpCode::kMinimize:
+        if (IsScalar(op.operands[0])) {
+          llvm::Value* count = b_.CreateLoad(m_.i64(), minimize_count_);
+          b_.CreateStore(b_.CreateAdd(count, b_.getInt64(1)), minimize_count_);
+          b_.CreateStore(Scalar(op.operands[0]), last_loss_);
+        } else {
+          Checked("noma_p_minimize", {Cell(op.operands[0]), minimize_count_, last_loss_},
+                  op.loc);
+        }
+        return;
+      case OpCode::kAlloc:
+        Checked("noma_p_alloc",
+                {SlotCell(op.slot), OperandCells(op, 0, op.operands.size()),
+                 b_.getInt32(op.operands.size())},
+                op.loc);
+        return;
+      case OpCode::kRealloc:
+        Checked("noma_p_realloc",
+                {SlotCell(op.slot), OperandCells(op, 0, op.operands.size()),
+                 b_.getInt32(op.operands.size()), b_.getInt32(fn_.slots[op.slot].learnable),
+                 Str(fn_.slots[op.slot].name)},
+                op.loc);
+        return;
+      case OpCode::kFree:
+        Checked("noma_p_free", {SlotCell(op.slot), Str(fn_.slots[op.slot].name)}, op.loc);
+        return;
+      case OpCode::kResetOptimizer:
+        return;  // The autodiff pass turned it into stores to the optimizer state.
+      case OpCode::kLoadCsv:
+        Checked("noma_p_load_csv", {SlotCell(op.slot), Cell(op.operands[0])}, op.loc);
+        return;
+      case OpCode::kSaveCsv:
+        Checked("noma_p_save_csv", {Cell(op.operands[0]), Cell(op.operands[1])}, op.loc);
+        return;
+      case OpCode::kLoadSafetensors: {
+        std::vector<llvm::Value*> keys, slots;
+        for (size_t i = 0; i < op.keys.size(); ++i) {
+          keys.push_back(Str(op.keys[i]));
+          slots.push_back(SlotCell(static_cast<graph::SlotId>(op.ints[i])));
+        }
+        Checked("noma_p_load_safetensors",
+                {Cell(op.operands[0]), CellArray(keys), CellArray(slots),
+                 b_.getInt32(op.keys.size())},
+                op.loc);
+        return;
+      }
+      case OpCode::kSaveSafetensors: {
+        std::vector<llvm::Value*> keys;
+        for (size_t i = 0; i + 1 < op.operands.size(); ++i) keys.push_back(Str(op.keys[i]));
+        size_t count = op.operands.size() - 1;
+        Checked("noma_p_save_safetensors",
+                {OperandCells(op, 0, count), CellArray(keys), b_.getInt32(count),
+                 Cell(op.operands.back())},
+                op.loc);
+        return;
+      }
+      case OpCode::kBatch:
+        EmitBatch(op);
+        return;
+      case OpCode::kTapePush:
+        Call("noma_p_tape_push", nullptr,
+             {tapes_, b_.getInt64(static_cast<int64_t>(op.number)), Cell(op.operands[0])});
+        return;
+      case OpCode::kTapePop:
+        Checked("noma_p_tape_pop",
+                {tapes_, b_.getInt64(static_cast<int64_t>(op.number)), ValueCell(op.result)},
+                op.loc);
+        FinishResult(op);
+        return;
+      case OpCode::kSumToShape:
+        if (IsScalar(op.operands[0]) && IsScalar(op.operands[1])) {
+          SetScalarResult(op, Scalar(op.operands[0]));
+          return;
+        }
+        Checked("noma_p_sum_to_shape",
+                {ValueCell(op.result), Cell(op.operands[0]), Cell(op.operands[1])}, op.loc);
+        FinishResult(op);
+        return;
+      case OpCode::kIndexAdjoint:
+        Checked("noma_p_index_adjoint",
+                {ValueCell(op.result), Cell(op.operands[0]), Cell(op.operands[1]),
+                 Cell(op.operands[2])},
+                op.loc);
+        FinishResult(op);
+        return;
+      case OpCode::kZerosLike:
+        if (IsScalar(op.operands[0])) {
+          SetScalarResult(op, llvm::ConstantFP::get(m_.f64(), 0));
+          return;
+        }
+        Checked("noma_p_zeros_like", {ValueCell(op.result), Cell(op.operands[0])}, op.loc);
+        FinishResult(op);
+        return;
+      case OpCode::kReallocLike:
+        if (IsScalar(op.operands[0])) {
+          SetScalarResult(op, Scalar(op.operands[0]));
+          return;
+        }
+        Checked("noma_p_realloc_like",
+                {ValueCell(op.result), Cell(op.operands[0]), Cell(op.operands[1])}, op.loc);
+        FinishResult(op);
+        return;
+      case OpCode::kUnreduce:
+        Checked("noma_p_unreduce",
+                {ValueCell(op.result), Cell(op.operands[0]), Cell(op.operands[1]),
+                 Cell(op.operands[2]), b_.getInt32(op.sub)},
+                op.loc);
+        FinishResult(op);
+        return;
+    }
+  }
+
+  // A natively computed scalar: into the register, or the cell when the result is not
+  // statically scalar.
+  void SetScalarResult(const Op& op, llvm::Value* x) {
+    if (IsScalar(op.result)) {
+      SetScalar(op.result, x);
+    } else {
+      Call("noma_p_set_scalar", nullptr, {ValueCell(op.result), x});
+    }
+  }
+
+  void EmitLoad(const Op& op) {
+    llvm::Value* slot = SlotCell(op.slot);
+    llvm::Value* name = Str(fn_.slots[op.slot].name);
+    if (!IsScalar(op.result)) {
+      Checked("noma_p_load", {ValueCell(op.result), slot, name}, op.loc);
+      return;
+    }
+    // Fast path: the slot holds a scalar.
+    llvm::Value* kind = b_.CreateLoad(m_.i64(), Field(slot, 0));
+    auto* fast = NewBlock("load_scalar");
+    auto* slow = NewBlock("load_checked");
+    auto* done = NewBlock("loaded");
+    b_.CreateCondBr(b_.CreateICmpEQ(kind, b_.getInt64(NOMA_P_SCALAR)), fast, slow);
+    b_.SetInsertPoint(fast);
+    SetScalar(op.result, b_.CreateLoad(m_.f64(), Field(slot, 1)));
+    b_.CreateBr(done);
+    b_.SetInsertPoint(slow);
+    Checked("noma_p_load", {ValueCell(op.result), slot, name}, op.loc);
+    FinishResult(op);
+    b_.CreateBr(done);
+    b_.SetInsertPoint(done);
+  }
+
+  void EmitStore(llvm::Value* slot, ValueId v) {
+    if (!IsScalar(v)) {
+      Call("noma_p_copy", nullptr, {slot, Cell(v)});
+      return;
+    }
+    // Inline scalar store: release a tensor the slot may hold, then write the scalar.
+    llvm::Value* kind = b_.CreateLoad(m_.i64(), Field(slot, 0));
+    auto* release = NewBlock("store_release");
+    auto* store = NewBlock("store");
+    b_.CreateCondBr(b_.CreateICmpEQ(kind, b_.getInt64(NOMA_P_TENSOR)), release, store);
+    b_.SetInsertPoint(release);
+    Call("noma_p_release", nullptr, {slot});
+    b_.CreateBr(store);
+    b_.SetInsertPoint(store);
+    b_.CreateStore(b_.getInt64(NOMA_P_SCALAR), Field(slot, 0));
+    b_.CreateStore(Scalar(v), Field(slot, 1));
+    b_.CreateStore(llvm::ConstantPointerNull::get(m_.ptr()), Field(slot, 2));
+  }
+
+  void EmitUnary(const Op& op, int kernel, ValueId a) {
+    if (IsScalar(a)) {
+      llvm::Value* x = Scalar(a);
+      llvm::Value* y = kernel == static_cast<int>(runtime::UnaryKernel::kNeg)
+                           ? b_.CreateFNeg(x)
+                           : Call("noma_p_unary_scalar", m_.f64(), {b_.getInt32(kernel), x});
+      SetScalarResult(op, y);
+      return;
+    }
+    Checked("noma_p_unary", {ValueCell(op.result), b_.getInt32(kernel), Cell(a)}, op.loc);
+    FinishResult(op);
+  }
+
+  void EmitBinary(const Op& op, runtime::BinaryKernel kernel, ValueId a, ValueId b) {
+    if (IsScalar(a) && IsScalar(b)) {
+      SetScalarResult(op, ScalarBinary(kernel, Scalar(a), Scalar(b)));
+      return;
+    }
+    Checked("noma_p_binary",
+            {ValueCell(op.result), b_.getInt32(static_cast<int>(kernel)), Cell(a), Cell(b)},
+            op.loc);
+    FinishResult(op);
+  }
+
+  // IEEE arithmetic and comparisons natively (identical to the runtime's scalar kernels);
+  // fmod, pow, min, max and the logical kernels through the runtime.
+  llvm::Value* ScalarBinary(runtime::BinaryKernel kernel, llvm::Value* x, llvm::Value* y) {
+    auto to_f64 = [&](llvm::Value* bit) { return b_.CreateUIToFP(bit, m_.f64()); };
+    switch (kernel) {
+      case runtime::BinaryKernel::kAdd:
+        return b_.CreateFAdd(x, y);
+      case runtime::BinaryKernel::kSub:
+        return b_.CreateFSub(x, y);
+      case runtime::BinaryKernel::kMul:
+        return b_.CreateFMul(x, y);
+      case runtime::BinaryKernel::kDiv:
+        return b_.CreateFDiv(x, y);
+      case runtime::BinaryKernel::kEq:
+        return to_f64(b_.CreateFCmpOEQ(x, y));
+      case runtime::BinaryKernel::kNe:
+        return to_f64(b_.CreateFCmpUNE(x, y));
+      case runtime::BinaryKernel::kLt:
+        return to_f64(b_.CreateFCmpOLT(x, y));
+      case runtime::BinaryKernel::kGt:
+        return to_f64(b_.CreateFCmpOGT(x, y));
+      case runtime::BinaryKernel::kLe:
+        return to_f64(b_.CreateFCmpOLE(x, y));
+      case runtime::BinaryKernel::kGe:
+        return to_f64(b_.CreateFCmpOGE(x, y));
+      default:
+        return Call("noma_p_binary_scalar", m_.f64(),
+                    {b_.getInt32(static_cast<int>(kernel)), x, y});
+    }
+  }
+
+  void EmitShortCircuit(const Op& op) {
+    bool is_and = static_cast<graph::BinaryOpKind>(op.sub) == graph::BinaryOpKind::kAnd;
+    ValueId lhs = op.operands[0];
+    auto* decided = NewBlock("sc_decided");
+    auto* evaluate = NewBlock("sc_rhs");
+    auto* done = NewBlock("sc_end");
+    if (IsScalar(lhs)) {
+      llvm::Value* truth = b_.CreateFCmpUNE(Scalar(lhs), llvm::ConstantFP::get(m_.f64(), 0));
+      // `&&` is decided by a false lhs, `||` by a true one.
+      b_.CreateCondBr(truth, is_and ? evaluate : decided, is_and ? decided : evaluate);
+      b_.SetInsertPoint(decided);
+      SetScalarResult(op, llvm::ConstantFP::get(m_.f64(), is_and ? 0 : 1));
+    } else {
+      llvm::Value* status = Call("noma_p_short_circuit", m_.i32(),
+                                 {ValueCell(op.result), b_.getInt32(is_and), Cell(lhs)});
+      b_.CreateCondBr(b_.CreateICmpNE(status, b_.getInt32(0)), decided, evaluate);
+      b_.SetInsertPoint(decided);
+      FinishResult(op);
+    }
+    b_.CreateBr(done);
+    b_.SetInsertPoint(evaluate);
+    EmitRegion(op.regions[0]);
+    EmitBinary(op, is_and ? runtime::BinaryKernel::kAnd : runtime::BinaryKernel::kOr, lhs,
+               YieldOf(op.regions[0]));
+    b_.CreateBr(done);
+    b_.SetInsertPoint(done);
+  }
+
+  void EmitBuiltin(const Op& op) {
+    auto builtin = static_cast<Builtin>(op.sub);
+    bool all_scalar = true;
+    for (ValueId v : op.operands) all_scalar &= IsScalar(v);
+    int unary = UnaryBuiltinKernel(builtin);
+    if (unary >= 0 && all_scalar) {
+      EmitUnary(op, unary, op.operands[0]);
+      return;
+    }
+    if (all_scalar && op.operands.size() == 2) {
+      switch (builtin) {
+        case Builtin::kPow:
+          EmitBinary(op, runtime::BinaryKernel::kPow, op.operands[0], op.operands[1]);
+          return;
+        case Builtin::kMin:
+          EmitBinary(op, runtime::BinaryKernel::kMin, op.operands[0], op.operands[1]);
+          return;
+        case Builtin::kMax:
+          EmitBinary(op, runtime::BinaryKernel::kMax, op.operands[0], op.operands[1]);
+          return;
+        default:
+          break;
+      }
+    }
+    Checked("noma_p_builtin",
+            {ValueCell(op.result), b_.getInt32(op.sub), OperandCells(op, 0, op.operands.size()),
+             b_.getInt32(op.operands.size())},
+            op.loc);
+    FinishResult(op);
+  }
+
+  void EmitCall(const Op& op) {
+    std::vector<llvm::Value*> args;
+    for (ValueId v : op.operands) {
+      if (!IsScalar(v)) Checked("noma_p_require_numeric", {Cell(v)}, op.loc);
+      args.push_back(Cell(v));
+    }
+    llvm::Value* array = CellArray(args);
+    llvm::Value* result = ValueCell(op.result);
+    Call("noma_p_release", nullptr, {result});
+    Checked("noma_p_enter_call", {}, op.loc);
+    llvm::Value* status = b_.CreateCall(m_.Function(op.callee), {array, result});
+    Call("noma_p_leave_call", nullptr, {});
+    auto* cont = NewBlock("call_ok");
+    b_.CreateCondBr(b_.CreateICmpNE(status, b_.getInt32(0)), error_, cont, Unlikely());
+    b_.SetInsertPoint(cont);
+    Checked("noma_p_returned_value", {result, Str(m_.module().functions[op.callee].name)},
+            op.loc);
+    FinishResult(op);
+  }
+
+  // LANGUAGE.md §6: forward, `until`, then one optimizer step, at most max_iterations steps;
+  // with the minimize in a batch loop, steps happen per chunk and iterations count epochs.
+  void EmitOptimize(const Op& op) {
+    llvm::Value* max_iterations = ScalarOperand(op, graph::kOptMaxIterations, "max_iterations");
+    bool step_here = op.regions.size() >= 3;
+    llvm::Value* count = EntryAlloca(m_.i64());
+    b_.CreateStore(b_.getInt64(0), count);
+    Call("noma_p_optimize_enter", nullptr, {});
+    auto* loop = NewBlock("optimize");
+    auto* done = NewBlock("optimize_end");
+    b_.CreateBr(loop);
+    b_.SetInsertPoint(loop);
+    b_.CreateStore(b_.getInt64(0), minimize_count_);
+    EmitRegion(op.regions[0]);
+    if (b_.GetInsertBlock()->getTerminator()) b_.SetInsertPoint(NewBlock("dead"));
+    if (step_here) {
+      Checked("noma_p_check_one_minimize",
+              {b_.CreateLoad(m_.i64(), minimize_count_), Str("optimize")}, op.loc);
+    } else {
+      b_.CreateStore(b_.CreateAdd(b_.CreateLoad(m_.i64(), count), b_.getInt64(1)), count);
+    }
+    EmitRegion(op.regions[1]);
+    llvm::Value* until = Truth(YieldOf(op.regions[1]), op.loc);
+    auto* check_cap = NewBlock("optimize_cap");
+    b_.CreateCondBr(until, done, check_cap);
+    b_.SetInsertPoint(check_cap);
+    llvm::Value* reached = b_.CreateFCmpOGE(
+        b_.CreateSIToFP(b_.CreateLoad(m_.i64(), count), m_.f64()), max_iterations);
+    auto* warn = NewBlock("optimize_warn");
+    auto* step = NewBlock("optimize_step");
+    b_.CreateCondBr(reached, warn, step);
+    b_.SetInsertPoint(warn);
+    Call("noma_p_warn_max_iterations", nullptr,
+         {Str(absl::StrCat("warning: ", m_.OptimizeWhere(op.loc), " reached max_iterations (")),
+          max_iterations});
+    b_.CreateBr(done);
+    b_.SetInsertPoint(step);
+    if (step_here) {
+      EmitRegion(op.regions[2]);
+      if (b_.GetInsertBlock()->getTerminator()) b_.SetInsertPoint(NewBlock("dead"));
+      b_.CreateStore(b_.CreateAdd(b_.CreateLoad(m_.i64(), count), b_.getInt64(1)), count);
+    }
+    Call("noma_p_progress", nullptr,
+         {Str(m_.OptimizeWhere(op.loc)), b_.CreateLoad(m_.i64(), count),
+          b_.CreateLoad(m_.f64(), last_loss_)});
+    b_.CreateBr(loop);
+    b_.SetInsertPoint(done);
+    Call("noma_p_optimize_leave", nullptr, {});
+  }
+
+  llvm::Value* ScalarOperand(const Op& op, size_t index, const char* what) {
+    ValueId v = op.operands[index];
+    if (IsScalar(v)) return Scalar(v);
+    llvm::Value* out = EntryAlloca(m_.f64());
+    Checked("noma_p_scalar_arg", {Cell(v), Str(what), out}, op.loc);
+    return b_.CreateLoad(m_.f64(), out);
+  }
+
+  void EmitBatch(const Op& op) {
+    size_t sources = op.operands.size() - 1;
+    std::vector<llvm::Value*> source_cells;
+    for (size_t i = 0; i < sources; ++i) source_cells.push_back(Cell(op.operands[i]));
+    llvm::Value* array = CellArray(source_cells);
+    llvm::Value* rows = EntryAlloca(m_.i64());
+    llvm::Value* chunk = EntryAlloca(m_.i64());
+    Checked("noma_p_batch_setup",
+            {array, b_.getInt32(sources), Cell(op.operands[sources]), rows, chunk}, op.loc);
+    llvm::Value* begin = EntryAlloca(m_.i64());
+    llvm::Value* index = EntryAlloca(m_.i64());
+    b_.CreateStore(b_.getInt64(0), begin);
+    b_.CreateStore(b_.getInt64(0), index);
+    bool steps = op.regions.size() > 1;
+    auto* head = NewBlock("batch");
+    auto* body = NewBlock("batch_body");
+    auto* done = NewBlock("batch_end");
+    b_.CreateBr(head);
+    b_.SetInsertPoint(head);
+    llvm::Value* start = b_.CreateLoad(m_.i64(), begin);
+    llvm::Value* total = b_.CreateLoad(m_.i64(), rows);
+    b_.CreateCondBr(b_.CreateICmpSLT(start, total), body, done);
+    b_.SetInsertPoint(body);
+    llvm::Value* end = b_.CreateAdd(start, b_.CreateLoad(m_.i64(), chunk));
+    end = b_.CreateSelect(b_.CreateICmpSLT(total, end), total, end);
+    for (size_t i = 0; i < sources; ++i) {
+      // The sources' cells are read again: the body cannot change a value.
+      Checked("noma_p_slice_rows",
+              {SlotCell(static_cast<graph::SlotId>(op.ints[i])), ValueCell(op.operands[i]),
+               start, end},
+              op.loc);
+    }
+    if (op.ints[sources] != static_cast<int64_t>(graph::kNone)) {
+      Call("noma_p_set_scalar", nullptr,
+           {SlotCell(static_cast<graph::SlotId>(op.ints[sources])),
+            b_.CreateSIToFP(b_.CreateLoad(m_.i64(), index), m_.f64())});
+    }
+    b_.CreateStore(b_.getInt64(0), minimize_count_);
+    EmitRegion(op.regions[0]);
+    if (b_.GetInsertBlock()->getTerminator()) b_.SetInsertPoint(NewBlock("dead"));
+    if (steps) {
+      Checked("noma_p_check_one_minimize",
+              {b_.CreateLoad(m_.i64(), minimize_count_), Str("batch")}, op.loc);
+      EmitRegion(op.regions[1]);
+      if (b_.GetInsertBlock()->getTerminator()) b_.SetInsertPoint(NewBlock("dead"));
+    }
+    b_.CreateStore(end, begin);
+    b_.CreateStore(b_.CreateAdd(b_.CreateLoad(m_.i64(), index), b_.getInt64(1)), index);
+    b_.CreateBr(head);
+    b_.SetInsertPoint(done);
+  }
+
+  ModuleEmitter& m_;
+  const graph::Function& fn_;
+  llvm::Function* llvm_fn_;
+  llvm::IRBuilder<> b_;
+  llvm::Value* cells_ = nullptr;
+  llvm::Value* slots_ = nullptr;
+  std::vector<llvm::Value*> scalars_;
+  llvm::Value* tapes_ = nullptr;
+  llvm::Value* minimize_count_ = nullptr;
+  llvm::Value* last_loss_ = nullptr;
+  llvm::Value* return_code_ = nullptr;
+  llvm::Value* saved_depth_ = nullptr;
+  bool has_optimize_ = false;
+  llvm::BasicBlock* exit_ = nullptr;
+  llvm::BasicBlock* error_ = nullptr;
+  std::map<int64_t, llvm::BasicBlock*> fail_blocks_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<llvm::Module>> EmitModule(const graph::Module& module,
+                                                         const syntax::SourceManager& sources,
+                                                         llvm::LLVMContext& context,
+                                                         bool with_main) {
+  if (module.main == graph::kNone) return absl::InvalidArgumentError("the program has no main");
+  ModuleEmitter emitter(module, sources, context);
+  emitter.DeclareFunctions();
+  for (uint32_t i = 0; i < module.functions.size(); ++i) FunctionEmitter(emitter, i).Emit();
+  emitter.EmitProgram(with_main);
+  std::unique_ptr<llvm::Module> result = emitter.TakeModule();
+  std::string problems;
+  llvm::raw_string_ostream stream(problems);
+  if (llvm::verifyModule(*result, &stream)) {
+    return absl::InternalError(absl::StrCat("generated invalid LLVM IR: ", stream.str()));
+  }
+  return result;
+}
+
+}  // namespace noma::codegen

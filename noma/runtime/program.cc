@@ -1,0 +1,938 @@
+#include "noma/runtime/program.h"
+
+#include <pthread.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "noma/runtime/format.h"
+#include "noma/runtime/io.h"
+#include "noma/runtime/rng.h"
+#include "noma/runtime/tensor.h"
+
+namespace {
+
+using noma::runtime::BinaryKernel;
+using noma::runtime::Shape;
+using noma::runtime::Tensor;
+using noma::runtime::UnaryKernel;
+
+// A reference-counted tensor snapshot (programs are single-threaded).
+struct TensorObject {
+  int64_t refs;
+  Tensor tensor;
+};
+
+// The running program's process-wide state.
+struct ProgramState {
+  const noma_program* program = nullptr;
+  noma::runtime::Rng rng{0};
+  std::string error;
+  int64_t max_elements = noma::runtime::kDefaultMaxElements;
+  bool check_nan = false;
+  bool progress = false;
+  bool progress_shown = false;
+  double last_progress = -1;
+  int32_t optimize_depth = 0;
+  int64_t call_depth = 0;
+  int32_t exit_code = 0;
+};
+
+ProgramState& State() {
+  static ProgramState* state = new ProgramState();
+  return *state;
+}
+
+constexpr int64_t kMaxCallDepth = 100000;
+constexpr size_t kProgramStackBytes = size_t{1} << 30;
+
+int32_t Fail(std::string message) {
+  State().error = std::move(message);
+  return 1;
+}
+int32_t Fail(const absl::Status& status) { return Fail(std::string(status.message())); }
+
+TensorObject* Object(const noma_cell* cell) { return static_cast<TensorObject*>(cell->object); }
+const Tensor& TensorOf(const noma_cell* cell) { return Object(cell)->tensor; }
+
+void Release(noma_cell* cell) {
+  if (cell->kind == NOMA_P_TENSOR) {
+    TensorObject* object = Object(cell);
+    if (--object->refs == 0) delete object;
+  }
+  cell->kind = NOMA_P_UNSET;
+  cell->object = nullptr;
+}
+
+// Rank-0 kernel results are scalars in the language.
+void SetTensor(noma_cell* dst, Tensor tensor) {
+  if (tensor.rank() == 0) {
+    double value = tensor.scalar();
+    Release(dst);
+    dst->kind = NOMA_P_SCALAR;
+    dst->scalar = value;
+    return;
+  }
+  auto* object = new TensorObject{1, std::move(tensor)};
+  Release(dst);
+  dst->kind = NOMA_P_TENSOR;
+  dst->object = object;
+}
+
+int32_t Deliver(noma_cell* dst, absl::StatusOr<Tensor> result) {
+  if (!result.ok()) return Fail(result.status());
+  SetTensor(dst, *std::move(result));
+  return 0;
+}
+
+Tensor AsTensor(const noma_cell* cell) {
+  return cell->kind == NOMA_P_TENSOR ? TensorOf(cell) : Tensor::Scalar(cell->scalar);
+}
+
+std::string ShapeOf(const noma_cell* cell) {
+  return cell->kind == NOMA_P_TENSOR ? noma::runtime::ShapeToString(TensorOf(cell).shape())
+                                     : "scalar";
+}
+
+bool IsNumeric(const noma_cell* cell) {
+  return cell->kind == NOMA_P_SCALAR || cell->kind == NOMA_P_TENSOR;
+}
+
+int32_t RequireNumeric(const noma_cell* cell) {
+  if (IsNumeric(cell)) return 0;
+  return Fail("a string can only be printed or used as a file path");
+}
+
+int32_t RequireTensor(const noma_cell* cell, const char* what) {
+  if (cell->kind == NOMA_P_TENSOR) return 0;
+  return Fail(absl::StrCat(what, ": expected a tensor, got a scalar"));
+}
+
+int32_t ScalarArg(const noma_cell* cell, const char* what, double* out) {
+  if (cell->kind != NOMA_P_SCALAR) {
+    return Fail(absl::StrCat(what, ": expected a scalar, got a tensor of shape ", ShapeOf(cell)));
+  }
+  *out = cell->scalar;
+  return 0;
+}
+
+int32_t StringArg(const noma_cell* cell, std::string* out) {
+  if (cell->kind != NOMA_P_STRING) return Fail("expected a file path (a string)");
+  *out = static_cast<const char*>(cell->object);
+  return 0;
+}
+
+int32_t Dims(noma_cell* const* dims, int32_t count, Shape* shape) {
+  std::vector<double> values;
+  for (int32_t i = 0; i < count; ++i) {
+    double d;
+    if (ScalarArg(dims[i], "dimension", &d)) return 1;
+    values.push_back(d);
+  }
+  auto result = noma::runtime::ShapeFromDims(values, State().max_elements);
+  if (!result.ok()) return Fail(result.status());
+  *shape = *std::move(result);
+  return 0;
+}
+
+int32_t PrintLine(const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fputc('\n', stdout);
+  return 0;
+}
+
+void PrintValue(const noma_cell* cell) {
+  switch (cell->kind) {
+    case NOMA_P_SCALAR:
+      PrintLine(noma::runtime::FormatScalar(cell->scalar));
+      break;
+    case NOMA_P_TENSOR:
+      PrintLine(noma::runtime::FormatTensor(TensorOf(cell)));
+      break;
+    case NOMA_P_STRING:
+      PrintLine(static_cast<const char*>(cell->object));
+      break;
+    default:
+      PrintLine("");
+      break;
+  }
+}
+
+double MonotonicSeconds() {
+  timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec);
+}
+
+bool ElementwiseUnary(int32_t builtin, UnaryKernel* kernel) {
+  static constexpr struct {
+    int32_t builtin;
+    UnaryKernel kernel;
+  } kTable[] = {
+      {NOMA_P_SIGMOID, UnaryKernel::kSigmoid}, {NOMA_P_RELU, UnaryKernel::kRelu},
+      {NOMA_P_TANH, UnaryKernel::kTanh},       {NOMA_P_EXP, UnaryKernel::kExp},
+      {NOMA_P_LOG, UnaryKernel::kLog},         {NOMA_P_SQRT, UnaryKernel::kSqrt},
+      {NOMA_P_SIN, UnaryKernel::kSin},         {NOMA_P_COS, UnaryKernel::kCos},
+      {NOMA_P_TAN, UnaryKernel::kTan},         {NOMA_P_ABS, UnaryKernel::kAbs},
+      {NOMA_P_FLOOR, UnaryKernel::kFloor},     {NOMA_P_CEIL, UnaryKernel::kCeil},
+  };
+  for (const auto& entry : kTable) {
+    if (entry.builtin == builtin) {
+      *kernel = entry.kernel;
+      return true;
+    }
+  }
+  return false;
+}
+
+const char* const kBuiltinNames[NOMA_P_BUILTIN_COUNT] = {
+    "sigmoid",   "relu",         "tanh",        "exp",
+    "log",       "sqrt",         "sin",         "cos",
+    "tan",       "abs",          "pow",         "min",
+    "max",       "floor",        "ceil",        "sum",
+    "mean",      "dot",          "matmul",      "transpose",
+    "shape",     "len",          "rand",        "rand_uniform",
+    "rand_normal", "rand_tensor", "rand_normal_tensor", "xavier_init",
+    "he_init",   "seed",         "print",
+};
+
+int32_t Binary(noma_cell* dst, BinaryKernel kernel, const noma_cell* a, const noma_cell* b) {
+  if (a->kind == NOMA_P_SCALAR && b->kind == NOMA_P_SCALAR) {
+    noma_p_set_scalar(dst, noma::runtime::ApplyBinary(kernel, a->scalar, b->scalar));
+    return 0;
+  }
+  if (a->kind == NOMA_P_STRING || b->kind == NOMA_P_STRING) {
+    return Fail("a string can only be printed or used as a file path");
+  }
+  return Deliver(dst, noma::runtime::Binary(kernel, AsTensor(a), AsTensor(b)));
+}
+
+// The generator's builtins.
+int32_t RandomBuiltin(noma_cell* dst, int32_t builtin, noma_cell* const* args, int32_t count,
+                      const char* name) {
+  noma::runtime::Rng& rng = State().rng;
+  double a = 0, b = 0;
+  Shape shape;
+  switch (builtin) {
+    case NOMA_P_RAND:
+      noma_p_set_scalar(dst, rng.Uniform());
+      return 0;
+    case NOMA_P_RAND_UNIFORM:
+    case NOMA_P_RAND_NORMAL:
+      if (ScalarArg(args[0], name, &a) || ScalarArg(args[1], name, &b)) return 1;
+      noma_p_set_scalar(dst, builtin == NOMA_P_RAND_UNIFORM ? rng.Uniform(a, b) : rng.Normal(a, b));
+      return 0;
+    case NOMA_P_RAND_TENSOR:
+      if (Dims(args, count, &shape)) return 1;
+      SetTensor(dst, rng.UniformTensor(std::move(shape)));
+      return 0;
+    case NOMA_P_RAND_NORMAL_TENSOR:
+    case NOMA_P_XAVIER_INIT:
+      if (ScalarArg(args[0], name, &a) || ScalarArg(args[1], name, &b) ||
+          Dims(args + 2, count - 2, &shape)) {
+        return 1;
+      }
+      SetTensor(dst, builtin == NOMA_P_XAVIER_INIT ? rng.Xavier(a, b, std::move(shape))
+                                                   : rng.NormalTensor(a, b, std::move(shape)));
+      return 0;
+    case NOMA_P_HE_INIT:
+      if (ScalarArg(args[0], name, &a) || Dims(args + 1, count - 1, &shape)) return 1;
+      SetTensor(dst, rng.He(a, std::move(shape)));
+      return 0;
+    case NOMA_P_SEED:
+      if (ScalarArg(args[0], name, &a)) return 1;
+      rng.Seed(noma::runtime::SeedFromDouble(a));
+      noma_p_set_scalar(dst, a);
+      return 0;
+    default:
+      return Fail(absl::StrCat("internal error: builtin ", name, " not handled"));
+  }
+}
+
+struct Tapes {
+  std::map<int64_t, std::vector<noma_cell>> stacks;
+};
+
+struct RunTask {
+  const noma_program* program;
+  int32_t exit_code = 0;
+};
+
+void* RunProgramTask(void* arg) {
+  auto* task = static_cast<RunTask*>(arg);
+  noma_cell result = {};
+  State().call_depth = 1;
+  if (task->program->entry(nullptr, &result) != 0) {
+    task->exit_code = 1;
+  } else if (result.kind != NOMA_P_UNSET) {
+    PrintValue(&result);
+  }
+  Release(&result);
+  noma_p_clear_progress();
+  return nullptr;
+}
+
+}  // namespace
+
+extern "C" {
+
+int32_t noma_p_nan_checks = 0;
+
+int32_t noma_p_parse_options(int argc, const char* const* argv, const char* help,
+                             noma_run_options* options) {
+  options->seed = 0;
+  options->max_elements = noma::runtime::kDefaultMaxElements;
+  options->check_nan = 0;
+  options->progress = isatty(STDERR_FILENO) != 0;
+  auto usage = [](const std::string& message) {
+    std::fprintf(stderr, "error: %s (see --help)\n", message.c_str());
+    return 2;
+  };
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      std::fputs(help, stdout);
+      return 1;
+    } else if (arg == "--seed") {
+      int64_t seed;
+      if (i + 1 >= argc || !absl::SimpleAtoi(argv[++i], &seed)) {
+        return usage("--seed needs an integer");
+      }
+      options->seed = static_cast<uint64_t>(seed);
+    } else if (arg == "--check-nan") {
+      options->check_nan = 1;
+    } else if (arg == "--max-alloc") {
+      int64_t bytes;
+      if (i + 1 >= argc || !absl::SimpleAtoi(argv[++i], &bytes) || bytes <= 0) {
+        return usage("--max-alloc needs a positive number of bytes");
+      }
+      options->max_elements = bytes / 8;
+    } else {
+      return usage(absl::StrCat("unknown option '", arg, "'"));
+    }
+  }
+  return 0;
+}
+
+int32_t noma_p_run(const noma_program* program, const noma_run_options* options) {
+  ProgramState& state = State();
+  state.program = program;
+  state.rng.Seed(options->seed);
+  state.max_elements = options->max_elements;
+  state.check_nan = options->check_nan != 0;
+  state.progress = options->progress != 0;
+  state.optimize_depth = 0;
+  state.call_depth = 0;
+  noma_p_nan_checks = 0;
+  noma::runtime::SetMaxElements(options->max_elements);
+  // Deep recursion in the program is deep native recursion: a large stack (only the pages
+  // touched are committed), and a depth limit that makes it an error instead of a crash.
+  RunTask task{program};
+  pthread_attr_t attr;
+  pthread_t thread;
+  bool started = pthread_attr_init(&attr) == 0 &&
+                 pthread_attr_setstacksize(&attr, kProgramStackBytes) == 0 &&
+                 pthread_create(&thread, &attr, RunProgramTask, &task) == 0;
+  pthread_attr_destroy(&attr);
+  if (started) {
+    pthread_join(thread, nullptr);
+  } else {
+    RunProgramTask(&task);
+  }
+  std::fflush(stdout);
+  return task.exit_code;
+}
+
+int32_t noma_p_main(const noma_program* program, int argc, char** argv) {
+  static const char kHelp[] =
+      "usage: PROGRAM [options]\n"
+      "\n"
+      "A NOMA program compiled with `noma build-exe`; it trains when it runs.\n"
+      "\n"
+      "options:\n"
+      "  --seed N           seed of the program's random generator (default 0)\n"
+      "  --check-nan        make the first NaN/inf produced in an optimize loop an error\n"
+      "  --max-alloc BYTES  largest tensor the program may allocate (default 8 GiB)\n"
+      "  -h, --help         show this help\n";
+  noma_run_options options;
+  int32_t parsed = noma_p_parse_options(argc - 1, argv + 1, kHelp, &options);
+  if (parsed == 1) return 0;
+  if (parsed != 0) return parsed;
+  return noma_p_run(program, &options);
+}
+
+void noma_p_fail(int64_t location) {
+  ProgramState& state = State();
+  noma_p_clear_progress();
+  std::fflush(stdout);
+  const noma_program* program = state.program;
+  if (program == nullptr || location < 0 || location >= program->location_count) {
+    std::fprintf(stderr, "error: %s\n", state.error.c_str());
+    return;
+  }
+  std::string text = absl::StrCat(program->location_prefix[location], state.error,
+                                   program->location_suffix[location]);
+  std::fwrite(text.data(), 1, text.size(), stderr);
+}
+
+int32_t noma_p_error(const char* message) { return Fail(message); }
+
+void noma_p_warn_max_iterations(const char* prefix, double max_iterations) {
+  noma_p_clear_progress();
+  std::string text = absl::StrCat(prefix, noma::runtime::FormatScalar(max_iterations),
+                                  ") with cond false\n");
+  std::fwrite(text.data(), 1, text.size(), stderr);
+}
+
+void noma_p_progress(const char* where, int64_t count, double loss) {
+  ProgramState& state = State();
+  if (!state.progress) return;
+  double now = MonotonicSeconds();
+  if (state.last_progress >= 0 && now - state.last_progress < 0.2) return;
+  if (state.last_progress < 0) {  // The first report waits like the interpreter's.
+    state.last_progress = now;
+    return;
+  }
+  state.last_progress = now;
+  std::string text = absl::StrCat("\r\033[K", where, ": step ", count, ", loss ",
+                                  noma::runtime::FormatScalar(loss));
+  std::fwrite(text.data(), 1, text.size(), stderr);
+  std::fflush(stderr);
+  state.progress_shown = true;
+}
+
+void noma_p_clear_progress(void) {
+  ProgramState& state = State();
+  if (!state.progress_shown) return;
+  std::fputs("\r\033[K", stderr);
+  std::fflush(stderr);
+  state.progress_shown = false;
+}
+
+void noma_p_release(noma_cell* cell) { Release(cell); }
+
+void noma_p_release_all(noma_cell* cells, int64_t count) {
+  for (int64_t i = 0; i < count; ++i) Release(&cells[i]);
+}
+
+void noma_p_copy(noma_cell* dst, const noma_cell* src) {
+  if (dst == src) return;
+  if (src->kind == NOMA_P_TENSOR) ++Object(src)->refs;
+  Release(dst);
+  *dst = *src;
+}
+
+void noma_p_set_scalar(noma_cell* dst, double value) {
+  Release(dst);
+  dst->kind = NOMA_P_SCALAR;
+  dst->scalar = value;
+}
+
+void noma_p_set_string(noma_cell* dst, const char* text) {
+  Release(dst);
+  dst->kind = NOMA_P_STRING;
+  dst->object = const_cast<char*>(text);
+}
+
+int32_t noma_p_load(noma_cell* dst, const noma_cell* slot, const char* name) {
+  if (slot->kind == NOMA_P_UNSET) {
+    return Fail(absl::StrCat("'", name, "' is used before it is given a value"));
+  }
+  if (slot->kind == NOMA_P_FREED) return Fail(absl::StrCat("use of '", name, "' after free"));
+  noma_p_copy(dst, slot);
+  return 0;
+}
+
+int32_t noma_p_scalar_arg(const noma_cell* cell, const char* what, double* out) {
+  return ScalarArg(cell, what, out);
+}
+
+int32_t noma_p_truthy(const noma_cell* cell, int32_t* truth) {
+  if (cell->kind == NOMA_P_STRING) return Fail("condition must be a scalar, got a string");
+  if (cell->kind != NOMA_P_SCALAR) {
+    return Fail(absl::StrCat("condition must be a scalar, got a tensor of shape ", ShapeOf(cell)));
+  }
+  *truth = cell->scalar != 0;  // NaN is true.
+  return 0;
+}
+
+int32_t noma_p_require_numeric(const noma_cell* cell) { return RequireNumeric(cell); }
+
+int32_t noma_p_expect_scalar(const noma_cell* cell, double* out) {
+  if (cell->kind != NOMA_P_SCALAR) {
+    return Fail(absl::StrCat("internal error: expected a scalar value, got ", ShapeOf(cell)));
+  }
+  *out = cell->scalar;
+  return 0;
+}
+
+double noma_p_unary_scalar(int32_t kernel, double a) {
+  return noma::runtime::ApplyUnary(static_cast<UnaryKernel>(kernel), a);
+}
+
+double noma_p_binary_scalar(int32_t kernel, double a, double b) {
+  return noma::runtime::ApplyBinary(static_cast<BinaryKernel>(kernel), a, b);
+}
+
+int32_t noma_p_unary(noma_cell* dst, int32_t kernel, const noma_cell* a) {
+  if (RequireNumeric(a)) return 1;
+  if (a->kind == NOMA_P_SCALAR) {
+    noma_p_set_scalar(dst, noma_p_unary_scalar(kernel, a->scalar));
+    return 0;
+  }
+  SetTensor(dst, noma::runtime::Unary(static_cast<UnaryKernel>(kernel), TensorOf(a)));
+  return 0;
+}
+
+int32_t noma_p_binary(noma_cell* dst, int32_t kernel, const noma_cell* a, const noma_cell* b) {
+  return Binary(dst, static_cast<BinaryKernel>(kernel), a, b);
+}
+
+int32_t noma_p_short_circuit(noma_cell* dst, int32_t is_and, const noma_cell* lhs) {
+  if (lhs->kind == NOMA_P_SCALAR && (lhs->scalar != 0) != (is_and != 0)) {
+    noma_p_set_scalar(dst, is_and ? 0 : 1);
+    return 1;
+  }
+  return 0;
+}
+
+int32_t noma_p_builtin(noma_cell* dst, int32_t builtin, noma_cell* const* args, int32_t count) {
+  if (builtin < 0 || builtin >= NOMA_P_BUILTIN_COUNT) return Fail("internal error: builtin");
+  const char* name = kBuiltinNames[builtin];
+  if (builtin != NOMA_P_PRINT) {
+    for (int32_t i = 0; i < count; ++i) {
+      if (RequireNumeric(args[i])) return 1;
+    }
+  }
+  UnaryKernel unary;
+  if (ElementwiseUnary(builtin, &unary)) {
+    return noma_p_unary(dst, static_cast<int32_t>(unary), args[0]);
+  }
+  switch (builtin) {
+    case NOMA_P_POW:
+      return Binary(dst, BinaryKernel::kPow, args[0], args[1]);
+    case NOMA_P_MIN:
+      return Binary(dst, BinaryKernel::kMin, args[0], args[1]);
+    case NOMA_P_MAX:
+      return Binary(dst, BinaryKernel::kMax, args[0], args[1]);
+    case NOMA_P_SUM:
+    case NOMA_P_MEAN: {
+      bool is_sum = builtin == NOMA_P_SUM;
+      if (count == 1) {
+        if (args[0]->kind == NOMA_P_SCALAR) {
+          noma_p_set_scalar(dst, args[0]->scalar);
+          return 0;
+        }
+        const Tensor& t = TensorOf(args[0]);
+        SetTensor(dst, is_sum ? noma::runtime::SumAll(t) : noma::runtime::MeanAll(t));
+        return 0;
+      }
+      double axis;
+      if (ScalarArg(args[1], name, &axis)) return 1;
+      if (axis != std::floor(axis) || !std::isfinite(axis)) {
+        return Fail(absl::StrCat(name, ": axis must be an integer"));
+      }
+      Tensor t = AsTensor(args[0]);
+      int64_t a = static_cast<int64_t>(axis);
+      return Deliver(dst, is_sum ? noma::runtime::SumAxis(t, a) : noma::runtime::MeanAxis(t, a));
+    }
+    case NOMA_P_DOT:
+      return Deliver(dst, noma::runtime::Dot(AsTensor(args[0]), AsTensor(args[1])));
+    case NOMA_P_MATMUL:
+      if (args[0]->kind == NOMA_P_TENSOR && args[1]->kind == NOMA_P_TENSOR) {
+        return Deliver(dst, noma::runtime::Matmul(TensorOf(args[0]), TensorOf(args[1])));
+      }
+      return Deliver(dst, noma::runtime::Matmul(AsTensor(args[0]), AsTensor(args[1])));
+    case NOMA_P_TRANSPOSE:
+      if (RequireTensor(args[0], name)) return 1;
+      return Deliver(dst, noma::runtime::Transpose(TensorOf(args[0])));
+    case NOMA_P_SHAPE: {
+      if (RequireTensor(args[0], name)) return 1;
+      const Shape& shape = TensorOf(args[0]).shape();
+      std::vector<double> dims(shape.begin(), shape.end());
+      SetTensor(dst, Tensor({static_cast<int64_t>(dims.size())}, dims));
+      return 0;
+    }
+    case NOMA_P_LEN:
+      if (RequireTensor(args[0], name)) return 1;
+      noma_p_set_scalar(dst, static_cast<double>(TensorOf(args[0]).shape()[0]));
+      return 0;
+    case NOMA_P_PRINT:
+      PrintValue(args[0]);
+      noma_p_copy(dst, args[0]);
+      return 0;
+    default:
+      return RandomBuiltin(dst, builtin, args, count, name);
+  }
+}
+
+int32_t noma_p_tensor_literal(noma_cell* dst, noma_cell* const* elements, int64_t count,
+                              const int64_t* shape, int32_t rank) {
+  std::vector<double> values;
+  values.reserve(static_cast<size_t>(count));
+  for (int64_t i = 0; i < count; ++i) {
+    double e;
+    if (ScalarArg(elements[i], "tensor literal", &e)) return 1;
+    values.push_back(e);
+  }
+  return Deliver(dst, noma::runtime::FromLiteral(Shape(shape, shape + rank), std::move(values)));
+}
+
+int32_t noma_p_index(noma_cell* dst, const noma_cell* base, const noma_cell* index) {
+  double i;
+  if (RequireTensor(base, "indexing") || ScalarArg(index, "index", &i)) return 1;
+  return Deliver(dst, noma::runtime::Index(TensorOf(base), i));
+}
+
+int32_t noma_p_minimize(const noma_cell* loss, int64_t* count, double* last_loss) {
+  if (loss->kind != NOMA_P_SCALAR) {
+    return Fail(
+        absl::StrCat("minimize needs a scalar loss, got a tensor of shape ", ShapeOf(loss)));
+  }
+  ++*count;
+  *last_loss = loss->scalar;
+  return 0;
+}
+
+int32_t noma_p_check_one_minimize(int64_t count, const char* unit) {
+  if (count == 1) return 0;
+  return Fail(absl::StrCat("each ", unit, " iteration must execute exactly one `minimize`",
+                           "; this one executed ", count));
+}
+
+int32_t noma_p_check_finite(const noma_cell* cell, const char* what) {
+  bool found = false;
+  if (cell->kind == NOMA_P_SCALAR) {
+    found = !std::isfinite(cell->scalar);
+  } else if (cell->kind == NOMA_P_TENSOR) {
+    for (double x : TensorOf(cell).values()) {
+      if (!std::isfinite(x)) {
+        found = true;
+        break;
+      }
+    }
+  }
+  if (!found) return 0;
+  return Fail(absl::StrCat(what, " produced a NaN or infinity (--check-nan)"));
+}
+
+void noma_p_optimize_enter(void) {
+  ProgramState& state = State();
+  ++state.optimize_depth;
+  noma_p_nan_checks = state.check_nan ? 1 : 0;
+}
+
+void noma_p_optimize_leave(void) {
+  ProgramState& state = State();
+  --state.optimize_depth;
+  noma_p_nan_checks = state.check_nan && state.optimize_depth > 0;
+  if (state.optimize_depth == 0) noma_p_clear_progress();
+}
+
+int32_t noma_p_optimize_depth(void) { return State().optimize_depth; }
+
+void noma_p_optimize_restore(int32_t depth) {
+  ProgramState& state = State();
+  state.optimize_depth = depth;
+  noma_p_nan_checks = state.check_nan && depth > 0;
+}
+
+int32_t noma_p_enter_call(void) {
+  ProgramState& state = State();
+  if (++state.call_depth > kMaxCallDepth) {
+    --state.call_depth;
+    return Fail(absl::StrCat("recursion is too deep (", state.call_depth,
+                             " nested calls); the program's stack is exhausted"));
+  }
+  return 0;
+}
+
+void noma_p_leave_call(void) { --State().call_depth; }
+
+int32_t noma_p_returned_value(const noma_cell* result, const char* function) {
+  if (result->kind != NOMA_P_UNSET) return 0;
+  return Fail(absl::StrCat("'", function, "' returned no value"));
+}
+
+int32_t noma_p_alloc(noma_cell* slot, noma_cell* const* dims, int32_t count) {
+  Shape shape;
+  if (Dims(dims, count, &shape)) return 1;
+  SetTensor(slot, Tensor::Zeros(std::move(shape)));
+  return 0;
+}
+
+int32_t noma_p_realloc(noma_cell* slot, noma_cell* const* dims, int32_t count, int32_t learnable,
+                       const char* name) {
+  noma_cell current = {};
+  if (noma_p_load(&current, slot, name)) return 1;
+  Shape shape;
+  if (Dims(dims, count, &shape)) {
+    Release(&current);
+    return 1;
+  }
+  Tensor tensor = AsTensor(&current);
+  Release(&current);
+  if (tensor.shape() == shape) return 0;  // No-op (LANGUAGE.md §7).
+  ProgramState& state = State();
+  absl::StatusOr<Tensor> grown =
+      learnable ? noma::runtime::Realloc(tensor, shape, state.max_elements,
+                                         [&state](int64_t) { return state.rng.Normal(0, 0.1); })
+                : noma::runtime::Realloc(tensor, shape, state.max_elements,
+                                         [](int64_t) { return 0.0; });
+  return Deliver(slot, std::move(grown));
+}
+
+int32_t noma_p_free(noma_cell* slot, const char* name) {
+  noma_cell current = {};
+  if (noma_p_load(&current, slot, name)) return 1;
+  Release(&current);
+  Release(slot);
+  slot->kind = NOMA_P_FREED;
+  return 0;
+}
+
+int32_t noma_p_load_csv(noma_cell* slot, const noma_cell* path) {
+  std::string file;
+  if (StringArg(path, &file)) return 1;
+  return Deliver(slot, noma::runtime::LoadCsv(file));
+}
+
+int32_t noma_p_save_csv(const noma_cell* value, const noma_cell* path) {
+  std::string file;
+  if (StringArg(path, &file) || RequireNumeric(value)) return 1;
+  absl::Status status = noma::runtime::SaveCsv(AsTensor(value), file);
+  return status.ok() ? 0 : Fail(status);
+}
+
+int32_t noma_p_load_safetensors(const noma_cell* path, const char* const* keys,
+                                noma_cell* const* slots, int32_t count) {
+  std::string file;
+  if (StringArg(path, &file)) return 1;
+  auto loaded = noma::runtime::LoadSafetensors(file);
+  if (!loaded.ok()) return Fail(loaded.status());
+  auto list_keys = [&] {
+    std::string names;
+    for (const auto& [key, tensor] : *loaded)
+      absl::StrAppend(&names, names.empty() ? "" : ", ", key);
+    return names;
+  };
+  if (count == 1 && keys[0][0] == '\0') {
+    if (loaded->size() != 1) {
+      return Fail(absl::StrCat("'", file, "' holds ", loaded->size(), " tensors (", list_keys(),
+                               "); bind them with `load_safetensors { key: x, ... }`"));
+    }
+    SetTensor(slots[0], loaded->begin()->second);
+    return 0;
+  }
+  for (int32_t i = 0; i < count; ++i) {
+    auto it = loaded->find(keys[i]);
+    if (it == loaded->end()) {
+      return Fail(absl::StrCat("'", file, "' has no tensor '", keys[i], "' (it has: ",
+                               list_keys(), ")"));
+    }
+    SetTensor(slots[i], it->second);
+  }
+  return 0;
+}
+
+int32_t noma_p_save_safetensors(noma_cell* const* values, const char* const* keys, int32_t count,
+                                const noma_cell* path) {
+  std::string file;
+  if (StringArg(path, &file)) return 1;
+  std::map<std::string, Tensor> tensors;
+  for (int32_t i = 0; i < count; ++i) {
+    if (RequireNumeric(values[i])) return 1;
+    tensors[keys[i]] = AsTensor(values[i]);
+  }
+  absl::Status status = noma::runtime::SaveSafetensors(tensors, file);
+  return status.ok() ? 0 : Fail(status);
+}
+
+int32_t noma_p_batch_setup(noma_cell* const* sources, int32_t count, const noma_cell* chunk,
+                           int64_t* rows, int64_t* chunk_rows) {
+  double size;
+  if (ScalarArg(chunk, "batch size", &size)) return 1;
+  if (!(size >= 1) || size != std::floor(size)) {
+    return Fail(absl::StrCat("batch size must be a positive integer, got ",
+                             noma::runtime::FormatScalar(size)));
+  }
+  for (int32_t i = 0; i < count; ++i) {
+    if (RequireTensor(sources[i], "batch")) return 1;
+  }
+  int64_t first_rows = TensorOf(sources[0]).shape()[0];
+  for (int32_t i = 1; i < count; ++i) {
+    if (TensorOf(sources[i]).shape()[0] != first_rows) {
+      return Fail(absl::StrCat("batch sources have different numbers of rows (",
+                               ShapeOf(sources[0]), " and ", ShapeOf(sources[i]), ")"));
+    }
+  }
+  *rows = first_rows;
+  *chunk_rows = static_cast<int64_t>(size);
+  return 0;
+}
+
+int32_t noma_p_slice_rows(noma_cell* dst, const noma_cell* source, int64_t begin, int64_t end) {
+  return Deliver(dst, noma::runtime::SliceRows(TensorOf(source), begin, end));
+}
+
+void noma_p_tape_push(void** tapes, int64_t tape, const noma_cell* value) {
+  if (*tapes == nullptr) *tapes = new Tapes();
+  noma_cell copy = {};
+  noma_p_copy(&copy, value);
+  static_cast<Tapes*>(*tapes)->stacks[tape].push_back(copy);
+}
+
+int32_t noma_p_tape_pop(void** tapes, int64_t tape, noma_cell* dst) {
+  auto* all = static_cast<Tapes*>(*tapes);
+  if (all == nullptr || all->stacks[tape].empty()) {
+    return Fail("internal error: autodiff tape underflow");
+  }
+  std::vector<noma_cell>& stack = all->stacks[tape];
+  Release(dst);
+  *dst = stack.back();  // The tape's reference moves to dst.
+  stack.pop_back();
+  return 0;
+}
+
+void noma_p_tapes_free(void* tapes) {
+  auto* all = static_cast<Tapes*>(tapes);
+  if (all == nullptr) return;
+  for (auto& [id, stack] : all->stacks) {
+    for (noma_cell& cell : stack) Release(&cell);
+  }
+  delete all;
+}
+
+int32_t noma_p_sum_to_shape(noma_cell* dst, const noma_cell* adjoint, const noma_cell* like) {
+  if (like->kind != NOMA_P_TENSOR) {
+    SetTensor(dst, noma::runtime::SumAll(AsTensor(adjoint)));
+    return 0;
+  }
+  return Deliver(dst, noma::runtime::SumToShape(AsTensor(adjoint), TensorOf(like).shape()));
+}
+
+int32_t noma_p_index_adjoint(noma_cell* dst, const noma_cell* adjoint, const noma_cell* base,
+                             const noma_cell* index) {
+  double i;
+  if (RequireTensor(base, "indexing") || ScalarArg(index, "index", &i)) return 1;
+  return Deliver(dst,
+                 noma::runtime::IndexAdjoint(AsTensor(adjoint), TensorOf(base).shape(), i));
+}
+
+int32_t noma_p_zeros_like(noma_cell* dst, const noma_cell* like) {
+  if (like->kind == NOMA_P_TENSOR) {
+    SetTensor(dst, Tensor::Zeros(TensorOf(like).shape()));
+  } else {
+    noma_p_set_scalar(dst, 0);
+  }
+  return 0;
+}
+
+int32_t noma_p_realloc_like(noma_cell* dst, const noma_cell* value, const noma_cell* like) {
+  if (like->kind != NOMA_P_TENSOR || value->kind != NOMA_P_TENSOR ||
+      TensorOf(value).shape() == TensorOf(like).shape()) {
+    noma_p_copy(dst, value);
+    return 0;
+  }
+  return Deliver(dst, noma::runtime::Realloc(TensorOf(value), TensorOf(like).shape(),
+                                             State().max_elements, [](int64_t) { return 0.0; }));
+}
+
+int32_t noma_p_unreduce(noma_cell* dst, const noma_cell* adjoint, const noma_cell* like,
+                        const noma_cell* axis_cell, int32_t is_mean) {
+  double axis;
+  if (RequireTensor(like, "sum") || ScalarArg(axis_cell, "axis", &axis)) return 1;
+  Tensor reduced = AsTensor(adjoint);
+  Shape shape = TensorOf(like).shape();
+  int64_t rank = static_cast<int64_t>(shape.size());
+  int64_t a = static_cast<int64_t>(axis);
+  if (a < 0) a += rank;
+  Shape kept = shape;
+  kept[a] = 1;
+  Tensor reshaped(kept, reduced.values());
+  auto result = noma::runtime::BroadcastTo(reshaped, shape);
+  if (!result.ok()) return Fail(result.status());
+  if (is_mean) {
+    double count = static_cast<double>(shape[a]);
+    for (double& x : result->values()) x /= count;
+  }
+  SetTensor(dst, *std::move(result));
+  return 0;
+}
+
+const noma_p_symbol* noma_p_symbols(size_t* count) {
+#define NOMA_P_SYMBOL(name) {#name, reinterpret_cast<void*>(&name)}
+  static const noma_p_symbol kSymbols[] = {
+      NOMA_P_SYMBOL(noma_p_fail),
+      NOMA_P_SYMBOL(noma_p_error),
+      NOMA_P_SYMBOL(noma_p_warn_max_iterations),
+      NOMA_P_SYMBOL(noma_p_progress),
+      NOMA_P_SYMBOL(noma_p_clear_progress),
+      NOMA_P_SYMBOL(noma_p_release),
+      NOMA_P_SYMBOL(noma_p_release_all),
+      NOMA_P_SYMBOL(noma_p_copy),
+      NOMA_P_SYMBOL(noma_p_set_scalar),
+      NOMA_P_SYMBOL(noma_p_set_string),
+      NOMA_P_SYMBOL(noma_p_load),
+      NOMA_P_SYMBOL(noma_p_scalar_arg),
+      NOMA_P_SYMBOL(noma_p_truthy),
+      NOMA_P_SYMBOL(noma_p_require_numeric),
+      NOMA_P_SYMBOL(noma_p_expect_scalar),
+      NOMA_P_SYMBOL(noma_p_unary_scalar),
+      NOMA_P_SYMBOL(noma_p_binary_scalar),
+      NOMA_P_SYMBOL(noma_p_unary),
+      NOMA_P_SYMBOL(noma_p_binary),
+      NOMA_P_SYMBOL(noma_p_short_circuit),
+      NOMA_P_SYMBOL(noma_p_builtin),
+      NOMA_P_SYMBOL(noma_p_tensor_literal),
+      NOMA_P_SYMBOL(noma_p_index),
+      NOMA_P_SYMBOL(noma_p_minimize),
+      NOMA_P_SYMBOL(noma_p_check_one_minimize),
+      NOMA_P_SYMBOL(noma_p_check_finite),
+      NOMA_P_SYMBOL(noma_p_nan_checks),
+      NOMA_P_SYMBOL(noma_p_optimize_enter),
+      NOMA_P_SYMBOL(noma_p_optimize_leave),
+      NOMA_P_SYMBOL(noma_p_optimize_depth),
+      NOMA_P_SYMBOL(noma_p_optimize_restore),
+      NOMA_P_SYMBOL(noma_p_enter_call),
+      NOMA_P_SYMBOL(noma_p_leave_call),
+      NOMA_P_SYMBOL(noma_p_returned_value),
+      NOMA_P_SYMBOL(noma_p_alloc),
+      NOMA_P_SYMBOL(noma_p_realloc),
+      NOMA_P_SYMBOL(noma_p_free),
+      NOMA_P_SYMBOL(noma_p_load_csv),
+      NOMA_P_SYMBOL(noma_p_save_csv),
+      NOMA_P_SYMBOL(noma_p_load_safetensors),
+      NOMA_P_SYMBOL(noma_p_save_safetensors),
+      NOMA_P_SYMBOL(noma_p_batch_setup),
+      NOMA_P_SYMBOL(noma_p_slice_rows),
+      NOMA_P_SYMBOL(noma_p_tape_push),
+      NOMA_P_SYMBOL(noma_p_tape_pop),
+      NOMA_P_SYMBOL(noma_p_tapes_free),
+      NOMA_P_SYMBOL(noma_p_sum_to_shape),
+      NOMA_P_SYMBOL(noma_p_index_adjoint),
+      NOMA_P_SYMBOL(noma_p_zeros_like),
+      NOMA_P_SYMBOL(noma_p_realloc_like),
+      NOMA_P_SYMBOL(noma_p_unreduce),
+      NOMA_P_SYMBOL(noma_p_main),
+      NOMA_P_SYMBOL(noma_p_run),
+  };
+#undef NOMA_P_SYMBOL
+  *count = sizeof(kSymbols) / sizeof(kSymbols[0]);
+  return kSymbols;
+}
+
+}  // extern "C"

@@ -1,0 +1,195 @@
+#ifndef NOMA_RUNTIME_PROGRAM_H_
+#define NOMA_RUNTIME_PROGRAM_H_
+
+/* The C ABI that compiled NOMA programs (JIT and standalone executables) call: the language's
+ * values and operations with their run-time checks and error messages (LANGUAGE.md §3-§9), on
+ * top of the kernels in tensor.h. Generated code owns control flow, scalar arithmetic and the
+ * frames; everything that touches a tensor, a file or the generator goes through here, so a
+ * compiled program computes exactly what the interpreter computes. See docs/codegen.md.
+ *
+ * Conventions:
+ *  - A value lives in a `noma_cell` (kind, scalar, object). Cells start zeroed (kind unset).
+ *    Tensors are reference-counted immutable snapshots; strings point at constant text.
+ *    Every function that writes a cell releases what the cell held before.
+ *  - Functions returning int32_t return 0 on success and 1 on a program error, whose message
+ *    (without a location) is kept for noma_p_fail(), which prints the located diagnostic.
+ *  - One program runs per process at a time (the generator and counters are process-wide). */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum {
+  NOMA_P_UNSET = 0,
+  NOMA_P_SCALAR = 1,
+  NOMA_P_TENSOR = 2,
+  NOMA_P_STRING = 3,
+  NOMA_P_FREED = 4,
+};
+
+typedef struct noma_cell {
+  int64_t kind;
+  double scalar;
+  void* object; /* NOMA_P_TENSOR: a reference-counted tensor; NOMA_P_STRING: const char*. */
+} noma_cell;
+
+/* Builtins, in the order of noma::graph::Builtin (checked where both are visible). */
+enum {
+  NOMA_P_SIGMOID = 0,
+  NOMA_P_RELU,
+  NOMA_P_TANH,
+  NOMA_P_EXP,
+  NOMA_P_LOG,
+  NOMA_P_SQRT,
+  NOMA_P_SIN,
+  NOMA_P_COS,
+  NOMA_P_TAN,
+  NOMA_P_ABS,
+  NOMA_P_POW,
+  NOMA_P_MIN,
+  NOMA_P_MAX,
+  NOMA_P_FLOOR,
+  NOMA_P_CEIL,
+  NOMA_P_SUM,
+  NOMA_P_MEAN,
+  NOMA_P_DOT,
+  NOMA_P_MATMUL,
+  NOMA_P_TRANSPOSE,
+  NOMA_P_SHAPE,
+  NOMA_P_LEN,
+  NOMA_P_RAND,
+  NOMA_P_RAND_UNIFORM,
+  NOMA_P_RAND_NORMAL,
+  NOMA_P_RAND_TENSOR,
+  NOMA_P_RAND_NORMAL_TENSOR,
+  NOMA_P_XAVIER_INIT,
+  NOMA_P_HE_INIT,
+  NOMA_P_SEED,
+  NOMA_P_PRINT,
+  NOMA_P_BUILTIN_COUNT
+};
+
+/* What the generated module describes about itself for the runtime. */
+typedef struct noma_program {
+  /* Rendered diagnostics per source location: prefix + message + suffix. */
+  const char* const* location_prefix;
+  const char* const* location_suffix;
+  int64_t location_count;
+  /* The compiled `main`: 0 ok, 1 after an error (already reported). */
+  int32_t (*entry)(noma_cell* const* args, noma_cell* result);
+} noma_program;
+
+typedef struct noma_run_options {
+  uint64_t seed;
+  int64_t max_elements;
+  int32_t check_nan;
+  int32_t progress; /* Live training progress on stderr. */
+} noma_run_options;
+
+/* ---- Running a program ---- */
+/* Parses the program options (--seed N, --check-nan, --max-alloc BYTES, --help) shared by
+ * `noma run`/`fast-run` and executables. Returns 0 (ok), 1 (--help printed: exit 0) or 2 (a
+ * usage error was printed to stderr: exit 2). `help` is the text printed for --help. */
+int32_t noma_p_parse_options(int argc, const char* const* argv, const char* help,
+                             noma_run_options* options);
+/* Runs `program` on a thread with a large stack; prints main's returned value; flushes
+ * stdout. Returns the process exit code (0, or 1 after a run-time error). */
+int32_t noma_p_run(const noma_program* program, const noma_run_options* options);
+/* main() of a standalone executable. */
+int32_t noma_p_main(const noma_program* program, int argc, char** argv);
+
+/* ---- Errors ---- */
+/* Prints the located error for location `location` with the pending message to stderr. */
+void noma_p_fail(int64_t location);
+/* Sets the pending message (for errors detected by generated code). */
+int32_t noma_p_error(const char* message);
+void noma_p_warn_max_iterations(const char* prefix, double max_iterations);
+void noma_p_progress(const char* where, int64_t count, double loss);
+void noma_p_clear_progress(void);
+
+/* ---- Cells ---- */
+void noma_p_release(noma_cell* cell);
+void noma_p_release_all(noma_cell* cells, int64_t count);
+void noma_p_copy(noma_cell* dst, const noma_cell* src);
+void noma_p_set_scalar(noma_cell* dst, double value);
+void noma_p_set_string(noma_cell* dst, const char* text);
+/* `'x' is used before it is given a value` / `use of 'x' after free`. */
+int32_t noma_p_load(noma_cell* dst, const noma_cell* slot, const char* name);
+/* A scalar, or "WHAT: expected a scalar, got a tensor of shape [..]". */
+int32_t noma_p_scalar_arg(const noma_cell* cell, const char* what, double* out);
+/* "condition must be a scalar, got ..." */
+int32_t noma_p_truthy(const noma_cell* cell, int32_t* truth);
+int32_t noma_p_require_numeric(const noma_cell* cell);
+/* Internal consistency: the cell must hold a scalar (statically typed scalar values). */
+int32_t noma_p_expect_scalar(const noma_cell* cell, double* out);
+
+/* ---- Operations ---- */
+double noma_p_unary_scalar(int32_t kernel, double a);
+double noma_p_binary_scalar(int32_t kernel, double a, double b);
+int32_t noma_p_unary(noma_cell* dst, int32_t kernel, const noma_cell* a);
+int32_t noma_p_binary(noma_cell* dst, int32_t kernel, const noma_cell* a, const noma_cell* b);
+/* Short circuit: 1 when a scalar lhs decides `&&` (is_and) / `||` and sets dst. */
+int32_t noma_p_short_circuit(noma_cell* dst, int32_t is_and, const noma_cell* lhs);
+int32_t noma_p_builtin(noma_cell* dst, int32_t builtin, noma_cell* const* args, int32_t count);
+int32_t noma_p_tensor_literal(noma_cell* dst, noma_cell* const* elements, int64_t count,
+                              const int64_t* shape, int32_t rank);
+int32_t noma_p_index(noma_cell* dst, const noma_cell* base, const noma_cell* index);
+int32_t noma_p_minimize(const noma_cell* loss, int64_t* count, double* last_loss);
+int32_t noma_p_check_one_minimize(int64_t count, const char* unit);
+int32_t noma_p_check_finite(const noma_cell* cell, const char* what);
+/* Nonzero while --check-nan applies (inside an optimize loop). */
+extern int32_t noma_p_nan_checks;
+void noma_p_optimize_enter(void);
+void noma_p_optimize_leave(void);
+int32_t noma_p_optimize_depth(void);
+void noma_p_optimize_restore(int32_t depth);
+int32_t noma_p_enter_call(void);
+void noma_p_leave_call(void);
+int32_t noma_p_returned_value(const noma_cell* result, const char* function);
+
+/* ---- Slots ---- */
+int32_t noma_p_alloc(noma_cell* slot, noma_cell* const* dims, int32_t count);
+int32_t noma_p_realloc(noma_cell* slot, noma_cell* const* dims, int32_t count, int32_t learnable,
+                       const char* name);
+int32_t noma_p_free(noma_cell* slot, const char* name);
+int32_t noma_p_load_csv(noma_cell* slot, const noma_cell* path);
+int32_t noma_p_save_csv(const noma_cell* value, const noma_cell* path);
+/* keys[0] == "" : the single-tensor form. */
+int32_t noma_p_load_safetensors(const noma_cell* path, const char* const* keys,
+                                noma_cell* const* slots, int32_t count);
+int32_t noma_p_save_safetensors(noma_cell* const* values, const char* const* keys, int32_t count,
+                                const noma_cell* path);
+
+/* ---- Batches ---- */
+/* Checks the chunk size and that every source is a tensor with the same number of rows. */
+int32_t noma_p_batch_setup(noma_cell* const* sources, int32_t count, const noma_cell* chunk,
+                           int64_t* rows, int64_t* chunk_rows);
+int32_t noma_p_slice_rows(noma_cell* dst, const noma_cell* source, int64_t begin, int64_t end);
+
+/* ---- Autodiff support ---- */
+void noma_p_tape_push(void** tapes, int64_t tape, const noma_cell* value);
+int32_t noma_p_tape_pop(void** tapes, int64_t tape, noma_cell* dst);
+void noma_p_tapes_free(void* tapes);
+int32_t noma_p_sum_to_shape(noma_cell* dst, const noma_cell* adjoint, const noma_cell* like);
+int32_t noma_p_index_adjoint(noma_cell* dst, const noma_cell* adjoint, const noma_cell* base,
+                             const noma_cell* index);
+int32_t noma_p_zeros_like(noma_cell* dst, const noma_cell* like);
+int32_t noma_p_realloc_like(noma_cell* dst, const noma_cell* value, const noma_cell* like);
+int32_t noma_p_unreduce(noma_cell* dst, const noma_cell* adjoint, const noma_cell* like,
+                        const noma_cell* axis, int32_t is_mean);
+
+/* Every function above by name, for a JIT that resolves the generated code's references. */
+typedef struct noma_p_symbol {
+  const char* name;
+  void* address;
+} noma_p_symbol;
+const noma_p_symbol* noma_p_symbols(size_t* count);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* NOMA_RUNTIME_PROGRAM_H_ */

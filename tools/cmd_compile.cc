@@ -1,0 +1,102 @@
+// noma compile: LLVM IR, assembly or an object file of a program.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "noma/driver/driver.h"
+#include "noma/runtime/io.h"
+#include "tools/commands.h"
+#include "tools/native_flags.h"
+#include "tools/paths.h"
+
+namespace noma::tools {
+namespace {
+
+std::string CompileUsage() {
+  return absl::StrCat(
+      "usage: noma compile FILE [-o OUT] [--emit=llvm|asm|obj] [options]\n"
+      "\n"
+      "Compiles FILE (gradients included) and writes its LLVM IR (default), assembly or an\n"
+      "object file with a C `main` (link it with the NOMA program runtime, or use build-exe).\n"
+      "OUT defaults to FILE's name with .ll, .s or .o in the current directory; '-' is stdout.\n"
+      "\n"
+      "options:\n"
+      "  -o OUT             output file\n"
+      "  --emit=KIND        llvm (textual LLVM IR), asm or obj\n",
+      kCodegenFlagsHelp, "  -h, --help         show this help\n");
+}
+
+int Usage(const std::string& message) {
+  std::cerr << "noma compile: error: " << message << "\n" << CompileUsage();
+  return 2;
+}
+
+std::string DefaultOutput(const std::string& file, const char* extension) {
+  std::string base = file.substr(file.rfind('/') == std::string::npos ? 0 : file.rfind('/') + 1);
+  size_t dot = base.rfind('.');
+  if (dot != std::string::npos && dot > 0) base = base.substr(0, dot);
+  return base + extension;
+}
+
+}  // namespace
+
+int CompileCommand(const std::vector<std::string>& args) {
+  std::string file, output;
+  codegen::Options options;
+  codegen::OutputKind kind = codegen::OutputKind::kLlvmIr;
+  const char* extension = ".ll";
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    std::string error;
+    if (arg == "-h" || arg == "--help") {
+      std::cout << CompileUsage();
+      return 0;
+    } else if (ParseCodegenFlag(args, &i, &options, &error)) {
+      if (!error.empty()) return Usage(error);
+    } else if (arg == "-o") {
+      if (i + 1 >= args.size()) return Usage("-o needs a file name");
+      output = args[++i];
+    } else if (arg == "--emit=llvm" || arg == "--emit=ll") {
+      kind = codegen::OutputKind::kLlvmIr;
+      extension = ".ll";
+    } else if (arg == "--emit=asm") {
+      kind = codegen::OutputKind::kAssembly;
+      extension = ".s";
+    } else if (arg == "--emit=obj") {
+      kind = codegen::OutputKind::kObject;
+      extension = ".o";
+    } else if (!arg.empty() && arg[0] == '-') {
+      return Usage("unknown option '" + arg + "'");
+    } else if (file.empty()) {
+      file = arg;
+    } else {
+      return Usage("more than one input file");
+    }
+  }
+  if (file.empty()) return Usage("no input file");
+  if (output.empty()) output = DefaultOutput(file, extension);
+
+  driver::Compilation compilation;
+  bool ok = driver::Compile(ResolveUserPath(file), file, driver::Stage::kDifferentiate,
+                            compilation);
+  driver::PrintDiagnostics(compilation, std::cerr);
+  if (!ok) return 1;
+  absl::StatusOr<std::string> text = driver::CompileToText(compilation, options, kind);
+  if (!text.ok()) {
+    std::cerr << "noma compile: error: " << text.status().message() << "\n";
+    return 1;
+  }
+  if (output == "-") {
+    std::cout << *text;
+    return 0;
+  }
+  absl::Status written = runtime::WriteFileAtomically(ResolveUserPath(output), *text);
+  if (!written.ok()) {
+    std::cerr << "noma compile: error: " << written.message() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace noma::tools

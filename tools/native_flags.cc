@@ -1,0 +1,87 @@
+#include "tools/native_flags.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "absl/strings/match.h"
+
+namespace noma::tools {
+
+const char kCodegenFlagsHelp[] =
+    "  -O0 .. -O3         optimisation level (default -O2)\n"
+    "  --fast-math        allow floating-point reassociation and contraction (results may\n"
+    "                     then differ from the other modes)\n"
+    "  --target-cpu CPU   CPU to generate code for: 'native', or an LLVM name such as\n"
+    "                     'x86-64-v3' (default: the host for fast-run, the portable x86-64\n"
+    "                     baseline for compile and build-exe)\n";
+
+const char kProgramOptionsHelp[] =
+    "  --seed N           seed of the program's random generator (default 0)\n"
+    "  --check-nan        make the first NaN/inf produced in an optimize loop an error\n"
+    "  --max-alloc BYTES  largest tensor a program may allocate (default 8589934592 = 8 GiB)\n";
+
+bool ParseCodegenFlag(const std::vector<std::string>& args, size_t* i, codegen::Options* options,
+                      std::string* error) {
+  const std::string& arg = args[*i];
+  if (arg.size() == 3 && arg[0] == '-' && arg[1] == 'O' && arg[2] >= '0' && arg[2] <= '3') {
+    options->opt_level = arg[2] - '0';
+    return true;
+  }
+  if (absl::StartsWith(arg, "-O")) {
+    *error = "unknown optimisation level '" + arg + "' (use -O0 .. -O3)";
+    return true;
+  }
+  if (arg == "--fast-math") {
+    options->fast_math = true;
+    return true;
+  }
+  if (arg == "--target-cpu" || absl::StartsWith(arg, "--target-cpu=")) {
+    if (arg != "--target-cpu") {
+      options->target_cpu = arg.substr(sizeof("--target-cpu=") - 1);
+    } else if (*i + 1 < args.size()) {
+      options->target_cpu = args[++*i];
+    } else {
+      *error = "--target-cpu needs a CPU name";
+    }
+    return true;
+  }
+  return false;
+}
+
+namespace {
+
+std::string SelfDirectory() {
+  char buffer[4096];
+  ssize_t n = readlink("/proc/self/exe", buffer, sizeof buffer - 1);
+  if (n <= 0) return "";
+  std::string path(buffer, static_cast<size_t>(n));
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+bool Readable(const std::string& path) { return access(path.c_str(), R_OK) == 0; }
+
+}  // namespace
+
+std::string FindProgramArchive() {
+  constexpr char kRunfile[] = "noma/noma/runtime/libnoma_program.a";
+  if (const char* env = std::getenv("NOMA_PROGRAM_ARCHIVE"); env != nullptr && *env != '\0') {
+    return env;
+  }
+  std::string self = SelfDirectory();
+  std::vector<std::string> candidates = {self + "/noma.runfiles/" + kRunfile};
+  for (const char* var : {"RUNFILES_DIR", "TEST_SRCDIR"}) {
+    if (const char* dir = std::getenv(var); dir != nullptr && *dir != '\0') {
+      candidates.push_back(std::string(dir) + "/" + kRunfile);
+    }
+  }
+  candidates.push_back(self + "/../noma/runtime/libnoma_program.a");  // bazel-bin layout.
+  candidates.push_back(self + "/../lib/noma/libnoma_program.a");      // Installed layout.
+  for (const std::string& candidate : candidates) {
+    if (Readable(candidate)) return candidate;
+  }
+  return "";
+}
+
+}  // namespace noma::tools
