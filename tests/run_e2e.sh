@@ -15,13 +15,13 @@ set -uo pipefail
 # ---------------------------------------------------------------------------------------------
 # Execution modes: the ONE place they are listed. run_mode() below says how each one runs.
 #
-#   run        noma run FILE ARGS                            the interpreter (exists)
-#   fast-run   noma fast-run FILE ARGS                       LLVM ORC JIT        (not yet)
-#   build-exe  noma build-exe FILE -o EXE && EXE ARGS        standalone binary   (not yet)
+#   run        noma run FILE ARGS                            the interpreter
+#   fast-run   noma fast-run FILE ARGS                       LLVM ORC JIT
+#   build-exe  noma build-exe FILE -o EXE && EXE ARGS        standalone binary
 #
 # To enable a mode once `noma` implements it, add it to ENABLED_MODES; nothing else changes.
 KNOWN_MODES=(run fast-run build-exe)
-ENABLED_MODES=(run)
+ENABLED_MODES=(run fast-run build-exe)
 # ---------------------------------------------------------------------------------------------
 
 if [ -n "${NOMA_E2E_MODES:-}" ]; then

@@ -46,12 +46,18 @@ BroadcastPlan::BroadcastPlan(const Shape& out, const Shape& a, const Shape& b) {
   }
 }
 
-void MatmulKernel(const double* a, const double* b, double* c, int64_t n, int64_t k, int64_t m) {
+namespace {
+
+// The blocked product for one register-tile size. Inlined into one function per instruction
+// set below, so the same loops are vectorized with SSE2, AVX2 or AVX-512 and the CPU picks at
+// run time. Every variant adds into each c[i][j] in the order p = 0, 1, ..., k-1 with separate
+// multiplies and adds (the runtime is built with -ffp-contract=off), so all of them give
+// bit-identical results.
+template <int64_t kRows, int64_t kCols>
+__attribute__((always_inline)) inline void MatmulTiles(const double* a, const double* b, double* c,
+                                                       int64_t n, int64_t k, int64_t m) {
   // Register tiles of kRows x kCols outputs stay in registers while p runs over a block of
-  // the inner dimension; blocks over k and over columns keep the panel of b in cache. The
-  // order of the additions into each c[i][j] is p = 0, 1, ..., k-1 whatever the blocking.
-  constexpr int64_t kRows = 4;
-  constexpr int64_t kCols = 8;
+  // the inner dimension; blocks over k and over columns keep the panel of b in cache.
   constexpr int64_t kInnerBlock = 256;
   constexpr int64_t kColBlock = 512;
   for (int64_t j0 = 0; j0 < m; j0 += kColBlock) {
@@ -100,6 +106,37 @@ void MatmulKernel(const double* a, const double* b, double* c, int64_t n, int64_
       }
     }
   }
+}
+
+void MatmulBaseline(const double* a, const double* b, double* c, int64_t n, int64_t k,
+                    int64_t m) {
+  MatmulTiles<4, 8>(a, b, c, n, k, m);
+}
+
+__attribute__((target("avx2"))) void MatmulAvx2(const double* a, const double* b, double* c,
+                                                int64_t n, int64_t k, int64_t m) {
+  MatmulTiles<4, 16>(a, b, c, n, k, m);
+}
+
+__attribute__((target("avx512f"))) void MatmulAvx512(const double* a, const double* b, double* c,
+                                                     int64_t n, int64_t k, int64_t m) {
+  MatmulTiles<4, 32>(a, b, c, n, k, m);
+}
+
+using MatmulFunction = void (*)(const double*, const double*, double*, int64_t, int64_t, int64_t);
+
+MatmulFunction SelectMatmul() {
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return MatmulAvx512;
+  if (__builtin_cpu_supports("avx2")) return MatmulAvx2;
+  return MatmulBaseline;
+}
+
+}  // namespace
+
+void MatmulKernel(const double* a, const double* b, double* c, int64_t n, int64_t k, int64_t m) {
+  static const MatmulFunction kernel = SelectMatmul();
+  kernel(a, b, c, n, k, m);
 }
 
 }  // namespace noma::runtime::internal
