@@ -102,6 +102,21 @@ Tensor AsTensor(const noma_cell* cell) {
   return cell->kind == NOMA_P_TENSOR ? TensorOf(cell) : Tensor::Scalar(cell->scalar);
 }
 
+// A cell's value as a tensor without copying a tensor (a scalar becomes a rank-0 tensor).
+// `*Operand(cell)` lives until the end of the full expression.
+class Operand {
+ public:
+  explicit Operand(const noma_cell* cell)
+      : cell_(cell), scalar_(Tensor::Scalar(cell->kind == NOMA_P_TENSOR ? 0 : cell->scalar)) {}
+  const Tensor& operator*() const {
+    return cell_->kind == NOMA_P_TENSOR ? TensorOf(cell_) : scalar_;
+  }
+
+ private:
+  const noma_cell* cell_;
+  Tensor scalar_;
+};
+
 std::string ShapeOf(const noma_cell* cell) {
   return cell->kind == NOMA_P_TENSOR ? noma::runtime::ShapeToString(TensorOf(cell).shape())
                                      : "scalar";
@@ -217,7 +232,7 @@ int32_t Binary(noma_cell* dst, BinaryKernel kernel, const noma_cell* a, const no
   if (a->kind == NOMA_P_STRING || b->kind == NOMA_P_STRING) {
     return Fail("a string can only be printed or used as a file path");
   }
-  return Deliver(dst, noma::runtime::Binary(kernel, AsTensor(a), AsTensor(b)));
+  return Deliver(dst, noma::runtime::Binary(kernel, *Operand(a), *Operand(b)));
 }
 
 // The generator's builtins.
@@ -545,17 +560,15 @@ int32_t noma_p_builtin(noma_cell* dst, int32_t builtin, noma_cell* const* args, 
       if (axis != std::floor(axis) || !std::isfinite(axis)) {
         return Fail(absl::StrCat(name, ": axis must be an integer"));
       }
-      Tensor t = AsTensor(args[0]);
+      Operand t(args[0]);
       int64_t a = static_cast<int64_t>(axis);
-      return Deliver(dst, is_sum ? noma::runtime::SumAxis(t, a) : noma::runtime::MeanAxis(t, a));
+      return Deliver(dst,
+                     is_sum ? noma::runtime::SumAxis(*t, a) : noma::runtime::MeanAxis(*t, a));
     }
     case NOMA_P_DOT:
-      return Deliver(dst, noma::runtime::Dot(AsTensor(args[0]), AsTensor(args[1])));
+      return Deliver(dst, noma::runtime::Dot(*Operand(args[0]), *Operand(args[1])));
     case NOMA_P_MATMUL:
-      if (args[0]->kind == NOMA_P_TENSOR && args[1]->kind == NOMA_P_TENSOR) {
-        return Deliver(dst, noma::runtime::Matmul(TensorOf(args[0]), TensorOf(args[1])));
-      }
-      return Deliver(dst, noma::runtime::Matmul(AsTensor(args[0]), AsTensor(args[1])));
+      return Deliver(dst, noma::runtime::Matmul(*Operand(args[0]), *Operand(args[1])));
     case NOMA_P_TRANSPOSE:
       if (RequireTensor(args[0], name)) return 1;
       return Deliver(dst, noma::runtime::Transpose(TensorOf(args[0])));
@@ -713,7 +726,7 @@ int32_t noma_p_load_csv(noma_cell* slot, const noma_cell* path) {
 int32_t noma_p_save_csv(const noma_cell* value, const noma_cell* path) {
   std::string file;
   if (StringArg(path, &file) || RequireNumeric(value)) return 1;
-  absl::Status status = noma::runtime::SaveCsv(AsTensor(value), file);
+  absl::Status status = noma::runtime::SaveCsv(*Operand(value), file);
   return status.ok() ? 0 : Fail(status);
 }
 
@@ -818,10 +831,10 @@ void noma_p_tapes_free(void* tapes) {
 
 int32_t noma_p_sum_to_shape(noma_cell* dst, const noma_cell* adjoint, const noma_cell* like) {
   if (like->kind != NOMA_P_TENSOR) {
-    SetTensor(dst, noma::runtime::SumAll(AsTensor(adjoint)));
+    SetTensor(dst, noma::runtime::SumAll(*Operand(adjoint)));
     return 0;
   }
-  return Deliver(dst, noma::runtime::SumToShape(AsTensor(adjoint), TensorOf(like).shape()));
+  return Deliver(dst, noma::runtime::SumToShape(*Operand(adjoint), TensorOf(like).shape()));
 }
 
 int32_t noma_p_index_adjoint(noma_cell* dst, const noma_cell* adjoint, const noma_cell* base,
@@ -829,7 +842,7 @@ int32_t noma_p_index_adjoint(noma_cell* dst, const noma_cell* adjoint, const nom
   double i;
   if (RequireTensor(base, "indexing") || ScalarArg(index, "index", &i)) return 1;
   return Deliver(dst,
-                 noma::runtime::IndexAdjoint(AsTensor(adjoint), TensorOf(base).shape(), i));
+                 noma::runtime::IndexAdjoint(*Operand(adjoint), TensorOf(base).shape(), i));
 }
 
 int32_t noma_p_zeros_like(noma_cell* dst, const noma_cell* like) {
@@ -855,14 +868,14 @@ int32_t noma_p_unreduce(noma_cell* dst, const noma_cell* adjoint, const noma_cel
                         const noma_cell* axis_cell, int32_t is_mean) {
   double axis;
   if (RequireTensor(like, "sum") || ScalarArg(axis_cell, "axis", &axis)) return 1;
-  Tensor reduced = AsTensor(adjoint);
+  Operand reduced(adjoint);
   Shape shape = TensorOf(like).shape();
   int64_t rank = static_cast<int64_t>(shape.size());
   int64_t a = static_cast<int64_t>(axis);
   if (a < 0) a += rank;
   Shape kept = shape;
   kept[a] = 1;
-  Tensor reshaped(kept, reduced.values());
+  Tensor reshaped(kept, (*reduced).values());
   auto result = noma::runtime::BroadcastTo(reshaped, shape);
   if (!result.ok()) return Fail(result.status());
   if (is_mean) {
