@@ -13,6 +13,7 @@
 #include "llvm/IR/Function.h"
 #include "llvm/IR/GlobalVariable.h"
 #include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/Intrinsics.h"
 #include "llvm/IR/MDBuilder.h"
 #include "llvm/IR/Verifier.h"
 #include "llvm/Support/raw_ostream.h"
@@ -96,17 +97,32 @@ int UnaryBuiltinKernel(Builtin builtin) {
   }
 }
 
-// What --check-nan names when an op produces a NaN (the interpreter's wording).
-std::string OpDescription(const Op& op) {
-  switch (op.code) {
-    case OpCode::kBinary:
-      return absl::StrCat("'", graph::BinaryOpName(static_cast<graph::BinaryOpKind>(op.sub)),
-                          "'");
-    case OpCode::kBuiltin:
-      return absl::StrCat("'", graph::GetBuiltinInfo(static_cast<Builtin>(op.sub)).name, "'");
-    default:
-      return absl::StrCat("'", graph::OpCodeName(op.code), "'");
+// Functions that may run inside an optimize loop (called from one, directly or not): all of
+// their ops get --check-nan checks; elsewhere only ops inside optimize regions do.
+std::vector<bool> FunctionsRunInOptimize(const graph::Module& module) {
+  std::vector<bool> inside(module.functions.size(), false);
+  std::vector<uint32_t> work;
+  // Calls in a region; `in_optimize` says whether the region is (inside) an optimize loop.
+  auto visit = [&](const graph::Function& fn, auto&& self, RegionId region, bool in_optimize,
+                   bool all) -> void {
+    for (graph::OpId id : fn.regions[region].ops) {
+      const Op& op = fn.ops[id];
+      if (op.code == OpCode::kCall && (in_optimize || all) && !inside[op.callee]) {
+        inside[op.callee] = true;
+        work.push_back(op.callee);
+      }
+      for (RegionId nested : op.regions) {
+        self(fn, self, nested, in_optimize || op.code == OpCode::kOptimize, all);
+      }
+    }
+  };
+  for (const graph::Function& fn : module.functions) visit(fn, visit, fn.body, false, false);
+  while (!work.empty()) {
+    uint32_t f = work.back();
+    work.pop_back();
+    visit(module.functions[f], visit, module.functions[f].body, true, true);
   }
+  return inside;
 }
 
 // Module-wide state: runtime declarations, constant strings and the location table.
@@ -141,13 +157,11 @@ class ModuleEmitter {
     return llvm_module_->getOrInsertFunction(name, type);
   }
 
-  llvm::GlobalVariable* NanChecksFlag() {
-    if (nan_checks_ == nullptr) {
-      nan_checks_ = new llvm::GlobalVariable(*llvm_module_, i32_, false,
-                                             llvm::GlobalValue::ExternalLinkage, nullptr,
-                                             "noma_p_nan_checks");
-    }
-    return nan_checks_;
+  // A global variable of the program ABI (noma/runtime/program.h).
+  llvm::GlobalVariable* RuntimeGlobal(const char* name, llvm::Type* type) {
+    if (llvm::GlobalVariable* global = llvm_module_->getNamedGlobal(name)) return global;
+    return new llvm::GlobalVariable(*llvm_module_, type, false,
+                                    llvm::GlobalValue::ExternalLinkage, nullptr, name);
   }
 
   llvm::Constant* String(const std::string& text) {
@@ -184,8 +198,10 @@ class ModuleEmitter {
   }
 
   llvm::Function* Function(uint32_t index) { return functions_[index]; }
+  bool RunsInOptimize(uint32_t index) const { return runs_in_optimize_[index]; }
 
   void DeclareFunctions() {
+    runs_in_optimize_ = FunctionsRunInOptimize(module_);
     auto* type = llvm::FunctionType::get(i32_, {ptr_, ptr_}, false);
     for (size_t i = 0; i < module_.functions.size(); ++i) {
       functions_.push_back(llvm::Function::Create(
@@ -238,11 +254,11 @@ class ModuleEmitter {
   llvm::PointerType* ptr_;
   llvm::StructType* cell_;
   llvm::Type* void_;
-  llvm::GlobalVariable* nan_checks_ = nullptr;
   std::map<std::string, llvm::Constant*> strings_;
   std::map<std::string, int64_t> location_ids_;
   std::vector<std::pair<std::string, std::string>> locations_;
   std::vector<llvm::Function*> functions_;
+  std::vector<bool> runs_in_optimize_;
 };
 
 class FunctionEmitter {
@@ -251,7 +267,9 @@ class FunctionEmitter {
       : m_(m),
         fn_(m.module().functions[index]),
         llvm_fn_(m.Function(index)),
-        b_(m.context()) {}
+        b_(m.context()) {
+    nan_checked_depth_ = m.RunsInOptimize(index) ? 1 : 0;
+  }
 
   void Emit() {
     auto* entry = llvm::BasicBlock::Create(m_.context(), "entry", llvm_fn_);
@@ -339,32 +357,29 @@ class FunctionEmitter {
     return b_.CreateCall(m_.Runtime(name, ret, types), args);
   }
 
-  // A runtime call that returns a status; on failure reports at `loc` and unwinds.
+  // A fallible runtime call. Errors are deferred: the runtime keeps the first one with the
+  // location stored here, later calls do nothing visible, and the generated code looks at the
+  // pending flag only where control flow or a side effect depends on it (CheckPending), which
+  // keeps the code almost free of branches.
   void Checked(const std::string& name, std::vector<llvm::Value*> args,
                const syntax::SourceRange& loc) {
-    Check(Call(name, m_.i32(), std::move(args)), loc);
+    SetLocation(loc);
+    Call(name, m_.i32(), std::move(args));
   }
 
-  void Check(llvm::Value* status, const syntax::SourceRange& loc) {
-    llvm::Value* failed = b_.CreateICmpNE(status, b_.getInt32(0));
+  void SetLocation(const syntax::SourceRange& loc) {
+    b_.CreateStore(b_.getInt64(m_.Location(loc)), m_.RuntimeGlobal("noma_p_location", m_.i64()));
+  }
+
+  // Leaves the function (with status 1) when an error is pending.
+  void CheckPending() {
+    llvm::Value* pending = b_.CreateLoad(m_.i32(), m_.RuntimeGlobal("noma_p_error_pending", m_.i32()));
     auto* cont = NewBlock("ok");
-    b_.CreateCondBr(failed, FailBlock(loc), cont, Unlikely());
+    b_.CreateCondBr(b_.CreateICmpNE(pending, b_.getInt32(0)), error_, cont, Unlikely());
     b_.SetInsertPoint(cont);
   }
 
   llvm::MDNode* Unlikely() { return llvm::MDBuilder(m_.context()).createBranchWeights(1, 2000); }
-
-  llvm::BasicBlock* FailBlock(const syntax::SourceRange& loc) {
-    int64_t id = m_.Location(loc);
-    auto it = fail_blocks_.find(id);
-    if (it != fail_blocks_.end()) return it->second;
-    auto* block = llvm::BasicBlock::Create(m_.context(), "fail", llvm_fn_);
-    llvm::IRBuilder<> fb(block);
-    fb.CreateCall(m_.Runtime("noma_p_fail", nullptr, {m_.i64()}), {fb.getInt64(id)});
-    fb.CreateBr(error_);
-    fail_blocks_[id] = block;
-    return block;
-  }
 
   llvm::BasicBlock* NewBlock(const char* name) {
     return llvm::BasicBlock::Create(m_.context(), name, llvm_fn_);
@@ -392,32 +407,22 @@ class FunctionEmitter {
   }
 
   // After a runtime call wrote op's result cell: a statically scalar result moves into its
-  // register (the runtime turns rank-0 results into scalars, so this always holds).
+  // register. Type inference is sound and the runtime turns rank-0 results into scalars, so the
+  // cell holds a scalar unless the call failed, and then the value is never observed.
   void FinishResult(const Op& op) {
     if (op.result == graph::kNone || !IsScalar(op.result)) return;
-    llvm::Value* cell = ValueCell(op.result);
-    llvm::Value* kind = b_.CreateLoad(m_.i64(), Field(cell, 0));
-    auto* bad = NewBlock("not_scalar");
-    auto* good = NewBlock("scalar");
-    b_.CreateCondBr(b_.CreateICmpEQ(kind, b_.getInt64(NOMA_P_SCALAR)), good, bad);
-    b_.SetInsertPoint(bad);
-    b_.CreateBr(FailAfter(Call("noma_p_expect_scalar", m_.i32(), {cell, scalars_[op.result]}),
-                          op.loc));
-    b_.SetInsertPoint(good);
-    SetScalar(op.result, b_.CreateLoad(m_.f64(), Field(cell, 1)));
+    SetScalar(op.result, b_.CreateLoad(m_.f64(), Field(ValueCell(op.result), 1)));
   }
 
-  // The fail block for `loc` (the status has been produced only for its side effect).
-  llvm::BasicBlock* FailAfter(llvm::Value*, const syntax::SourceRange& loc) {
-    return FailBlock(loc);
-  }
-
+  // Every branch of the program looks at the pending error first: no loop runs on after one.
   llvm::Value* Truth(ValueId v, const syntax::SourceRange& loc) {
     if (IsScalar(v)) {
+      CheckPending();
       return b_.CreateFCmpUNE(Scalar(v), llvm::ConstantFP::get(m_.f64(), 0));
     }
     llvm::Value* truth = EntryAlloca(m_.i32());
     Checked("noma_p_truthy", {Cell(v), truth}, loc);
+    CheckPending();
     return b_.CreateICmpNE(b_.CreateLoad(m_.i32(), truth), b_.getInt32(0));
   }
 
@@ -436,21 +441,37 @@ class FunctionEmitter {
       }
       const Op& op = fn_.ops[id];
       EmitOp(op);
-      if (op.result != graph::kNone && op.code != OpCode::kStringConst) CheckNan(op);
+      if (op.result != graph::kNone && graph::ComputesValue(op.code) && nan_checked_depth_ > 0) {
+        CheckNan(op);
+      }
     }
   }
 
-  // --check-nan: inside optimize loops, the first NaN/inf an op produces is an error.
+  // --check-nan: inside optimize loops, the first NaN/inf an op produces is an error. The
+  // runtime's flag is set only while checks apply.
   void CheckNan(const Op& op) {
     if (b_.GetInsertBlock()->getTerminator()) return;
-    llvm::Value* flag = b_.CreateLoad(m_.i32(), m_.NanChecksFlag());
-    auto* check = NewBlock("nan_check");
+    llvm::Value* flag = b_.CreateICmpNE(
+        b_.CreateLoad(m_.i32(), m_.RuntimeGlobal("noma_p_nan_checks", m_.i32())), b_.getInt32(0));
+    std::string name = graph::NanCheckName(op);
     auto* cont = NewBlock("nan_ok");
-    b_.CreateCondBr(b_.CreateICmpNE(flag, b_.getInt32(0)), check, cont, Unlikely());
-    b_.SetInsertPoint(check);
-    Checked("noma_p_check_finite", {Cell(op.result), Str(OpDescription(op))}, op.loc);
-    b_.CreateBr(cont);
-    b_.SetInsertPoint(cont);
+    if (IsScalar(op.result)) {
+      llvm::Value* magnitude = b_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, Scalar(op.result));
+      llvm::Value* not_finite =
+          b_.CreateFCmpUEQ(magnitude, llvm::ConstantFP::getInfinity(m_.f64()));
+      auto* report = NewBlock("nan_found");
+      b_.CreateCondBr(b_.CreateAnd(flag, not_finite), report, cont, Unlikely());
+      b_.SetInsertPoint(report);
+      Checked("noma_p_error",
+              {Str(absl::StrCat(name, " produced a NaN or infinity (--check-nan)"))}, op.loc);
+      b_.CreateBr(cont);
+      b_.SetInsertPoint(cont);
+    } else {
+      // The runtime returns at once while checks are off.
+      b_.CreateBr(cont);
+      b_.SetInsertPoint(cont);
+      Checked("noma_p_check_finite", {Cell(op.result), Str(name)}, op.loc);
+    }
   }
 
   void EmitOp(const Op& op) {
@@ -785,6 +806,7 @@ class FunctionEmitter {
     } else {
       llvm::Value* status = Call("noma_p_short_circuit", m_.i32(),
                                  {ValueCell(op.result), b_.getInt32(is_and), Cell(lhs)});
+      CheckPending();
       b_.CreateCondBr(b_.CreateICmpNE(status, b_.getInt32(0)), decided, evaluate);
       b_.SetInsertPoint(decided);
       FinishResult(op);
@@ -839,11 +861,9 @@ class FunctionEmitter {
     llvm::Value* result = ValueCell(op.result);
     Call("noma_p_release", nullptr, {result});
     Checked("noma_p_enter_call", {}, op.loc);
-    llvm::Value* status = b_.CreateCall(m_.Function(op.callee), {array, result});
+    CheckPending();  // Stops runaway recursion before it exhausts the stack.
+    b_.CreateCall(m_.Function(op.callee), {array, result});
     Call("noma_p_leave_call", nullptr, {});
-    auto* cont = NewBlock("call_ok");
-    b_.CreateCondBr(b_.CreateICmpNE(status, b_.getInt32(0)), error_, cont, Unlikely());
-    b_.SetInsertPoint(cont);
     Checked("noma_p_returned_value", {result, Str(m_.module().functions[op.callee].name)},
             op.loc);
     FinishResult(op);
@@ -853,6 +873,7 @@ class FunctionEmitter {
   // with the minimize in a batch loop, steps happen per chunk and iterations count epochs.
   void EmitOptimize(const Op& op) {
     llvm::Value* max_iterations = ScalarOperand(op, graph::kOptMaxIterations, "max_iterations");
+    CheckPending();
     bool step_here = op.regions.size() >= 3;
     llvm::Value* count = EntryAlloca(m_.i64());
     b_.CreateStore(b_.getInt64(0), count);
@@ -862,11 +883,13 @@ class FunctionEmitter {
     b_.CreateBr(loop);
     b_.SetInsertPoint(loop);
     b_.CreateStore(b_.getInt64(0), minimize_count_);
+    ++nan_checked_depth_;
     EmitRegion(op.regions[0]);
     if (b_.GetInsertBlock()->getTerminator()) b_.SetInsertPoint(NewBlock("dead"));
     if (step_here) {
       Checked("noma_p_check_one_minimize",
               {b_.CreateLoad(m_.i64(), minimize_count_), Str("optimize")}, op.loc);
+      CheckPending();
     } else {
       b_.CreateStore(b_.CreateAdd(b_.CreateLoad(m_.i64(), count), b_.getInt64(1)), count);
     }
@@ -895,6 +918,7 @@ class FunctionEmitter {
          {Str(m_.OptimizeWhere(op.loc)), b_.CreateLoad(m_.i64(), count),
           b_.CreateLoad(m_.f64(), last_loss_)});
     b_.CreateBr(loop);
+    --nan_checked_depth_;
     b_.SetInsertPoint(done);
     Call("noma_p_optimize_leave", nullptr, {});
   }
@@ -916,6 +940,7 @@ class FunctionEmitter {
     llvm::Value* chunk = EntryAlloca(m_.i64());
     Checked("noma_p_batch_setup",
             {array, b_.getInt32(sources), Cell(op.operands[sources]), rows, chunk}, op.loc);
+    CheckPending();
     llvm::Value* begin = EntryAlloca(m_.i64());
     llvm::Value* index = EntryAlloca(m_.i64());
     b_.CreateStore(b_.getInt64(0), begin);
@@ -926,6 +951,7 @@ class FunctionEmitter {
     auto* done = NewBlock("batch_end");
     b_.CreateBr(head);
     b_.SetInsertPoint(head);
+    CheckPending();
     llvm::Value* start = b_.CreateLoad(m_.i64(), begin);
     llvm::Value* total = b_.CreateLoad(m_.i64(), rows);
     b_.CreateCondBr(b_.CreateICmpSLT(start, total), body, done);
@@ -950,6 +976,7 @@ class FunctionEmitter {
     if (steps) {
       Checked("noma_p_check_one_minimize",
               {b_.CreateLoad(m_.i64(), minimize_count_), Str("batch")}, op.loc);
+      CheckPending();
       EmitRegion(op.regions[1]);
       if (b_.GetInsertBlock()->getTerminator()) b_.SetInsertPoint(NewBlock("dead"));
     }
@@ -972,9 +999,9 @@ class FunctionEmitter {
   llvm::Value* return_code_ = nullptr;
   llvm::Value* saved_depth_ = nullptr;
   bool has_optimize_ = false;
+  int nan_checked_depth_ = 0;  // > 0 where ops may run inside an optimize loop.
   llvm::BasicBlock* exit_ = nullptr;
   llvm::BasicBlock* error_ = nullptr;
-  std::map<int64_t, llvm::BasicBlock*> fail_blocks_;
 };
 
 }  // namespace

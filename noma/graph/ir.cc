@@ -170,4 +170,27 @@ int Module::FindFunction(const std::string& name) const {
   return -1;
 }
 
+bool ComputesValue(OpCode code) {
+  switch (code) {
+    case OpCode::kConst:
+    case OpCode::kStringConst:
+    case OpCode::kLoad:
+    case OpCode::kTapePop:
+      return false;
+    default:
+      return true;
+  }
+}
+
+std::string NanCheckName(const Op& op) {
+  switch (op.code) {
+    case OpCode::kBinary:
+      return std::string("'") + BinaryOpName(static_cast<BinaryOpKind>(op.sub)) + "'";
+    case OpCode::kBuiltin:
+      return std::string("'") + GetBuiltinInfo(static_cast<Builtin>(op.sub)).name + "'";
+    default:
+      return std::string("'") + OpCodeName(op.code) + "'";
+  }
+}
+
 }  // namespace noma::graph

@@ -238,7 +238,7 @@ class Interpreter {
     if (++depth_ > options_.max_call_depth || StackUsed() > options_.stack_budget_bytes) {
       --depth_;
       return Fail(loc, absl::StrCat("recursion is too deep (", depth_,
-                                    " nested calls); the interpreter's stack is exhausted"));
+                                    " nested calls); the program's stack is exhausted"));
     }
     Frame frame;
     frame.fn = &fn;
@@ -366,7 +366,7 @@ class Interpreter {
   Flow ExecOp(Frame& frame, const Op& op) {
     if (!ExecOpImpl(frame, op)) return Flow::kError;
     if (options_.check_nan && optimize_depth_ > 0 && op.result != graph::kNone &&
-        !CheckFinite(frame.values[op.result], op)) {
+        graph::ComputesValue(op.code) && !CheckFinite(frame.values[op.result], op)) {
       return Flow::kError;
     }
     Flow flow = next_flow_;  // Set by kReturn, or propagated from a nested region.
@@ -601,20 +601,8 @@ class Interpreter {
       }
     }
     if (!found) return true;
-    std::string what = OpDescription(op);
+    std::string what = graph::NanCheckName(op);
     return Fail(op.loc, absl::StrCat(what, " produced a NaN or infinity (--check-nan)"));
-  }
-
-  static std::string OpDescription(const Op& op) {
-    switch (op.code) {
-      case OpCode::kBinary:
-        return absl::StrCat("'", graph::BinaryOpName(static_cast<graph::BinaryOpKind>(op.sub)),
-                            "'");
-      case OpCode::kBuiltin:
-        return absl::StrCat("'", graph::GetBuiltinInfo(static_cast<Builtin>(op.sub)).name, "'");
-      default:
-        return absl::StrCat("'", graph::OpCodeName(op.code), "'");
-    }
   }
 
   // Maps a nested region's flow to this op's: kReturn propagates.

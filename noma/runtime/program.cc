@@ -48,7 +48,7 @@ struct ProgramState {
   double last_progress = -1;
   int32_t optimize_depth = 0;
   int64_t call_depth = 0;
-  int32_t exit_code = 0;
+  int64_t error_location = -1;
 };
 
 ProgramState& State() {
@@ -59,8 +59,23 @@ ProgramState& State() {
 constexpr int64_t kMaxCallDepth = 100000;
 constexpr size_t kProgramStackBytes = size_t{1} << 30;
 
+}  // namespace
+
+extern "C" {
+int64_t noma_p_location = -1;
+int32_t noma_p_error_pending = 0;
+int32_t noma_p_nan_checks = 0;
+}
+
+namespace {
+
+// Records the run's first error (see program.h: errors are deferred).
 int32_t Fail(std::string message) {
-  State().error = std::move(message);
+  if (noma_p_error_pending) return 1;
+  ProgramState& state = State();
+  state.error = std::move(message);
+  state.error_location = noma_p_location;
+  noma_p_error_pending = 1;
   return 1;
 }
 int32_t Fail(const absl::Status& status) { return Fail(std::string(status.message())); }
@@ -163,7 +178,24 @@ int32_t Dims(noma_cell* const* dims, int32_t count, Shape* shape) {
   return 0;
 }
 
+// Prints the pending error with its source location.
+void ReportError() {
+  ProgramState& state = State();
+  noma_p_clear_progress();
+  std::fflush(stdout);
+  const noma_program* program = state.program;
+  int64_t location = state.error_location;
+  if (program == nullptr || location < 0 || location >= program->location_count) {
+    std::fprintf(stderr, "error: %s\n", state.error.c_str());
+    return;
+  }
+  std::string text = absl::StrCat(program->location_prefix[location], state.error,
+                                   program->location_suffix[location]);
+  std::fwrite(text.data(), 1, text.size(), stderr);
+}
+
 int32_t PrintLine(const std::string& text) {
+  if (noma_p_error_pending) return 1;  // Nothing visible happens after an error.
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fputc('\n', stdout);
   return 0;
@@ -290,7 +322,9 @@ void* RunProgramTask(void* arg) {
   auto* task = static_cast<RunTask*>(arg);
   noma_cell result = {};
   State().call_depth = 1;
-  if (task->program->entry(nullptr, &result) != 0) {
+  task->program->entry(nullptr, &result);
+  if (noma_p_error_pending) {
+    ReportError();
     task->exit_code = 1;
   } else if (result.kind != NOMA_P_UNSET) {
     PrintValue(&result);
@@ -303,8 +337,6 @@ void* RunProgramTask(void* arg) {
 }  // namespace
 
 extern "C" {
-
-int32_t noma_p_nan_checks = 0;
 
 int32_t noma_p_parse_options(int argc, const char* const* argv, const char* help,
                              noma_run_options* options) {
@@ -351,6 +383,10 @@ int32_t noma_p_run(const noma_program* program, const noma_run_options* options)
   state.progress = options->progress != 0;
   state.optimize_depth = 0;
   state.call_depth = 0;
+  state.error.clear();
+  state.error_location = -1;
+  noma_p_error_pending = 0;
+  noma_p_location = -1;
   noma_p_nan_checks = 0;
   noma::runtime::SetMaxElements(options->max_elements);
   // Deep recursion in the program is deep native recursion: a large stack (only the pages
@@ -389,23 +425,10 @@ int32_t noma_p_main(const noma_program* program, int argc, char** argv) {
   return noma_p_run(program, &options);
 }
 
-void noma_p_fail(int64_t location) {
-  ProgramState& state = State();
-  noma_p_clear_progress();
-  std::fflush(stdout);
-  const noma_program* program = state.program;
-  if (program == nullptr || location < 0 || location >= program->location_count) {
-    std::fprintf(stderr, "error: %s\n", state.error.c_str());
-    return;
-  }
-  std::string text = absl::StrCat(program->location_prefix[location], state.error,
-                                   program->location_suffix[location]);
-  std::fwrite(text.data(), 1, text.size(), stderr);
-}
-
 int32_t noma_p_error(const char* message) { return Fail(message); }
 
 void noma_p_warn_max_iterations(const char* prefix, double max_iterations) {
+  if (noma_p_error_pending) return;
   noma_p_clear_progress();
   std::string text = absl::StrCat(prefix, noma::runtime::FormatScalar(max_iterations),
                                   ") with cond false\n");
@@ -627,6 +650,7 @@ int32_t noma_p_check_one_minimize(int64_t count, const char* unit) {
 }
 
 int32_t noma_p_check_finite(const noma_cell* cell, const char* what) {
+  if (!noma_p_nan_checks) return 0;
   bool found = false;
   if (cell->kind == NOMA_P_SCALAR) {
     found = !std::isfinite(cell->scalar);
@@ -725,7 +749,7 @@ int32_t noma_p_load_csv(noma_cell* slot, const noma_cell* path) {
 
 int32_t noma_p_save_csv(const noma_cell* value, const noma_cell* path) {
   std::string file;
-  if (StringArg(path, &file) || RequireNumeric(value)) return 1;
+  if (StringArg(path, &file) || RequireNumeric(value) || noma_p_error_pending) return 1;
   absl::Status status = noma::runtime::SaveCsv(*Operand(value), file);
   return status.ok() ? 0 : Fail(status);
 }
@@ -770,6 +794,7 @@ int32_t noma_p_save_safetensors(noma_cell* const* values, const char* const* key
     if (RequireNumeric(values[i])) return 1;
     tensors[keys[i]] = AsTensor(values[i]);
   }
+  if (noma_p_error_pending) return 1;
   absl::Status status = noma::runtime::SaveSafetensors(tensors, file);
   return status.ok() ? 0 : Fail(status);
 }
@@ -889,7 +914,8 @@ int32_t noma_p_unreduce(noma_cell* dst, const noma_cell* adjoint, const noma_cel
 const noma_p_symbol* noma_p_symbols(size_t* count) {
 #define NOMA_P_SYMBOL(name) {#name, reinterpret_cast<void*>(&name)}
   static const noma_p_symbol kSymbols[] = {
-      NOMA_P_SYMBOL(noma_p_fail),
+      NOMA_P_SYMBOL(noma_p_location),
+      NOMA_P_SYMBOL(noma_p_error_pending),
       NOMA_P_SYMBOL(noma_p_error),
       NOMA_P_SYMBOL(noma_p_warn_max_iterations),
       NOMA_P_SYMBOL(noma_p_progress),

@@ -11,8 +11,11 @@
  *  - A value lives in a `noma_cell` (kind, scalar, object). Cells start zeroed (kind unset).
  *    Tensors are reference-counted immutable snapshots; strings point at constant text.
  *    Every function that writes a cell releases what the cell held before.
- *  - Functions returning int32_t return 0 on success and 1 on a program error, whose message
- *    (without a location) is kept for noma_p_fail(), which prints the located diagnostic.
+ *  - Errors are deferred: a failing call (returning 1) records the first error of the run,
+ *    with the location that generated code stored in noma_p_location before the call, and
+ *    sets noma_p_error_pending. Later calls cannot replace it and perform no visible side
+ *    effect (printing, writing files); generated code tests the flag before it branches, and
+ *    noma_p_run prints the located diagnostic when the program stops.
  *  - One program runs per process at a time (the generator and counters are process-wide). */
 
 #include <stddef.h>
@@ -102,9 +105,11 @@ int32_t noma_p_run(const noma_program* program, const noma_run_options* options)
 int32_t noma_p_main(const noma_program* program, int argc, char** argv);
 
 /* ---- Errors ---- */
-/* Prints the located error for location `location` with the pending message to stderr. */
-void noma_p_fail(int64_t location);
-/* Sets the pending message (for errors detected by generated code). */
+/* Index into the program's location table of the operation being executed. */
+extern int64_t noma_p_location;
+/* Nonzero once an error was recorded. */
+extern int32_t noma_p_error_pending;
+/* Records an error detected by generated code (at noma_p_location). */
 int32_t noma_p_error(const char* message);
 void noma_p_warn_max_iterations(const char* prefix, double max_iterations);
 void noma_p_progress(const char* where, int64_t count, double loss);
