@@ -167,6 +167,11 @@ absl::StatusOr<std::unique_ptr<llvm::TargetMachine>> MakeTargetMachine(const Opt
     return absl::FailedPreconditionError(absl::StrCat("no LLVM target for ", triple, ": ", error));
   }
   std::string cpu = CpuName(options);
+  // Checked first: LLVM would only warn and fall back to a generic CPU.
+  std::unique_ptr<llvm::MCSubtargetInfo> subtarget(target->createMCSubtargetInfo(triple, "", ""));
+  if (subtarget == nullptr || !subtarget->isCPUStringValid(cpu)) {
+    return absl::InvalidArgumentError(absl::StrCat("unknown target CPU '", cpu, "'"));
+  }
   llvm::TargetOptions target_options;
   if (options.fast_math) {
     target_options.UnsafeFPMath = true;
@@ -180,11 +185,7 @@ absl::StatusOr<std::unique_ptr<llvm::TargetMachine>> MakeTargetMachine(const Opt
       triple, cpu, CpuFeatures(options), target_options, llvm::Reloc::PIC_, std::nullopt,
       CodeGenLevel(options.opt_level)));
   if (machine == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("unknown target CPU '", cpu, "'"));
-  }
-  if (!options.target_cpu.empty() && options.target_cpu != "native" &&
-      !machine->getMCSubtargetInfo()->isCPUStringValid(cpu)) {
-    return absl::InvalidArgumentError(absl::StrCat("unknown target CPU '", cpu, "'"));
+    return absl::InternalError(absl::StrCat("cannot create a target machine for ", triple));
   }
   return machine;
 }

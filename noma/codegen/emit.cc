@@ -2,6 +2,7 @@
 // success, 1 after a run-time error that has already been printed. Every value has a cell
 // (noma/runtime/program.h) in the frame; values that type inference proves scalar also live in
 // a double alloca (promoted to registers by mem2reg) and use native arithmetic.
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -94,6 +95,28 @@ int UnaryBuiltinKernel(Builtin builtin) {
       return static_cast<int>(runtime::UnaryKernel::kCeil);
     default:
       return -1;
+  }
+}
+
+// An elementwise operation's kernel for fusion: {arity, runtime kernel}, or arity 0.
+std::pair<int, int> ElementwiseKernel(const Op& op) {
+  switch (op.code) {
+    case OpCode::kUnary:
+      return {1, static_cast<int>(ToKernel(static_cast<graph::UnaryOpKind>(op.sub)))};
+    case OpCode::kBinary:
+      return {2, static_cast<int>(ToKernel(static_cast<graph::BinaryOpKind>(op.sub)))};
+    case OpCode::kBuiltin: {
+      auto builtin = static_cast<Builtin>(op.sub);
+      int unary = UnaryBuiltinKernel(builtin);
+      if (unary >= 0 && op.operands.size() == 1) return {1, unary};
+      if (op.operands.size() != 2) return {0, 0};
+      if (builtin == Builtin::kPow) return {2, static_cast<int>(runtime::BinaryKernel::kPow)};
+      if (builtin == Builtin::kMin) return {2, static_cast<int>(runtime::BinaryKernel::kMin)};
+      if (builtin == Builtin::kMax) return {2, static_cast<int>(runtime::BinaryKernel::kMax)};
+      return {0, 0};
+    }
+    default:
+      return {0, 0};
   }
 }
 
@@ -300,6 +323,7 @@ class FunctionEmitter {
           m_.ptr(), b_.CreateConstGEP1_64(m_.ptr(), llvm_fn_->getArg(0), static_cast<int64_t>(i)));
       Call("noma_p_copy", nullptr, {SlotCell(fn_.params[i]), arg});
     }
+    PlanFusion();
     exit_ = llvm::BasicBlock::Create(m_.context(), "exit", llvm_fn_);
     error_ = llvm::BasicBlock::Create(m_.context(), "error", llvm_fn_);
     EmitRegion(fn_.body);
@@ -439,12 +463,141 @@ class FunctionEmitter {
       if (b_.GetInsertBlock()->getTerminator()) {
         b_.SetInsertPoint(NewBlock("dead"));  // After a return: unreachable, removed later.
       }
+      if (fused_into_[id] != graph::kNone) continue;  // Computed by its chain's root.
+      auto group = fusion_groups_.find(id);
+      if (group != fusion_groups_.end()) {
+        EmitFused(group->second);
+        continue;
+      }
+      EmitOpChecked(fn_.ops[id]);
+    }
+  }
+
+  void EmitOpChecked(const Op& op) {
+    EmitOp(op);
+    if (op.result != graph::kNone && graph::ComputesValue(op.code) && nan_checked_depth_ > 0) {
+      CheckNan(op);
+    }
+  }
+
+  // ------------------------------------------------------------------ fusion
+
+  // A chain of elementwise tensor operations evaluated in one pass (noma_p_fused): its ops in
+  // program order (the last is the root), and the values it reads.
+  struct FusionGroup {
+    std::vector<graph::OpId> members;
+    std::vector<ValueId> leaves;
+  };
+
+  // Finds the chains: an elementwise op whose tensor result has a single use, by a later
+  // elementwise op of the same region, is computed inside that op's chain. A chain must be a
+  // contiguous run of its region (loads and constants may sit between its ops), so fusing
+  // never moves an operation across a side effect or a possible error of another op.
+  void PlanFusion() {
+    fused_into_.assign(fn_.ops.size(), graph::kNone);
+    std::vector<uint32_t> uses(fn_.value_types.size(), 0);
+    std::vector<graph::OpId> definer(fn_.value_types.size(), graph::kNone);
+    for (graph::OpId id = 0; id < fn_.ops.size(); ++id) {
+      for (ValueId v : fn_.ops[id].operands) ++uses[v];
+      if (fn_.ops[id].result != graph::kNone) definer[fn_.ops[id].result] = id;
+    }
+    auto fusible = [&](graph::OpId id) {
       const Op& op = fn_.ops[id];
-      EmitOp(op);
-      if (op.result != graph::kNone && graph::ComputesValue(op.code) && nan_checked_depth_ > 0) {
-        CheckNan(op);
+      // Statically scalar ops are native code; `any` ones may be tensors at run time (the
+      // runtime falls back to the unfused ops when they are not).
+      graph::Type::Kind kind =
+          op.result == graph::kNone ? graph::Type::kVoid : fn_.value_types[op.result].kind;
+      return ElementwiseKernel(op).first > 0 &&
+             (kind == graph::Type::kTensor || kind == graph::Type::kUnknown);
+    };
+    for (const graph::Region& region : fn_.regions) {
+      std::map<graph::OpId, size_t> position;
+      for (size_t i = 0; i < region.ops.size(); ++i) position[region.ops[i]] = i;
+      for (size_t i = region.ops.size(); i-- > 0;) {
+        graph::OpId root = region.ops[i];
+        if (!fusible(root) || fused_into_[root] != graph::kNone) continue;
+        std::vector<graph::OpId> members = {root};
+        for (size_t m = 0; m < members.size(); ++m) {
+          for (ValueId v : fn_.ops[members[m]].operands) {
+            graph::OpId def = definer[v];
+            if (def == graph::kNone || uses[v] != 1 || !position.count(def) || !fusible(def) ||
+                fused_into_[def] != graph::kNone || members.size() >= NOMA_P_FUSION_MAX_NODES) {
+              continue;
+            }
+            members.push_back(def);
+          }
+        }
+        if (members.size() < 2) continue;
+        std::sort(members.begin(), members.end(),
+                  [&](graph::OpId a, graph::OpId b) { return position[a] < position[b]; });
+        bool contiguous = true;
+        for (size_t p = position[members.front()]; p < i && contiguous; ++p) {
+          graph::OpId between = region.ops[p];
+          OpCode code = fn_.ops[between].code;
+          contiguous = std::find(members.begin(), members.end(), between) != members.end() ||
+                       code == OpCode::kLoad || code == OpCode::kConst;
+        }
+        if (!contiguous) continue;
+        FusionGroup group;
+        group.members = members;
+        for (graph::OpId member : members) {
+          for (ValueId v : fn_.ops[member].operands) {
+            graph::OpId def = definer[v];
+            bool internal = def != graph::kNone &&
+                            std::find(members.begin(), members.end(), def) != members.end();
+            if (!internal && std::find(group.leaves.begin(), group.leaves.end(), v) ==
+                                 group.leaves.end()) {
+              group.leaves.push_back(v);
+            }
+          }
+        }
+        if (group.leaves.size() > NOMA_P_FUSION_MAX_LEAVES) continue;
+        for (graph::OpId member : members) {
+          if (member != root) fused_into_[member] = root;
+        }
+        fusion_groups_[root] = std::move(group);
       }
     }
+  }
+
+  // The fused pass, or (when the runtime declines: an error to report, --check-nan, rank > 2)
+  // the chain's ops one by one.
+  void EmitFused(const FusionGroup& group) {
+    std::vector<llvm::Constant*> program;
+    std::map<ValueId, int32_t> node_of;
+    for (size_t k = 0; k < group.members.size(); ++k) {
+      const Op& op = fn_.ops[group.members[k]];
+      auto [arity, kernel] = ElementwiseKernel(op);
+      auto ref = [&](ValueId v) {
+        auto it = node_of.find(v);
+        if (it != node_of.end()) return -1 - it->second;
+        return static_cast<int32_t>(
+            std::find(group.leaves.begin(), group.leaves.end(), v) - group.leaves.begin());
+      };
+      program.push_back(b_.getInt32(arity));
+      program.push_back(b_.getInt32(kernel));
+      program.push_back(b_.getInt32(ref(op.operands[0])));
+      program.push_back(b_.getInt32(arity == 2 ? ref(op.operands[1]) : 0));
+      node_of[op.result] = static_cast<int32_t>(k);
+    }
+    auto* type = llvm::ArrayType::get(m_.i32(), program.size());
+    auto* table = new llvm::GlobalVariable(m_.llvm_module(), type, true,
+                                           llvm::GlobalValue::PrivateLinkage,
+                                           llvm::ConstantArray::get(type, program), "fusion");
+    std::vector<llvm::Value*> leaves;
+    for (ValueId v : group.leaves) leaves.push_back(Cell(v));
+    const Op& root = fn_.ops[group.members.back()];
+    llvm::Value* status =
+        Call("noma_p_fused", m_.i32(),
+             {ValueCell(root.result), CellArray(leaves), b_.getInt32(group.leaves.size()), table,
+              b_.getInt32(group.members.size())});
+    auto* unfused = NewBlock("unfused");
+    auto* done = NewBlock("fused");
+    b_.CreateCondBr(b_.CreateICmpNE(status, b_.getInt32(0)), unfused, done, Unlikely());
+    b_.SetInsertPoint(unfused);
+    for (graph::OpId member : group.members) EmitOpChecked(fn_.ops[member]);
+    b_.CreateBr(done);
+    b_.SetInsertPoint(done);
   }
 
   // --check-nan: inside optimize loops, the first NaN/inf an op produces is an error. The
@@ -1000,6 +1153,8 @@ class FunctionEmitter {
   llvm::Value* saved_depth_ = nullptr;
   bool has_optimize_ = false;
   int nan_checked_depth_ = 0;  // > 0 where ops may run inside an optimize loop.
+  std::vector<graph::OpId> fused_into_;  // Per op: the root of the chain computing it.
+  std::map<graph::OpId, FusionGroup> fusion_groups_;  // By root.
   llvm::BasicBlock* exit_ = nullptr;
   llvm::BasicBlock* error_ = nullptr;
 };

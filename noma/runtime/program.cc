@@ -704,6 +704,104 @@ int32_t noma_p_returned_value(const noma_cell* result, const char* function) {
   return Fail(absl::StrCat("'", function, "' returned no value"));
 }
 
+int32_t noma_p_fused(noma_cell* dst, noma_cell* const* leaves, int32_t leaf_count,
+                     const int32_t* program, int32_t node_count) {
+  if (noma_p_nan_checks || noma_p_error_pending || leaf_count > NOMA_P_FUSION_MAX_LEAVES ||
+      node_count > NOMA_P_FUSION_MAX_NODES || node_count < 1) {
+    return 1;
+  }
+  // Shapes in evaluation order, exactly as the unfused operations would broadcast them.
+  Shape leaf_shapes[NOMA_P_FUSION_MAX_LEAVES];
+  for (int32_t l = 0; l < leaf_count; ++l) {
+    if (!IsNumeric(leaves[l])) return 1;
+    if (leaves[l]->kind == NOMA_P_TENSOR) leaf_shapes[l] = TensorOf(leaves[l]).shape();
+  }
+  Shape node_shapes[NOMA_P_FUSION_MAX_NODES];
+  auto shape_of = [&](int32_t operand) -> const Shape& {
+    return operand >= 0 ? leaf_shapes[operand] : node_shapes[-1 - operand];
+  };
+  for (int32_t k = 0; k < node_count; ++k) {
+    const int32_t* node = program + 4 * k;
+    if (node[0] == 1) {
+      node_shapes[k] = shape_of(node[2]);
+      continue;
+    }
+    absl::StatusOr<Shape> shape =
+        noma::runtime::BroadcastShapes(shape_of(node[2]), shape_of(node[3]));
+    if (!shape.ok()) return 1;
+    node_shapes[k] = *std::move(shape);
+  }
+  const Shape& shape = node_shapes[node_count - 1];
+  if (shape.empty() || shape.size() > 2) return 1;
+  absl::StatusOr<int64_t> elements = noma::runtime::ElementCount(shape);
+  if (!elements.ok() ||
+      !noma::runtime::CheckAllocation(*elements, noma::runtime::MaxElements()).ok()) {
+    return 1;
+  }
+  // The result as [rows, cols]; each leaf as a base pointer with row and column strides
+  // (0 where it is broadcast).
+  int64_t rows = shape.size() == 2 ? shape[0] : 1;
+  int64_t cols = shape.back();
+  const double* base[NOMA_P_FUSION_MAX_LEAVES];
+  int64_t row_stride[NOMA_P_FUSION_MAX_LEAVES], col_stride[NOMA_P_FUSION_MAX_LEAVES];
+  bool contiguous = true;
+  for (int32_t l = 0; l < leaf_count; ++l) {
+    const Shape& ls = leaf_shapes[l];
+    if (ls.empty()) {
+      base[l] = &leaves[l]->scalar;
+      row_stride[l] = col_stride[l] = 0;
+      continue;
+    }
+    base[l] = TensorOf(leaves[l]).data();
+    int64_t leaf_cols = ls.back();
+    int64_t leaf_rows = ls.size() == 2 ? ls[0] : 1;
+    col_stride[l] = leaf_cols == cols ? 1 : 0;
+    row_stride[l] = leaf_rows == rows ? leaf_cols : 0;
+    if (!(col_stride[l] == 1 && (row_stride[l] == cols || rows == 1))) contiguous = false;
+  }
+  if (contiguous) {  // Every leaf is a scalar or has the full shape: one long row.
+    cols *= rows;
+    rows = 1;
+  }
+  Tensor result = Tensor::Zeros(shape);
+  double* out = result.data();
+  // Blocks of kBlock elements stay in cache while every node of the chain runs over them.
+  constexpr int64_t kBlock = 256;
+  double scratch[NOMA_P_FUSION_MAX_NODES][kBlock];
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c0 = 0; c0 < cols; c0 += kBlock) {
+      int64_t n = std::min(kBlock, cols - c0);
+      // Operand pointer and stride for this block of row r.
+      auto operand = [&](int32_t ref, int64_t* stride) -> const double* {
+        if (ref < 0) {
+          *stride = 1;
+          return scratch[-1 - ref];
+        }
+        *stride = col_stride[ref];
+        return base[ref] + r * row_stride[ref] + c0 * col_stride[ref];
+      };
+      for (int32_t k = 0; k < node_count; ++k) {
+        const int32_t* node = program + 4 * k;
+        double* target = k == node_count - 1 ? out + r * cols + c0 : scratch[k];
+        int64_t sa, sb;
+        const double* a = operand(node[2], &sa);
+        if (node[0] == 1) {
+          auto kernel = static_cast<UnaryKernel>(node[1]);
+          for (int64_t i = 0; i < n; ++i) target[i] = noma::runtime::ApplyUnary(kernel, a[i * sa]);
+        } else {
+          const double* b = operand(node[3], &sb);
+          auto kernel = static_cast<BinaryKernel>(node[1]);
+          for (int64_t i = 0; i < n; ++i) {
+            target[i] = noma::runtime::ApplyBinary(kernel, a[i * sa], b[i * sb]);
+          }
+        }
+      }
+    }
+  }
+  SetTensor(dst, std::move(result));
+  return 0;
+}
+
 int32_t noma_p_alloc(noma_cell* slot, noma_cell* const* dims, int32_t count) {
   Shape shape;
   if (Dims(dims, count, &shape)) return 1;
@@ -949,6 +1047,7 @@ const noma_p_symbol* noma_p_symbols(size_t* count) {
       NOMA_P_SYMBOL(noma_p_enter_call),
       NOMA_P_SYMBOL(noma_p_leave_call),
       NOMA_P_SYMBOL(noma_p_returned_value),
+      NOMA_P_SYMBOL(noma_p_fused),
       NOMA_P_SYMBOL(noma_p_alloc),
       NOMA_P_SYMBOL(noma_p_realloc),
       NOMA_P_SYMBOL(noma_p_free),

@@ -155,6 +155,18 @@ int32_t noma_p_enter_call(void);
 void noma_p_leave_call(void);
 int32_t noma_p_returned_value(const noma_cell* result, const char* function);
 
+/* ---- Fused elementwise chains ----
+ * A chain of elementwise operations evaluated in one blocked pass over its operands, without
+ * intermediate tensors. `program` has 4 int32 per node, in evaluation order:
+ * {arity (1 or 2), kernel (NOMA_RT_* unary or binary), operand 0, operand 1}; an operand >= 0
+ * names a leaf, -1 - k names node k. The last node is the result, written to `dst`.
+ * Returns 1 without doing anything when the chain cannot run fused (a leaf is not a number,
+ * shapes do not broadcast, the result has rank > 2, --check-nan is active, an error is
+ * pending): the caller then runs the operations one by one, which reports any error exactly. */
+enum { NOMA_P_FUSION_MAX_NODES = 16, NOMA_P_FUSION_MAX_LEAVES = 16 };
+int32_t noma_p_fused(noma_cell* dst, noma_cell* const* leaves, int32_t leaf_count,
+                     const int32_t* program, int32_t node_count);
+
 /* ---- Slots ---- */
 int32_t noma_p_alloc(noma_cell* slot, noma_cell* const* dims, int32_t count);
 int32_t noma_p_realloc(noma_cell* slot, noma_cell* const* dims, int32_t count, int32_t learnable,

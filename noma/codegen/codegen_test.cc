@@ -1,0 +1,137 @@
+#include "noma/codegen/codegen.h"
+
+#include <memory>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "llvm/Support/raw_ostream.h"
+#include "noma/autodiff/autodiff.h"
+#include "noma/graph/lower.h"
+#include "noma/syntax/parser.h"
+
+namespace noma::codegen {
+namespace {
+
+struct Program {
+  syntax::SourceManager sources;
+  syntax::DiagnosticEngine diagnostics;
+  graph::Module module;
+};
+
+std::unique_ptr<Program> Compile(const std::string& text) {
+  auto p = std::make_unique<Program>();
+  syntax::FileId file = p->sources.AddBuffer("t.noma", text);
+  syntax::Program ast = syntax::Parse(p->sources, file, p->diagnostics);
+  p->module = graph::Lower(ast, p->diagnostics);
+  autodiff::Differentiate(p->module, p->diagnostics);
+  EXPECT_FALSE(p->diagnostics.has_errors()) << p->diagnostics.Render(p->sources);
+  return p;
+}
+
+std::string IrText(const Program& p, bool with_main) {
+  llvm::LLVMContext context;
+  auto module = EmitModule(p.module, p.sources, context, with_main);
+  EXPECT_TRUE(module.ok()) << module.status();
+  if (!module.ok()) return "";
+  std::string text;
+  llvm::raw_string_ostream stream(text);
+  (*module)->print(stream, nullptr);
+  return stream.str();
+}
+
+size_t Count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST(CodegenTest, EmitsTheProgramDescriptorAndOptionallyMain) {
+  auto p = Compile("fn main() { print(1); }");
+  std::string with_main = IrText(*p, true);
+  EXPECT_NE(with_main.find("@noma_program = constant"), std::string::npos);
+  EXPECT_NE(with_main.find("define i32 @main("), std::string::npos);
+  EXPECT_EQ(IrText(*p, false).find("define i32 @main("), std::string::npos);
+}
+
+TEST(CodegenTest, ScalarArithmeticIsNative) {
+  auto p = Compile("fn main() { let x = 2; let y = x * 3 + 1; print(y); }");
+  std::string ir = IrText(*p, false);
+  EXPECT_NE(ir.find("fmul double"), std::string::npos);
+  EXPECT_NE(ir.find("fadd double"), std::string::npos);
+  EXPECT_EQ(Count(ir, "call i32 @noma_p_binary("), 0u);
+}
+
+TEST(CodegenTest, FusesAnElementwiseChain) {
+  auto p = Compile("fn main() { let t = tensor [[1, 2]]; print(tanh(t * 2 + 1)); }");
+  std::string ir = IrText(*p, false);
+  EXPECT_EQ(Count(ir, "call i32 @noma_p_fused("), 1u);
+}
+
+TEST(CodegenTest, DoesNotFuseAcrossASideEffect) {
+  // The product's single use comes after a print: fusing would move the product (and its
+  // possible error) after the print.
+  auto p = Compile(
+      "fn main() { let t = tensor [[1, 2]]; let u = t * 2; print(\"x\"); print(tanh(u)); }");
+  EXPECT_EQ(Count(IrText(*p, false), "call i32 @noma_p_fused("), 0u);
+}
+
+TEST(CodegenTest, DoesNotFuseValuesUsedTwice) {
+  auto p = Compile("fn main() { let t = tensor [[1, 2]]; let u = t * 2; print(u + u); }");
+  EXPECT_EQ(Count(IrText(*p, false), "call i32 @noma_p_fused("), 0u);
+}
+
+TEST(CodegenTest, JitRunsTheProgram) {
+  auto p = Compile(
+      "fn f(x) { if x > 1 { return x * f(x - 1); } return 1; }\n"
+      "fn main() { let t = tensor [[1, 2], [3, 4]]; print(t * 2 + 1); print(f(5)); }");
+  noma_run_options options = {0, int64_t{1} << 30, 0, 0};
+  testing::internal::CaptureStdout();
+  absl::StatusOr<int> code = RunJit(p->module, p->sources, Options{}, options);
+  std::string out = testing::internal::GetCapturedStdout();
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0);
+  EXPECT_EQ(out, "[[3, 5], [7, 9]]\n120\n");
+}
+
+TEST(CodegenTest, JitReportsRunTimeErrorsWithTheirLocation) {
+  auto p = Compile(
+      "fn main() {\n  let a = tensor [[1, 2, 3]];\n  let b = tensor [1, 2];\n"
+      "  print(\"before\");\n  print(tanh(a + b) * 2);\n  print(\"after\");\n}\n");
+  noma_run_options options = {0, int64_t{1} << 30, 0, 0};
+  testing::internal::CaptureStdout();
+  testing::internal::CaptureStderr();
+  absl::StatusOr<int> code = RunJit(p->module, p->sources, Options{}, options);
+  std::string out = testing::internal::GetCapturedStdout();
+  std::string err = testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 1);
+  EXPECT_EQ(out, "before\n");  // Nothing runs after the error.
+  EXPECT_NE(err.find("t.noma:5:16: error: cannot broadcast shapes [1, 3] and [2]"),
+            std::string::npos)
+      << err;
+}
+
+TEST(CodegenTest, RejectsAnUnknownCpu) {
+  Options options;
+  options.target_cpu = "no-such-cpu";
+  EXPECT_EQ(MakeTargetMachine(options).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(CodegenTest, EmitsObjectsAndAssembly) {
+  auto p = Compile("fn main() { print(1); }");
+  llvm::LLVMContext context;
+  auto module = EmitModule(p->module, p->sources, context, true);
+  ASSERT_TRUE(module.ok());
+  auto machine = MakeTargetMachine(Options{});
+  ASSERT_TRUE(machine.ok()) << machine.status();
+  OptimizeModule(**module, **machine, Options{});
+  auto assembly = EmitOutput(**module, **machine, OutputKind::kAssembly);
+  ASSERT_TRUE(assembly.ok());
+  EXPECT_NE(assembly->find("main:"), std::string::npos);
+  auto object = EmitOutput(**module, **machine, OutputKind::kObject);
+  ASSERT_TRUE(object.ok());
+  EXPECT_EQ(object->substr(0, 4), "\x7f" "ELF");
+}
+
+}  // namespace
+}  // namespace noma::codegen
