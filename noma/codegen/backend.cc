@@ -42,17 +42,12 @@ void InitializeNativeTarget() {
 
 std::string ToString(llvm::Error error) { return llvm::toString(std::move(error)); }
 
+// Machine code generation effort for -O0..-O3. Generated programs are mostly calls into the
+// runtime, so below -O3 the fast instruction selector and register allocator are used: on the
+// XOR example they compile 3.5x faster than LLVM's default (which spends most of its time in
+// greedy register allocation), while a scalar-only loop ran 12% slower (docs/codegen.md).
 llvm::CodeGenOptLevel CodeGenLevel(int level) {
-  switch (level) {
-    case 0:
-      return llvm::CodeGenOptLevel::None;
-    case 1:
-      return llvm::CodeGenOptLevel::Less;
-    case 3:
-      return llvm::CodeGenOptLevel::Aggressive;
-    default:
-      return llvm::CodeGenOptLevel::Default;
-  }
+  return level >= 3 ? llvm::CodeGenOptLevel::Aggressive : llvm::CodeGenOptLevel::None;
 }
 
 std::string CpuName(const Options& options) {

@@ -926,6 +926,8 @@ class FunctionEmitter {
         return b_.CreateFMul(x, y);
       case runtime::BinaryKernel::kDiv:
         return b_.CreateFDiv(x, y);
+      case runtime::BinaryKernel::kMod:
+        return b_.CreateFRem(x, y);  // C fmod, as the runtime's kernel.
       case runtime::BinaryKernel::kEq:
         return to_f64(b_.CreateFCmpOEQ(x, y));
       case runtime::BinaryKernel::kNe:
