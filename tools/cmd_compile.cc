@@ -23,7 +23,10 @@ std::string CompileUsage() {
       "\n"
       "options:\n"
       "  -o OUT             output file\n"
-      "  --emit=KIND        llvm (textual LLVM IR), asm or obj\n",
+      "  --emit=KIND        llvm (textual LLVM IR), asm or obj\n"
+      "  --library=NAME     compile as a library: no main, a C entry point NAME_f for every\n"
+      "                     function f (link with libnoma_program.a; see noma_library)\n"
+      "  --header=PATH      with --library: also write the C++ header declaring namespace NAME\n",
       kCodegenFlagsHelp, "  -h, --help         show this help\n");
 }
 
@@ -42,7 +45,7 @@ std::string DefaultOutput(const std::string& file, const char* extension) {
 }  // namespace
 
 int CompileCommand(const std::vector<std::string>& args) {
-  std::string file, output;
+  std::string file, output, library, header;
   codegen::Options options;
   codegen::OutputKind kind = codegen::OutputKind::kLlvmIr;
   const char* extension = ".ll";
@@ -57,6 +60,13 @@ int CompileCommand(const std::vector<std::string>& args) {
     } else if (arg == "-o") {
       if (i + 1 >= args.size()) return Usage("-o needs a file name");
       output = args[++i];
+    } else if (arg.rfind("--library=", 0) == 0) {
+      library = arg.substr(sizeof("--library=") - 1);
+      if (!codegen::IsLibraryName(library)) {
+        return Usage("invalid library name '" + library + "' (use a C identifier)");
+      }
+    } else if (arg.rfind("--header=", 0) == 0) {
+      header = arg.substr(sizeof("--header=") - 1);
     } else if (arg == "--emit=llvm" || arg == "--emit=ll") {
       kind = codegen::OutputKind::kLlvmIr;
       extension = ".ll";
@@ -75,6 +85,7 @@ int CompileCommand(const std::vector<std::string>& args) {
     }
   }
   if (file.empty()) return Usage("no input file");
+  if (!header.empty() && library.empty()) return Usage("--header needs --library=NAME");
   if (output.empty()) output = DefaultOutput(file, extension);
 
   driver::Compilation compilation;
@@ -82,10 +93,20 @@ int CompileCommand(const std::vector<std::string>& args) {
                             compilation);
   driver::PrintDiagnostics(compilation, std::cerr);
   if (!ok) return 1;
-  absl::StatusOr<std::string> text = driver::CompileToText(compilation, options, kind);
+  absl::StatusOr<std::string> text = driver::CompileToText(compilation, options, kind, library);
   if (!text.ok()) {
     std::cerr << "noma compile: error: " << text.status().message() << "\n";
     return 1;
+  }
+  if (!header.empty()) {
+    // The header names the program by the path given on the command line: no absolute paths
+    // in outputs (reproducible builds).
+    absl::Status written = runtime::WriteFileAtomically(
+        ResolveUserPath(header), codegen::LibraryHeader(compilation.module, library, file));
+    if (!written.ok()) {
+      std::cerr << "noma compile: error: " << written.message() << "\n";
+      return 1;
+    }
   }
   if (output == "-") {
     std::cout << *text;

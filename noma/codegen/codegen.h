@@ -36,6 +36,21 @@ absl::StatusOr<std::unique_ptr<llvm::Module>> EmitModule(const graph::Module& mo
                                                          llvm::LLVMContext& context,
                                                          bool with_main);
 
+// Library mode (`noma_library`): no main; the program descriptor is private and each NOMA
+// function f gets the C entry point `int32_t LIBRARY_f(noma_cell* const* args,
+// noma_cell* result, char** error)` (see LibraryHeader).
+absl::StatusOr<std::unique_ptr<llvm::Module>> EmitLibraryModule(
+    const graph::Module& module, const syntax::SourceManager& sources, llvm::LLVMContext& context,
+    const std::string& library);
+// True for a C identifier.
+bool IsLibraryName(const std::string& name);
+std::string LibraryEntryName(const std::string& library, const std::string& function);
+
+// The C++ header of a library: a namespace `library` with a Tensor type and one function per
+// NOMA function, documented in the header itself. `source` names the program in comments.
+std::string LibraryHeader(const graph::Module& module, const std::string& library,
+                          const std::string& source);
+
 // A target machine for `options` (the host's triple).
 absl::StatusOr<std::unique_ptr<llvm::TargetMachine>> MakeTargetMachine(const Options& options);
 

@@ -111,6 +111,32 @@ TEST(CodegenTest, JitReportsRunTimeErrorsWithTheirLocation) {
       << err;
 }
 
+TEST(CodegenTest, LibraryExportsEveryFunctionAndNoMain) {
+  auto p = Compile("fn predict(w, x) { return matmul(x, w); }\nfn main() { print(1); }");
+  llvm::LLVMContext context;
+  auto module = EmitLibraryModule(p->module, p->sources, context, "model");
+  ASSERT_TRUE(module.ok()) << module.status();
+  std::string text;
+  llvm::raw_string_ostream stream(text);
+  (*module)->print(stream, nullptr);
+  EXPECT_NE(text.find("define i32 @model_predict(ptr"), std::string::npos);
+  EXPECT_NE(text.find("define i32 @model_main(ptr"), std::string::npos);
+  EXPECT_EQ(text.find("define i32 @main("), std::string::npos);
+  EXPECT_EQ(text.find("@noma_program ="), std::string::npos);  // Private: libraries combine.
+  EXPECT_FALSE(EmitLibraryModule(p->module, p->sources, context, "no-good").ok());
+}
+
+TEST(CodegenTest, LibraryHeaderDeclaresTheFunctions) {
+  auto p = Compile("fn predict(w, new) { return matmul(new, w); }\nfn main() { print(1); }");
+  std::string header = LibraryHeader(p->module, "model", "models/m.noma");
+  EXPECT_NE(header.find("namespace model {"), std::string::npos);
+  EXPECT_NE(header.find("int32_t model_predict(noma_cell* const* args"), std::string::npos);
+  // A parameter named like a C++ keyword is renamed.
+  EXPECT_NE(header.find("inline absl::StatusOr<Tensor> predict(const Tensor& w, const Tensor& new_)"),
+            std::string::npos);
+  EXPECT_NE(header.find("from models/m.noma"), std::string::npos);
+}
+
 TEST(CodegenTest, RejectsAnUnknownCpu) {
   Options options;
   options.target_cpu = "no-such-cpu";

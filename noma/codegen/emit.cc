@@ -3,6 +3,7 @@
 // (noma/runtime/program.h) in the frame; values that type inference proves scalar also live in
 // a double alloca (promoted to registers by mem2reg) and use native arithmetic.
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <string>
 #include <vector>
@@ -233,6 +234,27 @@ class ModuleEmitter {
     }
   }
 
+  // Library mode: the descriptor is private and every function gets a C entry point.
+  void SetLibrary(std::string name) { library_ = std::move(name); }
+
+  // `int32_t NAME_FN(noma_cell* const* args, noma_cell* result, char** error)` per function
+  // (LibraryEntryName): runs it through noma_p_call, which renders errors with locations.
+  void EmitLibraryEntryPoints(llvm::GlobalVariable* program) {
+    auto* type = llvm::FunctionType::get(i32_, {ptr_, ptr_, ptr_}, false);
+    for (size_t i = 0; i < module_.functions.size(); ++i) {
+      const graph::Function& fn = module_.functions[i];
+      auto* entry =
+          llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage,
+                                 LibraryEntryName(library_, fn.name), *llvm_module_);
+      llvm::IRBuilder<> b(llvm::BasicBlock::Create(context_, "entry", entry));
+      llvm::Value* code = b.CreateCall(
+          Runtime("noma_p_call", i32_, {ptr_, ptr_, ptr_, i32_, ptr_, ptr_}),
+          {program, functions_[i], entry->getArg(0),
+           llvm::ConstantInt::get(i32_, fn.params.size()), entry->getArg(1), entry->getArg(2)});
+      b.CreateRet(code);
+    }
+  }
+
   // The `noma_program` descriptor and, optionally, a C main.
   void EmitProgram(bool with_main) {
     std::vector<llvm::Constant*> prefixes, suffixes;
@@ -251,9 +273,11 @@ class ModuleEmitter {
         program_type, {table(prefixes, "noma_location_prefix"),
                        table(suffixes, "noma_location_suffix"),
                        llvm::ConstantInt::get(i64_, locations_.size()), functions_[module_.main]});
-    auto* global =
-        new llvm::GlobalVariable(*llvm_module_, program_type, true,
-                                 llvm::GlobalValue::ExternalLinkage, program, "noma_program");
+    auto* global = new llvm::GlobalVariable(
+        *llvm_module_, program_type, true,
+        library_.empty() ? llvm::GlobalValue::ExternalLinkage : llvm::GlobalValue::InternalLinkage,
+        program, library_.empty() ? "noma_program" : absl::StrCat(library_, "_program"));
+    if (!library_.empty()) EmitLibraryEntryPoints(global);
     if (!with_main) return;
     auto* main_type = llvm::FunctionType::get(i32_, {i32_, ptr_}, false);
     auto* main = llvm::Function::Create(main_type, llvm::GlobalValue::ExternalLinkage, "main",
@@ -282,6 +306,7 @@ class ModuleEmitter {
   std::vector<std::pair<std::string, std::string>> locations_;
   std::vector<llvm::Function*> functions_;
   std::vector<bool> runs_in_optimize_;
+  std::string library_;
 };
 
 class FunctionEmitter {
@@ -1163,12 +1188,55 @@ class FunctionEmitter {
 
 }  // namespace
 
+namespace {
+absl::StatusOr<std::unique_ptr<llvm::Module>> EmitModuleImpl(const graph::Module& module,
+                                                             const syntax::SourceManager& sources,
+                                                             llvm::LLVMContext& context,
+                                                             bool with_main,
+                                                             const std::string& library);
+}  // namespace
+
+bool IsLibraryName(const std::string& name) {
+  if (name.empty() || !(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_')) {
+    return false;
+  }
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  }
+  return true;
+}
+
+std::string LibraryEntryName(const std::string& library, const std::string& function) {
+  return absl::StrCat(library, "_", function);
+}
+
 absl::StatusOr<std::unique_ptr<llvm::Module>> EmitModule(const graph::Module& module,
                                                          const syntax::SourceManager& sources,
                                                          llvm::LLVMContext& context,
                                                          bool with_main) {
+  return EmitModuleImpl(module, sources, context, with_main, "");
+}
+
+absl::StatusOr<std::unique_ptr<llvm::Module>> EmitLibraryModule(
+    const graph::Module& module, const syntax::SourceManager& sources, llvm::LLVMContext& context,
+    const std::string& library) {
+  if (!IsLibraryName(library)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid library name '", library, "' (use a C identifier)"));
+  }
+  return EmitModuleImpl(module, sources, context, false, library);
+}
+
+namespace {
+
+absl::StatusOr<std::unique_ptr<llvm::Module>> EmitModuleImpl(const graph::Module& module,
+                                                             const syntax::SourceManager& sources,
+                                                             llvm::LLVMContext& context,
+                                                             bool with_main,
+                                                             const std::string& library) {
   if (module.main == graph::kNone) return absl::InvalidArgumentError("the program has no main");
   ModuleEmitter emitter(module, sources, context);
+  emitter.SetLibrary(library);
   emitter.DeclareFunctions();
   for (uint32_t i = 0; i < module.functions.size(); ++i) FunctionEmitter(emitter, i).Emit();
   emitter.EmitProgram(with_main);
@@ -1180,5 +1248,7 @@ absl::StatusOr<std::unique_ptr<llvm::Module>> EmitModule(const graph::Module& mo
   }
   return result;
 }
+
+}  // namespace
 
 }  // namespace noma::codegen

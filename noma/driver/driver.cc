@@ -129,10 +129,11 @@ bool BuildExecutable(const Compilation& c, const codegen::Options& options,
 }
 
 absl::StatusOr<std::string> CompileToText(const Compilation& c, const codegen::Options& options,
-                                          codegen::OutputKind kind) {
+                                          codegen::OutputKind kind, const std::string& library) {
   llvm::LLVMContext context;
   absl::StatusOr<std::unique_ptr<llvm::Module>> ir =
-      codegen::EmitModule(c.module, c.sources, context, /*with_main=*/true);
+      library.empty() ? codegen::EmitModule(c.module, c.sources, context, /*with_main=*/true)
+                      : codegen::EmitLibraryModule(c.module, c.sources, context, library);
   if (!ir.ok()) return ir.status();
   absl::StatusOr<std::unique_ptr<llvm::TargetMachine>> machine =
       codegen::MakeTargetMachine(options);

@@ -54,10 +54,12 @@ bool BuildExecutable(const Compilation& compilation, const codegen::Options& opt
                      const std::string& runtime_archive, const std::string& linker,
                      const std::string& output, std::ostream& err);
 
-// `compile`: LLVM IR, assembly or an object file of the program (with a C main).
+// `compile`: LLVM IR, assembly or an object file of the program: with a C main, or, when
+// `library` is not empty, as a library with one C entry point per function (noma_library).
 absl::StatusOr<std::string> CompileToText(const Compilation& compilation,
                                           const codegen::Options& options,
-                                          codegen::OutputKind kind);
+                                          codegen::OutputKind kind,
+                                          const std::string& library = "");
 
 // (stage, version) for `noma version`.
 std::vector<std::pair<std::string, std::string>> StageVersions();

@@ -48,6 +48,7 @@ struct ProgramState {
   double last_progress = -1;
   int32_t optimize_depth = 0;
   int64_t call_depth = 0;
+  int64_t max_call_depth = 100000;
   int64_t error_location = -1;
 };
 
@@ -57,6 +58,7 @@ ProgramState& State() {
 }
 
 constexpr int64_t kMaxCallDepth = 100000;
+constexpr int64_t kMaxLibraryCallDepth = 1000;
 constexpr size_t kProgramStackBytes = size_t{1} << 30;
 
 }  // namespace
@@ -178,19 +180,23 @@ int32_t Dims(noma_cell* const* dims, int32_t count, Shape* shape) {
   return 0;
 }
 
-// Prints the pending error with its source location.
-void ReportError() {
+// The pending error rendered with its source location, as the interpreter renders it.
+std::string RenderError() {
   ProgramState& state = State();
-  noma_p_clear_progress();
-  std::fflush(stdout);
   const noma_program* program = state.program;
   int64_t location = state.error_location;
   if (program == nullptr || location < 0 || location >= program->location_count) {
-    std::fprintf(stderr, "error: %s\n", state.error.c_str());
-    return;
+    return absl::StrCat("error: ", state.error, "\n");
   }
-  std::string text = absl::StrCat(program->location_prefix[location], state.error,
-                                   program->location_suffix[location]);
+  return absl::StrCat(program->location_prefix[location], state.error,
+                      program->location_suffix[location]);
+}
+
+// Prints the pending error.
+void ReportError() {
+  noma_p_clear_progress();
+  std::fflush(stdout);
+  std::string text = RenderError();
   std::fwrite(text.data(), 1, text.size(), stderr);
 }
 
@@ -383,6 +389,7 @@ int32_t noma_p_run(const noma_program* program, const noma_run_options* options)
   state.progress = options->progress != 0;
   state.optimize_depth = 0;
   state.call_depth = 0;
+  state.max_call_depth = kMaxCallDepth;
   state.error.clear();
   state.error_location = -1;
   noma_p_error_pending = 0;
@@ -458,6 +465,62 @@ void noma_p_clear_progress(void) {
   std::fputs("\r\033[K", stderr);
   std::fflush(stderr);
   state.progress_shown = false;
+}
+
+int32_t noma_p_call(const noma_program* program,
+                    int32_t (*function)(noma_cell* const* args, noma_cell* result),
+                    noma_cell* const* args, int32_t count, noma_cell* result, char** error) {
+  ProgramState& state = State();
+  state.program = program;
+  state.error.clear();
+  state.error_location = -1;
+  state.optimize_depth = 0;
+  state.call_depth = 1;
+  state.max_call_depth = kMaxLibraryCallDepth;
+  noma_p_error_pending = 0;
+  noma_p_nan_checks = 0;
+  for (int32_t i = 0; i < count; ++i) {
+    if (!IsNumeric(args[i])) {
+      Fail(absl::StrCat("argument ", i + 1, " is not a number"));
+      break;
+    }
+  }
+  if (!noma_p_error_pending) function(args, result);
+  std::fflush(stdout);
+  if (!noma_p_error_pending) return 0;
+  Release(result);
+  if (error != nullptr) *error = strdup(RenderError().c_str());
+  noma_p_error_pending = 0;
+  return 1;
+}
+
+void noma_p_string_free(char* text) { std::free(text); }
+
+int32_t noma_p_set_tensor(noma_cell* dst, const int64_t* shape, int32_t rank, const double* data) {
+  if (rank == 0) {
+    noma_p_set_scalar(dst, data[0]);
+    return 0;
+  }
+  if (rank < 0 || shape == nullptr) return Fail("invalid tensor shape");
+  Shape dims(shape, shape + rank);
+  absl::StatusOr<int64_t> count = noma::runtime::ElementCount(dims);
+  if (!count.ok()) return Fail(count.status());
+  SetTensor(dst, Tensor(std::move(dims), std::vector<double>(data, data + *count)));
+  return 0;
+}
+
+int32_t noma_p_cell_rank(const noma_cell* cell) {
+  if (cell->kind == NOMA_P_SCALAR) return 0;
+  if (cell->kind == NOMA_P_TENSOR) return TensorOf(cell).rank();
+  return -1;
+}
+
+const int64_t* noma_p_cell_shape(const noma_cell* cell) {
+  return cell->kind == NOMA_P_TENSOR ? TensorOf(cell).shape().data() : nullptr;
+}
+
+const double* noma_p_cell_data(const noma_cell* cell) {
+  return cell->kind == NOMA_P_TENSOR ? TensorOf(cell).data() : &cell->scalar;
 }
 
 void noma_p_release(noma_cell* cell) { Release(cell); }
@@ -689,7 +752,7 @@ void noma_p_optimize_restore(int32_t depth) {
 
 int32_t noma_p_enter_call(void) {
   ProgramState& state = State();
-  if (++state.call_depth > kMaxCallDepth) {
+  if (++state.call_depth > state.max_call_depth) {
     --state.call_depth;
     return Fail(absl::StrCat("recursion is too deep (", state.call_depth,
                              " nested calls); the program's stack is exhausted"));
@@ -1066,6 +1129,12 @@ const noma_p_symbol* noma_p_symbols(size_t* count) {
       NOMA_P_SYMBOL(noma_p_realloc_like),
       NOMA_P_SYMBOL(noma_p_unreduce),
       NOMA_P_SYMBOL(noma_p_main),
+      NOMA_P_SYMBOL(noma_p_call),
+      NOMA_P_SYMBOL(noma_p_string_free),
+      NOMA_P_SYMBOL(noma_p_set_tensor),
+      NOMA_P_SYMBOL(noma_p_cell_rank),
+      NOMA_P_SYMBOL(noma_p_cell_shape),
+      NOMA_P_SYMBOL(noma_p_cell_data),
       NOMA_P_SYMBOL(noma_p_run),
   };
 #undef NOMA_P_SYMBOL

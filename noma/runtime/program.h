@@ -104,6 +104,20 @@ int32_t noma_p_run(const noma_program* program, const noma_run_options* options)
 /* main() of a standalone executable. */
 int32_t noma_p_main(const noma_program* program, int argc, char** argv);
 
+/* ---- Libraries (noma_library): compiled functions called from C/C++ ---- */
+/* Calls `function` of `program` (count args) on the calling thread. Returns 0, or 1 with the
+ * located diagnostic in *error (malloc'ed; release with noma_p_string_free) when the program
+ * failed. Recursion is limited to 1000 nested calls here (the caller's stack is not ours). */
+int32_t noma_p_call(const noma_program* program,
+                    int32_t (*function)(noma_cell* const* args, noma_cell* result),
+                    noma_cell* const* args, int32_t count, noma_cell* result, char** error);
+void noma_p_string_free(char* text);
+/* Tensors in and out of cells. Rank 0 makes a scalar. */
+int32_t noma_p_set_tensor(noma_cell* dst, const int64_t* shape, int32_t rank, const double* data);
+int32_t noma_p_cell_rank(const noma_cell* cell); /* 0 for a scalar; -1 if not a number. */
+const int64_t* noma_p_cell_shape(const noma_cell* cell);
+const double* noma_p_cell_data(const noma_cell* cell);
+
 /* ---- Errors ---- */
 /* Index into the program's location table of the operation being executed. */
 extern int64_t noma_p_location;
