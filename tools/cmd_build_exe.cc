@@ -58,12 +58,8 @@ int BuildExeCommand(const std::vector<std::string>& args) {
       if (!value(&linker)) return Usage("--linker needs a program");
     } else if (arg == "--runtime-archive") {
       if (!value(&archive)) return Usage("--runtime-archive needs a file");
-    } else if (!arg.empty() && arg[0] == '-') {
-      return Usage("unknown option '" + arg + "'");
-    } else if (file.empty()) {
-      file = arg;
-    } else {
-      return Usage("more than one input file");
+    } else if (std::string problem = TakeInputFile(arg, &file); !problem.empty()) {
+      return Usage(problem);
     }
   }
   if (file.empty()) return Usage("no input file");

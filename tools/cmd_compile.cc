@@ -76,12 +76,8 @@ int CompileCommand(const std::vector<std::string>& args) {
     } else if (arg == "--emit=obj") {
       kind = codegen::OutputKind::kObject;
       extension = ".o";
-    } else if (!arg.empty() && arg[0] == '-') {
-      return Usage("unknown option '" + arg + "'");
-    } else if (file.empty()) {
-      file = arg;
-    } else {
-      return Usage("more than one input file");
+    } else if (std::string problem = TakeInputFile(arg, &file); !problem.empty()) {
+      return Usage(problem);
     }
   }
   if (file.empty()) return Usage("no input file");

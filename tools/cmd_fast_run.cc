@@ -46,11 +46,7 @@ int FastRunCommand(const std::vector<std::string>& args) {
     } else if (file.empty() && !arg.empty() && arg[0] != '-') {
       file = arg;
     } else {
-      program_args.push_back(arg.c_str());
-      // Values of program options travel with them.
-      if ((arg == "--seed" || arg == "--max-alloc") && i + 1 < args.size()) {
-        program_args.push_back(args[++i].c_str());
-      }
+      TakeProgramArg(args, &i, &program_args);
     }
   }
   if (file.empty()) {

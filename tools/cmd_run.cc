@@ -8,6 +8,7 @@
 #include "noma/graph/printer.h"
 #include "noma/runtime/program.h"
 #include "tools/commands.h"
+#include "tools/native_flags.h"
 #include "tools/paths.h"
 
 namespace noma::tools {
@@ -54,10 +55,7 @@ int RunCommand(const std::vector<std::string>& args) {
       file = arg;
     } else {
       // Program options are parsed by the runtime, exactly as fast-run and executables do.
-      program_args.push_back(arg.c_str());
-      if ((arg == "--seed" || arg == "--max-alloc") && i + 1 < args.size()) {
-        program_args.push_back(args[++i].c_str());
-      }
+      TakeProgramArg(args, &i, &program_args);
     }
   }
   noma_run_options run_options;

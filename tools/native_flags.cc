@@ -49,6 +49,22 @@ bool ParseCodegenFlag(const std::vector<std::string>& args, size_t* i, codegen::
   return false;
 }
 
+std::string TakeInputFile(const std::string& arg, std::string* file) {
+  if (!arg.empty() && arg[0] == '-') return "unknown option '" + arg + "'";
+  if (!file->empty()) return "more than one input file";
+  *file = arg;
+  return "";
+}
+
+void TakeProgramArg(const std::vector<std::string>& args, size_t* i,
+                    std::vector<const char*>* program_args) {
+  const std::string& arg = args[*i];
+  program_args->push_back(arg.c_str());
+  if ((arg == "--seed" || arg == "--max-alloc") && *i + 1 < args.size()) {
+    program_args->push_back(args[++*i].c_str());
+  }
+}
+
 namespace {
 
 std::string SelfDirectory() {

@@ -21,6 +21,14 @@ extern const char kCodegenFlagsHelp[];
 // `noma run`, `noma fast-run` and executables accept and reject exactly the same arguments.
 extern const char kProgramOptionsHelp[];
 
+// The input file of a command: returns "" after taking `arg` as the file, or the usage error
+// ("unknown option '-x'", "more than one input file").
+std::string TakeInputFile(const std::string& arg, std::string* file);
+
+// Collects args[*i] (and the value of --seed / --max-alloc) for noma_p_parse_options.
+void TakeProgramArg(const std::vector<std::string>& args, size_t* i,
+                    std::vector<const char*>* program_args);
+
 // Where `build-exe` finds the static program runtime: $NOMA_PROGRAM_ARCHIVE, else beside this
 // binary in its Bazel runfiles, else ../lib/noma/ next to it (an installed layout). "" if none.
 std::string FindProgramArchive();

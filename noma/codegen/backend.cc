@@ -151,6 +151,21 @@ absl::Status RunTool(const std::vector<std::string>& argv) {
   return absl::OkStatus();
 }
 
+bool FindInPath(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  if (path == nullptr) return false;
+  std::string dirs = path;
+  size_t start = 0;
+  while (start <= dirs.size()) {
+    size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    std::string candidate = dirs.substr(start, end - start) + "/" + program;
+    if (end > start && access(candidate.c_str(), X_OK) == 0) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<llvm::TargetMachine>> MakeTargetMachine(const Options& options) {
@@ -306,9 +321,11 @@ absl::Status BuildExecutable(const graph::Module& module, const syntax::SourceMa
   if (!written.ok()) return written;
   std::string linked_path = absl::StrCat(output, ".noma-link");
   TempFile linked_file(linked_path);
-  std::vector<std::string> argv = {
-      linker, "-no-pie", "-o", linked_path, object_path, runtime_archive, "-static-libstdc++",
-      "-static-libgcc", "-Wl,--gc-sections", "-Wl,--as-needed", "-s", "-lm", "-lpthread"};
+  std::vector<std::string> argv = {linker, "-no-pie", "-o", linked_path, object_path,
+                                   runtime_archive, "-static-libstdc++", "-static-libgcc",
+                                   "-Wl,--gc-sections", "-Wl,--as-needed", "-s", "-lm"};
+  // LLVM's lld links about twice as fast as GNU ld; use it when it is installed.
+  if (FindInPath("ld.lld")) argv.insert(argv.begin() + 1, "-fuse-ld=lld");
   if (absl::Status linked = RunTool(argv); !linked.ok()) return linked;
   if (rename(linked_path.c_str(), output.c_str()) != 0) {
     return absl::PermissionDeniedError(

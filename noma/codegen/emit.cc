@@ -21,6 +21,7 @@
 #include "llvm/Support/raw_ostream.h"
 #include "noma/codegen/codegen.h"
 #include "noma/graph/ir.h"
+#include "noma/graph/runtime_kernels.h"
 #include "noma/runtime/tensor.h"
 #include "noma/syntax/diagnostics.h"
 
@@ -38,65 +39,13 @@ static_assert(static_cast<int>(Builtin::kSum) == NOMA_P_SUM);
 static_assert(static_cast<int>(Builtin::kRand) == NOMA_P_RAND);
 static_assert(static_cast<int>(Builtin::kPrint) == NOMA_P_PRINT);
 
-runtime::BinaryKernel ToKernel(graph::BinaryOpKind op) {
-  switch (op) {
-    case graph::BinaryOpKind::kAnd:
-      return runtime::BinaryKernel::kAnd;
-    case graph::BinaryOpKind::kOr:
-      return runtime::BinaryKernel::kOr;
-    default:  // kAdd .. kGe share their order with the runtime's kernels.
-      return static_cast<runtime::BinaryKernel>(static_cast<int>(op));
-  }
-}
-static_assert(static_cast<int>(graph::BinaryOpKind::kGe) ==
-              static_cast<int>(runtime::BinaryKernel::kGe));
-
-runtime::UnaryKernel ToKernel(graph::UnaryOpKind op) {
-  switch (op) {
-    case graph::UnaryOpKind::kNeg:
-      return runtime::UnaryKernel::kNeg;
-    case graph::UnaryOpKind::kNot:
-      return runtime::UnaryKernel::kNot;
-    case graph::UnaryOpKind::kCastF32:
-      return runtime::UnaryKernel::kCastF32;
-    case graph::UnaryOpKind::kCastI32:
-      return runtime::UnaryKernel::kCastI32;
-    case graph::UnaryOpKind::kCastI64:
-      return runtime::UnaryKernel::kCastI64;
-  }
-  return runtime::UnaryKernel::kNeg;
-}
+runtime::BinaryKernel ToKernel(graph::BinaryOpKind op) { return graph::BinaryKernelOf(op); }
+runtime::UnaryKernel ToKernel(graph::UnaryOpKind op) { return graph::UnaryKernelOf(op); }
 
 // The runtime kernel of an elementwise one-argument builtin, or -1.
 int UnaryBuiltinKernel(Builtin builtin) {
-  switch (builtin) {
-    case Builtin::kSigmoid:
-      return static_cast<int>(runtime::UnaryKernel::kSigmoid);
-    case Builtin::kRelu:
-      return static_cast<int>(runtime::UnaryKernel::kRelu);
-    case Builtin::kTanh:
-      return static_cast<int>(runtime::UnaryKernel::kTanh);
-    case Builtin::kExp:
-      return static_cast<int>(runtime::UnaryKernel::kExp);
-    case Builtin::kLog:
-      return static_cast<int>(runtime::UnaryKernel::kLog);
-    case Builtin::kSqrt:
-      return static_cast<int>(runtime::UnaryKernel::kSqrt);
-    case Builtin::kSin:
-      return static_cast<int>(runtime::UnaryKernel::kSin);
-    case Builtin::kCos:
-      return static_cast<int>(runtime::UnaryKernel::kCos);
-    case Builtin::kTan:
-      return static_cast<int>(runtime::UnaryKernel::kTan);
-    case Builtin::kAbs:
-      return static_cast<int>(runtime::UnaryKernel::kAbs);
-    case Builtin::kFloor:
-      return static_cast<int>(runtime::UnaryKernel::kFloor);
-    case Builtin::kCeil:
-      return static_cast<int>(runtime::UnaryKernel::kCeil);
-    default:
-      return -1;
-  }
+  runtime::UnaryKernel kernel;
+  return graph::UnaryKernelOf(builtin, &kernel) ? static_cast<int>(kernel) : -1;
 }
 
 // An elementwise operation's kernel for fusion: {arity, runtime kernel}, or arity 0.
@@ -110,10 +59,10 @@ std::pair<int, int> ElementwiseKernel(const Op& op) {
       auto builtin = static_cast<Builtin>(op.sub);
       int unary = UnaryBuiltinKernel(builtin);
       if (unary >= 0 && op.operands.size() == 1) return {1, unary};
-      if (op.operands.size() != 2) return {0, 0};
-      if (builtin == Builtin::kPow) return {2, static_cast<int>(runtime::BinaryKernel::kPow)};
-      if (builtin == Builtin::kMin) return {2, static_cast<int>(runtime::BinaryKernel::kMin)};
-      if (builtin == Builtin::kMax) return {2, static_cast<int>(runtime::BinaryKernel::kMax)};
+      runtime::BinaryKernel binary;
+      if (op.operands.size() == 2 && graph::BinaryKernelOf(builtin, &binary)) {
+        return {2, static_cast<int>(binary)};
+      }
       return {0, 0};
     }
     default:
@@ -1009,20 +958,10 @@ class FunctionEmitter {
       EmitUnary(op, unary, op.operands[0]);
       return;
     }
-    if (all_scalar && op.operands.size() == 2) {
-      switch (builtin) {
-        case Builtin::kPow:
-          EmitBinary(op, runtime::BinaryKernel::kPow, op.operands[0], op.operands[1]);
-          return;
-        case Builtin::kMin:
-          EmitBinary(op, runtime::BinaryKernel::kMin, op.operands[0], op.operands[1]);
-          return;
-        case Builtin::kMax:
-          EmitBinary(op, runtime::BinaryKernel::kMax, op.operands[0], op.operands[1]);
-          return;
-        default:
-          break;
-      }
+    runtime::BinaryKernel binary;
+    if (all_scalar && op.operands.size() == 2 && graph::BinaryKernelOf(builtin, &binary)) {
+      EmitBinary(op, binary, op.operands[0], op.operands[1]);
+      return;
     }
     Checked("noma_p_builtin",
             {ValueCell(op.result), b_.getInt32(op.sub), OperandCells(op, 0, op.operands.size()),

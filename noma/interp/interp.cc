@@ -12,6 +12,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "noma/graph/runtime_kernels.h"
 #include "noma/runtime/format.h"
 #include "noma/runtime/io.h"
 #include "noma/runtime/rng.h"
@@ -76,99 +77,6 @@ struct Frame {
   int minimize_count = 0;
   double last_loss = 0;
 };
-
-runtime::BinaryKernel ToKernel(graph::BinaryOpKind op) {
-  switch (op) {
-    case graph::BinaryOpKind::kAdd:
-      return runtime::BinaryKernel::kAdd;
-    case graph::BinaryOpKind::kSub:
-      return runtime::BinaryKernel::kSub;
-    case graph::BinaryOpKind::kMul:
-      return runtime::BinaryKernel::kMul;
-    case graph::BinaryOpKind::kDiv:
-      return runtime::BinaryKernel::kDiv;
-    case graph::BinaryOpKind::kMod:
-      return runtime::BinaryKernel::kMod;
-    case graph::BinaryOpKind::kPow:
-      return runtime::BinaryKernel::kPow;
-    case graph::BinaryOpKind::kEq:
-      return runtime::BinaryKernel::kEq;
-    case graph::BinaryOpKind::kNe:
-      return runtime::BinaryKernel::kNe;
-    case graph::BinaryOpKind::kLt:
-      return runtime::BinaryKernel::kLt;
-    case graph::BinaryOpKind::kGt:
-      return runtime::BinaryKernel::kGt;
-    case graph::BinaryOpKind::kLe:
-      return runtime::BinaryKernel::kLe;
-    case graph::BinaryOpKind::kGe:
-      return runtime::BinaryKernel::kGe;
-    case graph::BinaryOpKind::kAnd:
-      return runtime::BinaryKernel::kAnd;
-    case graph::BinaryOpKind::kOr:
-      return runtime::BinaryKernel::kOr;
-  }
-  return runtime::BinaryKernel::kAdd;
-}
-
-runtime::UnaryKernel ToKernel(graph::UnaryOpKind op) {
-  switch (op) {
-    case graph::UnaryOpKind::kNeg:
-      return runtime::UnaryKernel::kNeg;
-    case graph::UnaryOpKind::kNot:
-      return runtime::UnaryKernel::kNot;
-    case graph::UnaryOpKind::kCastF32:
-      return runtime::UnaryKernel::kCastF32;
-    case graph::UnaryOpKind::kCastI32:
-      return runtime::UnaryKernel::kCastI32;
-    case graph::UnaryOpKind::kCastI64:
-      return runtime::UnaryKernel::kCastI64;
-  }
-  return runtime::UnaryKernel::kNeg;
-}
-
-bool ElementwiseUnary(Builtin builtin, runtime::UnaryKernel* kernel) {
-  switch (builtin) {
-    case Builtin::kSigmoid:
-      *kernel = runtime::UnaryKernel::kSigmoid;
-      return true;
-    case Builtin::kRelu:
-      *kernel = runtime::UnaryKernel::kRelu;
-      return true;
-    case Builtin::kTanh:
-      *kernel = runtime::UnaryKernel::kTanh;
-      return true;
-    case Builtin::kExp:
-      *kernel = runtime::UnaryKernel::kExp;
-      return true;
-    case Builtin::kLog:
-      *kernel = runtime::UnaryKernel::kLog;
-      return true;
-    case Builtin::kSqrt:
-      *kernel = runtime::UnaryKernel::kSqrt;
-      return true;
-    case Builtin::kSin:
-      *kernel = runtime::UnaryKernel::kSin;
-      return true;
-    case Builtin::kCos:
-      *kernel = runtime::UnaryKernel::kCos;
-      return true;
-    case Builtin::kTan:
-      *kernel = runtime::UnaryKernel::kTan;
-      return true;
-    case Builtin::kAbs:
-      *kernel = runtime::UnaryKernel::kAbs;
-      return true;
-    case Builtin::kFloor:
-      *kernel = runtime::UnaryKernel::kFloor;
-      return true;
-    case Builtin::kCeil:
-      *kernel = runtime::UnaryKernel::kCeil;
-      return true;
-    default:
-      return false;
-  }
-}
 
 std::string ShapeOf(const Value& v) {
   return v.kind == Value::Kind::kTensor ? runtime::ShapeToString(v.tensor->shape()) : "scalar";
@@ -400,7 +308,7 @@ class Interpreter {
       case OpCode::kUnary: {
         const Value& a = Operand(frame, op, 0);
         if (!RequireNumeric(a, op.loc)) return false;
-        runtime::UnaryKernel kernel = ToKernel(static_cast<graph::UnaryOpKind>(op.sub));
+        runtime::UnaryKernel kernel = graph::UnaryKernelOf(static_cast<graph::UnaryOpKind>(op.sub));
         if (a.kind == Value::Kind::kScalar) {
           frame.values[op.result] = Value::Scalar(runtime::ApplyUnary(kernel, a.scalar));
           return true;
@@ -409,7 +317,7 @@ class Interpreter {
         return true;
       }
       case OpCode::kBinary:
-        return ExecBinary(frame, op, ToKernel(static_cast<graph::BinaryOpKind>(op.sub)),
+        return ExecBinary(frame, op, graph::BinaryKernelOf(static_cast<graph::BinaryOpKind>(op.sub)),
                           Operand(frame, op, 0), Operand(frame, op, 1));
       case OpCode::kShortCircuit: {
         const Value& lhs = Operand(frame, op, 0);
@@ -817,7 +725,7 @@ class Interpreter {
       }
     }
     runtime::UnaryKernel unary;
-    if (ElementwiseUnary(builtin, &unary)) {
+    if (graph::UnaryKernelOf(builtin, &unary)) {
       const Value& a = Operand(frame, op, 0);
       if (a.kind == Value::Kind::kScalar) {
         frame.values[op.result] = Value::Scalar(runtime::ApplyUnary(unary, a.scalar));

@@ -849,14 +849,10 @@ int32_t noma_p_fused(noma_cell* dst, noma_cell* const* leaves, int32_t leaf_coun
         int64_t sa, sb;
         const double* a = operand(node[2], &sa);
         if (node[0] == 1) {
-          auto kernel = static_cast<UnaryKernel>(node[1]);
-          for (int64_t i = 0; i < n; ++i) target[i] = noma::runtime::ApplyUnary(kernel, a[i * sa]);
+          noma::runtime::UnaryArray(static_cast<UnaryKernel>(node[1]), a, sa, target, n);
         } else {
           const double* b = operand(node[3], &sb);
-          auto kernel = static_cast<BinaryKernel>(node[1]);
-          for (int64_t i = 0; i < n; ++i) {
-            target[i] = noma::runtime::ApplyBinary(kernel, a[i * sa], b[i * sb]);
-          }
+          noma::runtime::BinaryArray(static_cast<BinaryKernel>(node[1]), a, sa, b, sb, target, n);
         }
       }
     }
@@ -1016,6 +1012,11 @@ void noma_p_tapes_free(void* tapes) {
 }
 
 int32_t noma_p_sum_to_shape(noma_cell* dst, const noma_cell* adjoint, const noma_cell* like) {
+  if (adjoint->kind == NOMA_P_TENSOR && like->kind == NOMA_P_TENSOR &&
+      TensorOf(adjoint).shape() == TensorOf(like).shape()) {
+    noma_p_copy(dst, adjoint);  // Nothing was broadcast: share the snapshot.
+    return 0;
+  }
   if (like->kind != NOMA_P_TENSOR) {
     SetTensor(dst, noma::runtime::SumAll(*Operand(adjoint)));
     return 0;

@@ -85,6 +85,15 @@ double ApplyUnary(UnaryKernel op, double a) {
   return internal::DispatchUnary(op, [a](auto f) { return f(a); });
 }
 
+void UnaryArray(UnaryKernel op, const double* a, int64_t a_stride, double* out, int64_t n) {
+  internal::UnaryArrayKernel(op, a, a_stride, out, n);
+}
+
+void BinaryArray(BinaryKernel op, const double* a, int64_t a_stride, const double* b,
+                 int64_t b_stride, double* out, int64_t n) {
+  internal::BinaryArrayKernel(op, a, a_stride, b, b_stride, out, n);
+}
+
 absl::StatusOr<Shape> BroadcastShapes(absl::Span<const int64_t> a, absl::Span<const int64_t> b) {
   size_t rank = std::max(a.size(), b.size());
   Shape out(rank);
@@ -103,10 +112,7 @@ absl::StatusOr<Shape> BroadcastShapes(absl::Span<const int64_t> a, absl::Span<co
 absl::StatusOr<Tensor> Binary(BinaryKernel op, const Tensor& a, const Tensor& b) {
   if (a.shape() == b.shape()) {
     std::vector<double> data(a.values().size());
-    internal::DispatchBinary(op, [&](auto f) {
-      internal::MapContiguous(a.data(), 1, b.data(), 1, data.data(),
-                              static_cast<int64_t>(data.size()), f);
-    });
+    BinaryArray(op, a.data(), 1, b.data(), 1, data.data(), static_cast<int64_t>(data.size()));
     return Tensor(a.shape(), std::move(data));
   }
   absl::StatusOr<Shape> shape = BroadcastShapes(a.shape(), b.shape());
@@ -118,23 +124,15 @@ absl::StatusOr<Tensor> Binary(BinaryKernel op, const Tensor& a, const Tensor& b)
   const double* x = a.data();
   const double* y = b.data();
   double* o = out.data();
-  internal::DispatchBinary(op, [&](auto f) {
-    plan.ForEachRun([&](int64_t io, int64_t ia, int64_t ib, int64_t n) {
-      internal::MapContiguous(x + ia, plan.inner_stride_a(), y + ib, plan.inner_stride_b(), o + io,
-                              n, f);
-    });
+  plan.ForEachRun([&](int64_t io, int64_t ia, int64_t ib, int64_t n) {
+    BinaryArray(op, x + ia, plan.inner_stride_a(), y + ib, plan.inner_stride_b(), o + io, n);
   });
   return out;
 }
 
 Tensor Unary(UnaryKernel op, const Tensor& a) {
   std::vector<double> data(a.values().size());
-  const double* x = a.data();
-  double* o = data.data();
-  size_t n = data.size();
-  internal::DispatchUnary(op, [&](auto f) {
-    for (size_t i = 0; i < n; ++i) o[i] = f(x[i]);
-  });
+  UnaryArray(op, a.data(), 1, data.data(), static_cast<int64_t>(data.size()));
   return Tensor(a.shape(), std::move(data));
 }
 

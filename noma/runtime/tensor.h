@@ -88,6 +88,12 @@ enum class UnaryKernel {
 double ApplyBinary(BinaryKernel op, double a, double b);  // Scalar semantics (fmod, pow, 1/0 ...).
 double ApplyUnary(UnaryKernel op, double a);
 
+// Elementwise kernels over raw arrays, per element identical to Unary/Binary (which use them).
+// Strides are in elements; a stride of 0 repeats one value (broadcasting).
+void UnaryArray(UnaryKernel op, const double* a, int64_t a_stride, double* out, int64_t n);
+void BinaryArray(BinaryKernel op, const double* a, int64_t a_stride, const double* b,
+                 int64_t b_stride, double* out, int64_t n);
+
 // NumPy broadcasting of two shapes; error "cannot broadcast shapes [2, 3] and [4]".
 absl::StatusOr<Shape> BroadcastShapes(absl::Span<const int64_t> a, absl::Span<const int64_t> b);
 absl::StatusOr<Tensor> Binary(BinaryKernel op, const Tensor& a, const Tensor& b);

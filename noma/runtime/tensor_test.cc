@@ -1,7 +1,10 @@
 #include "noma/runtime/tensor.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
@@ -131,7 +134,7 @@ TEST(ScalarKernelTest, Unary) {
   EXPECT_EQ(ApplyUnary(UnaryKernel::kSigmoid, -800), 0);
   EXPECT_EQ(ApplyUnary(UnaryKernel::kSigmoid, kInf), 1);
   EXPECT_EQ(ApplyUnary(UnaryKernel::kSigmoid, -kInf), 0);
-  EXPECT_NEAR(ApplyUnary(UnaryKernel::kSigmoid, 2), 1 / (1 + std::exp(-2.0)), 1e-16);
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kSigmoid, 2), 0.8807970779778824);  // Correctly rounded.
   EXPECT_NEAR(ApplyUnary(UnaryKernel::kSigmoid, -30), std::exp(-30.0), 1e-25);
   EXPECT_TRUE(std::isnan(ApplyUnary(UnaryKernel::kSigmoid, kNaN)));
   EXPECT_EQ(ApplyUnary(UnaryKernel::kRelu, -1), 0);
@@ -300,6 +303,296 @@ TEST(UnaryTest, MapsOverTensors) {
   EXPECT_EQ(Unary(UnaryKernel::kNeg, t).shape(), (Shape{2, 2}));
   EXPECT_EQ(Unary(UnaryKernel::kExp, Tensor::Scalar(0)).scalar(), 1);
   EXPECT_EQ(Unary(UnaryKernel::kExp, Tensor::Zeros({0})).size(), 0);
+}
+
+constexpr int kUnaryKernelCount = static_cast<int>(UnaryKernel::kCastI64) + 1;
+constexpr int kBinaryKernelCount = static_cast<int>(BinaryKernel::kOr) + 1;
+
+uint64_t BitsOf(double x) {
+  uint64_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  return bits;
+}
+
+double FromBitsOf(uint64_t bits) {
+  double x;
+  std::memcpy(&x, &bits, sizeof x);
+  return x;
+}
+
+// The same double, or two NaNs: a NaN computed from two NaN operands takes the payload of one
+// of them, and which one depends on the operand order the compiler picks for a commutative
+// instruction.
+bool SameValue(double a, double b) { return BitsOf(a) == BitsOf(b) || (a != a && b != b); }
+
+// Values where elementwise kernels have edges: zeros, infinities, NaNs, subnormals, the limits
+// of the integer casts, exp's overflow and underflow thresholds, tanh's saturation, ...
+std::vector<double> SpecialValues() {
+  const double kMax = std::numeric_limits<double>::max();
+  const double kMin = std::numeric_limits<double>::min();
+  const double kTrueMin = std::numeric_limits<double>::denorm_min();
+  std::vector<double> values = {0.0,
+                                kInf,
+                                kNaN,
+                                FromBitsOf(0x7ff4000000000001),  // Signaling NaN.
+                                kTrueMin,
+                                kMin,
+                                kMin - kTrueMin,  // Largest subnormal.
+                                kMax,
+                                1e-300,
+                                1e-20,
+                                1e-8,
+                                0.5,
+                                0.5493061443340548,  // atanh(0.5)
+                                0.55,
+                                1,
+                                1.5,
+                                2,
+                                3,
+                                7.5,
+                                19.06,
+                                20,
+                                36,
+                                100,
+                                709.782712893384,  // Largest x with a finite exp(x).
+                                709.7827128933841,
+                                710,
+                                745.1332191019411,  // -x: smallest with a non-zero exp(x).
+                                745.1332191019412,
+                                746,
+                                2147483647.5,
+                                2147483648.0,
+                                9223372036854775807.0,
+                                1e300};
+  size_t positive = values.size();
+  for (size_t i = 0; i < positive; ++i) values.push_back(-values[i]);
+  return values;
+}
+
+// SpecialValues, then `random_count` values: random bit patterns (every exponent, NaN payloads)
+// and random values of moderate magnitude.
+std::vector<double> KernelInputs(int random_count) {
+  std::vector<double> values = SpecialValues();
+  Rng rng(7);
+  for (int i = 0; i < random_count; ++i) {
+    values.push_back(i % 2 == 0 ? FromBitsOf(rng.NextU64()) : rng.Uniform(-40, 40));
+  }
+  return values;
+}
+
+// Reports a mismatch of an array kernel with the scalar one (at most a few per test).
+void ExpectSame(double array, double scalar, int op, double a, double b, int* failures) {
+  if (SameValue(array, scalar) || ++*failures > 10) return;
+  ADD_FAILURE() << "kernel " << op << " on " << std::hexfloat << a << ", " << b << ": array "
+                << array << ", scalar " << scalar;
+}
+
+TEST(ArrayKernelTest, UnaryMatchesTheScalarKernelForEveryInput) {
+  std::vector<double> x = KernelInputs(20000);
+  int64_t n = static_cast<int64_t>(x.size());
+  std::vector<double> out(x.size());
+  int failures = 0;
+  for (int k = 0; k < kUnaryKernelCount; ++k) {
+    auto op = static_cast<UnaryKernel>(k);
+    UnaryArray(op, x.data(), 1, out.data(), n);
+    for (int64_t i = 0; i < n; ++i) ExpectSame(out[i], ApplyUnary(op, x[i]), k, x[i], 0, &failures);
+    // Other strides: every third element, backwards, and one value repeated.
+    UnaryArray(op, x.data() + 1, 3, out.data(), n / 3);
+    for (int64_t i = 0; i < n / 3; ++i) {
+      ExpectSame(out[i], ApplyUnary(op, x[1 + 3 * i]), k, x[1 + 3 * i], 0, &failures);
+    }
+    UnaryArray(op, x.data() + n - 1, -1, out.data(), n);
+    for (int64_t i = 0; i < n; ++i) {
+      ExpectSame(out[i], ApplyUnary(op, x[n - 1 - i]), k, x[n - 1 - i], 0, &failures);
+    }
+    for (double v : SpecialValues()) {
+      UnaryArray(op, &v, 0, out.data(), 37);
+      for (int64_t i = 0; i < 37; ++i) ExpectSame(out[i], ApplyUnary(op, v), k, v, 0, &failures);
+    }
+  }
+  // Length 0 reads nothing.
+  UnaryArray(UnaryKernel::kExp, nullptr, 0, nullptr, 0);
+}
+
+TEST(ArrayKernelTest, BinaryMatchesTheScalarKernelForEveryInput) {
+  std::vector<double> special = SpecialValues();
+  // All pairs of special values, then random pairs.
+  std::vector<double> a, b;
+  for (double u : special) {
+    for (double v : special) {
+      a.push_back(u);
+      b.push_back(v);
+    }
+  }
+  std::vector<double> random = KernelInputs(8000);
+  for (size_t i = 0; i < random.size(); ++i) {
+    a.push_back(random[i]);
+    b.push_back(random[(i * 7919) % random.size()]);
+  }
+  int64_t n = static_cast<int64_t>(a.size());
+  std::vector<double> out(a.size());
+  std::vector<double> x = KernelInputs(1000);
+  int64_t nx = static_cast<int64_t>(x.size());
+  int failures = 0;
+  for (int k = 0; k < kBinaryKernelCount; ++k) {
+    auto op = static_cast<BinaryKernel>(k);
+    BinaryArray(op, a.data(), 1, b.data(), 1, out.data(), n);
+    for (int64_t i = 0; i < n; ++i) {
+      ExpectSame(out[i], ApplyBinary(op, a[i], b[i]), k, a[i], b[i], &failures);
+    }
+    // One operand broadcast (stride 0) against special and random values, both broadcast,
+    // and general strides.
+    for (double v : special) {
+      BinaryArray(op, x.data(), 1, &v, 0, out.data(), nx);
+      for (int64_t i = 0; i < nx; ++i) {
+        ExpectSame(out[i], ApplyBinary(op, x[i], v), k, x[i], v, &failures);
+      }
+      BinaryArray(op, &v, 0, x.data(), 1, out.data(), nx);
+      for (int64_t i = 0; i < nx; ++i) {
+        ExpectSame(out[i], ApplyBinary(op, v, x[i]), k, v, x[i], &failures);
+      }
+      BinaryArray(op, &v, 0, &special[3], 0, out.data(), 5);
+      for (int64_t i = 0; i < 5; ++i) {
+        ExpectSame(out[i], ApplyBinary(op, v, special[3]), k, v, special[3], &failures);
+      }
+    }
+    int64_t m = n / 3;
+    BinaryArray(op, a.data(), 3, b.data() + n - 1, -2, out.data(), m);
+    for (int64_t i = 0; i < m; ++i) {
+      double x = a[3 * i], y = b[n - 1 - 2 * i];
+      ExpectSame(out[i], ApplyBinary(op, x, y), k, x, y, &failures);
+    }
+  }
+}
+
+TEST(ArrayKernelTest, WorksInPlace) {
+  std::vector<double> x = {1, -2, 3, -4, 5, -6, 7, -8, 9};
+  std::vector<double> y = x;
+  UnaryArray(UnaryKernel::kNeg, y.data(), 1, y.data(), 9);
+  for (int i = 0; i < 9; ++i) EXPECT_EQ(y[i], -x[i]);
+  BinaryArray(BinaryKernel::kMul, y.data(), 1, &y[2], 0, y.data(), 9);  // y *= y[2] (read first).
+  for (int i = 0; i < 9; ++i) EXPECT_EQ(y[i], x[i] * 3);
+}
+
+// Error of `y` in units in the last place at the correctly rounded result of `exact`
+// (subnormal spacing below the normal range).
+double UlpError(double y, long double exact) {
+  double nearest = static_cast<double>(exact);
+  if (std::isnan(nearest) || std::isinf(nearest)) return SameValue(y, nearest) ? 0 : 1e9;
+  int exponent;
+  std::frexp(nearest == 0 ? std::numeric_limits<double>::min() : nearest, &exponent);
+  long double ulp = std::ldexp(1.0L, std::max(exponent - 53, -1074));
+  return static_cast<double>(std::fabs(static_cast<long double>(y) - exact) / ulp);
+}
+
+// Inputs for the accuracy tests: uniform over [lo, hi), and +-2^u for u uniform in
+// [-60, log2(hi)) (small magnitudes).
+std::vector<double> AccuracyInputs(double lo, double hi, int count) {
+  std::vector<double> x = SpecialValues();
+  Rng rng(11);
+  for (int i = 0; i < count; ++i) {
+    x.push_back(i % 4 == 3 ? (i % 8 == 3 ? -1 : 1) * std::exp2(rng.Uniform(-60, std::log2(hi)))
+                           : rng.Uniform(lo, hi));
+  }
+  return x;
+}
+
+// Max error over `x` of UnaryArray(op) against `exact` (long double).
+template <typename Exact>
+double MaxUlpError(UnaryKernel op, const std::vector<double>& x, Exact exact, double* worst) {
+  std::vector<double> y(x.size());
+  UnaryArray(op, x.data(), 1, y.data(), static_cast<int64_t>(x.size()));
+  double max_error = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    double error = UlpError(y[i], exact(static_cast<long double>(x[i])));
+    if (error > max_error) {
+      max_error = error;
+      *worst = x[i];
+    }
+  }
+  return max_error;
+}
+
+// docs/runtime.md gives the errors measured over 10^7 inputs; these are smaller samples.
+TEST(ElementaryFunctionTest, TanhIsWithinOneUlp) {
+  double worst = 0;
+  for (double range : {0.6, 1.2, 25.0}) {
+    std::vector<double> x = AccuracyInputs(-range, range, 100000);
+    EXPECT_LE(MaxUlpError(
+                  UnaryKernel::kTanh, x, [](long double v) { return tanhl(v); }, &worst),
+              1.0)
+        << "at " << std::hexfloat << worst;
+  }
+}
+
+TEST(ElementaryFunctionTest, TanhEdgeCases) {
+  for (double x : KernelInputs(20000)) {
+    double t = ApplyUnary(UnaryKernel::kTanh, x);
+    if (std::isnan(x)) {
+      EXPECT_TRUE(std::isnan(t));
+      continue;
+    }
+    EXPECT_EQ(BitsOf(ApplyUnary(UnaryKernel::kTanh, -x)), BitsOf(-t)) << x;  // Exactly odd.
+    EXPECT_LE(std::fabs(t), 1) << x;
+    if (std::fabs(x) >= 19.1) EXPECT_EQ(t, std::copysign(1.0, x)) << x;  // Saturated.
+  }
+  EXPECT_EQ(BitsOf(ApplyUnary(UnaryKernel::kTanh, 0.0)), BitsOf(0.0));
+  EXPECT_EQ(BitsOf(ApplyUnary(UnaryKernel::kTanh, -0.0)), BitsOf(-0.0));
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kTanh, kInf), 1);
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kTanh, -kInf), -1);
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kTanh, 1e-300), 1e-300);
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kTanh, 5e-324), 5e-324);
+}
+
+TEST(ElementaryFunctionTest, ExpIsWithinOneUlp) {
+  double worst = 0;
+  for (double range : {1.0, 40.0, 800.0}) {
+    std::vector<double> x = AccuracyInputs(-range, range, 100000);
+    EXPECT_LE(MaxUlpError(
+                  UnaryKernel::kExp, x, [](long double v) { return expl(v); }, &worst),
+              1.0)
+        << "at " << std::hexfloat << worst;
+  }
+  // Subnormal results (the only ones above 0.6 ulp: rounded twice).
+  std::vector<double> x = AccuracyInputs(-745.2, -708, 20000);
+  EXPECT_LE(MaxUlpError(
+                UnaryKernel::kExp, x, [](long double v) { return expl(v); }, &worst),
+            1.0)
+      << "at " << std::hexfloat << worst;
+}
+
+TEST(ElementaryFunctionTest, ExpEdgeCases) {
+  auto exp = [](double x) { return ApplyUnary(UnaryKernel::kExp, x); };
+  EXPECT_EQ(exp(0), 1);
+  EXPECT_EQ(exp(-0.0), 1);
+  EXPECT_EQ(exp(1), 2.718281828459045);
+  EXPECT_EQ(exp(kInf), kInf);
+  EXPECT_EQ(exp(-kInf), 0);
+  EXPECT_TRUE(std::isnan(exp(kNaN)));
+  EXPECT_EQ(exp(709.782712893384), 1.7976931348622732e308);
+  EXPECT_EQ(exp(709.7827128933841), kInf);
+  EXPECT_EQ(exp(1e300), kInf);
+  EXPECT_EQ(exp(-745.1332191019411), 5e-324);
+  EXPECT_EQ(exp(-745.1332191019412), 0);
+  EXPECT_EQ(exp(-1e300), 0);
+  EXPECT_EQ(exp(1e-300), 1);
+}
+
+TEST(ElementaryFunctionTest, SigmoidIsWithinTwoUlpAndNeverOverflows) {
+  double worst = 0;
+  std::vector<double> x = AccuracyInputs(-40, 40, 100000);
+  auto exact = [](long double v) {
+    long double e = expl(-fabsl(v));
+    return v >= 0 ? 1 / (1 + e) : e / (1 + e);
+  };
+  EXPECT_LE(MaxUlpError(UnaryKernel::kSigmoid, x, exact, &worst), 2.0)
+      << "at " << std::hexfloat << worst;
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kSigmoid, 710), 1);
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kSigmoid, -710), 4.47628622567513e-309);
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kSigmoid, -746), 0);
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kSigmoid, 1e300), 1);
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kSigmoid, -1e300), 0);
+  EXPECT_EQ(ApplyUnary(UnaryKernel::kSigmoid, -0.0), 0.5);
 }
 
 TEST(SumToShapeTest, ReversesBroadcast) {

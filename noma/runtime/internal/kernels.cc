@@ -48,6 +48,114 @@ BroadcastPlan::BroadcastPlan(const Shape& out, const Shape& a, const Shape& b) {
 
 namespace {
 
+// Elementwise loops. Each stride pattern has its own loop, so the compiler sees unit-stride or
+// loop-invariant operands and vectorizes; a stride-0 operand is read once, before anything is
+// written (so `out` may alias it). Inlined into one function per instruction set below.
+template <typename F>
+NOMA_ALWAYS_INLINE inline void UnaryLoops(F f, const double* a, int64_t sa, double* out,
+                                          int64_t n) {
+  if (sa == 1) {
+    for (int64_t i = 0; i < n; ++i) out[i] = f(a[i]);
+  } else if (sa == 0) {
+    double v = f(a[0]);
+    for (int64_t i = 0; i < n; ++i) out[i] = v;
+  } else {
+    for (int64_t i = 0; i < n; ++i) out[i] = f(a[i * sa]);
+  }
+}
+
+template <typename F>
+NOMA_ALWAYS_INLINE inline void BinaryLoops(F f, const double* a, int64_t sa, const double* b,
+                                           int64_t sb, double* out, int64_t n) {
+  if (sa == 1 && sb == 1) {
+    for (int64_t i = 0; i < n; ++i) out[i] = f(a[i], b[i]);
+  } else if (sa == 1 && sb == 0) {
+    double y = b[0];
+    for (int64_t i = 0; i < n; ++i) out[i] = f(a[i], y);
+  } else if (sa == 0 && sb == 1) {
+    double x = a[0];
+    for (int64_t i = 0; i < n; ++i) out[i] = f(x, b[i]);
+  } else if (sa == 0 && sb == 0) {
+    double v = f(a[0], b[0]);
+    for (int64_t i = 0; i < n; ++i) out[i] = v;
+  } else {
+    for (int64_t i = 0; i < n; ++i) out[i] = f(a[i * sa], b[i * sb]);
+  }
+}
+
+struct UnaryArgs {
+  const double* a;
+  int64_t sa;
+  double* out;
+  int64_t n;
+  template <typename F>
+  NOMA_ALWAYS_INLINE void operator()(F f) const {
+    UnaryLoops(f, a, sa, out, n);
+  }
+};
+
+struct BinaryArgs {
+  const double* a;
+  int64_t sa;
+  const double* b;
+  int64_t sb;
+  double* out;
+  int64_t n;
+  template <typename F>
+  NOMA_ALWAYS_INLINE void operator()(F f) const {
+    BinaryLoops(f, a, sa, b, sb, out, n);
+  }
+};
+
+void UnaryBaseline(UnaryKernel op, const UnaryArgs& args) { DispatchUnary(op, args); }
+__attribute__((target("avx2"))) void UnaryAvx2(UnaryKernel op, const UnaryArgs& args) {
+  DispatchUnary(op, args);
+}
+__attribute__((target("avx512f"))) void UnaryAvx512(UnaryKernel op, const UnaryArgs& args) {
+  DispatchUnary(op, args);
+}
+
+void BinaryBaseline(BinaryKernel op, const BinaryArgs& args) { DispatchBinary(op, args); }
+__attribute__((target("avx2"))) void BinaryAvx2(BinaryKernel op, const BinaryArgs& args) {
+  DispatchBinary(op, args);
+}
+__attribute__((target("avx512f"))) void BinaryAvx512(BinaryKernel op, const BinaryArgs& args) {
+  DispatchBinary(op, args);
+}
+
+using UnaryFunction = void (*)(UnaryKernel, const UnaryArgs&);
+using BinaryFunction = void (*)(BinaryKernel, const BinaryArgs&);
+
+// The instruction sets the CPU supports, best first: 2 (AVX-512F), 1 (AVX2) or 0 (SSE2).
+int CpuLevel() {
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return 2;
+  if (__builtin_cpu_supports("avx2")) return 1;
+  return 0;
+}
+
+int Level() {
+  static const int level = CpuLevel();
+  return level;
+}
+
+}  // namespace
+
+void UnaryArrayKernel(UnaryKernel op, const double* a, int64_t a_stride, double* out, int64_t n) {
+  static const UnaryFunction kernels[] = {UnaryBaseline, UnaryAvx2, UnaryAvx512};
+  if (n <= 0) return;
+  kernels[Level()](op, UnaryArgs{a, a_stride, out, n});
+}
+
+void BinaryArrayKernel(BinaryKernel op, const double* a, int64_t a_stride, const double* b,
+                       int64_t b_stride, double* out, int64_t n) {
+  static const BinaryFunction kernels[] = {BinaryBaseline, BinaryAvx2, BinaryAvx512};
+  if (n <= 0) return;
+  kernels[Level()](op, BinaryArgs{a, a_stride, b, b_stride, out, n});
+}
+
+namespace {
+
 // The blocked product for one register-tile size. Inlined into one function per instruction
 // set below, so the same loops are vectorized with SSE2, AVX2 or AVX-512 and the CPU picks at
 // run time. Every variant adds into each c[i][j] in the order p = 0, 1, ..., k-1 with separate
@@ -108,8 +216,7 @@ __attribute__((always_inline)) inline void MatmulTiles(const double* a, const do
   }
 }
 
-void MatmulBaseline(const double* a, const double* b, double* c, int64_t n, int64_t k,
-                    int64_t m) {
+void MatmulBaseline(const double* a, const double* b, double* c, int64_t n, int64_t k, int64_t m) {
   MatmulTiles<4, 8>(a, b, c, n, k, m);
 }
 
@@ -125,18 +232,11 @@ __attribute__((target("avx512f"))) void MatmulAvx512(const double* a, const doub
 
 using MatmulFunction = void (*)(const double*, const double*, double*, int64_t, int64_t, int64_t);
 
-MatmulFunction SelectMatmul() {
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) return MatmulAvx512;
-  if (__builtin_cpu_supports("avx2")) return MatmulAvx2;
-  return MatmulBaseline;
-}
-
 }  // namespace
 
 void MatmulKernel(const double* a, const double* b, double* c, int64_t n, int64_t k, int64_t m) {
-  static const MatmulFunction kernel = SelectMatmul();
-  kernel(a, b, c, n, k, m);
+  static const MatmulFunction kernels[] = {MatmulBaseline, MatmulAvx2, MatmulAvx512};
+  kernels[Level()](a, b, c, n, k, m);
 }
 
 }  // namespace noma::runtime::internal

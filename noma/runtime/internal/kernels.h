@@ -10,123 +10,254 @@
 
 #include "noma/runtime/tensor.h"
 
+// Forces inlining (into functions compiled for another instruction set, too).
+#define NOMA_ALWAYS_INLINE __attribute__((always_inline))
+
 namespace noma::runtime::internal {
 
 // Truncates toward zero into [lo, hi]; NaN stays NaN, values beyond the range saturate.
 // Integers have no negative zero, so -0.5 as i32 is 0, not -0 (hence the + 0.0).
-inline double TruncateTo(double x, double lo, double hi) {
+NOMA_ALWAYS_INLINE inline double TruncateTo(double x, double lo, double hi) {
   if (std::isnan(x)) return x;
   return std::trunc(std::clamp(x, lo, hi)) + 0.0;
 }
 
+// exp, tanh and sigmoid of the runtime (docs/runtime.md, "Elementary functions"). They use
+// only +, -, *, / (correctly rounded, never contracted: -ffp-contract=off), comparisons, selects
+// and integer operations on the bits, with no branches and no tables, so loops over them
+// vectorize and every instruction set computes bit-identical results.
+namespace math {
+
+NOMA_ALWAYS_INLINE inline uint64_t Bits(double x) { return __builtin_bit_cast(uint64_t, x); }
+NOMA_ALWAYS_INLINE inline double FromBits(uint64_t u) { return __builtin_bit_cast(double, u); }
+// c ? a : b, written with bit masks: a conditional expression on doubles lets the compiler
+// move each side's arithmetic into a branch, which it then cannot vectorize (without AVX-512).
+NOMA_ALWAYS_INLINE inline double Select(bool c, double a, double b) {
+  uint64_t mask = -static_cast<uint64_t>(c);
+  return FromBits((Bits(a) & mask) | (Bits(b) & ~mask));
+}
+// 2^k for an integer k in [-1022, 1023] given as two's complement bits.
+NOMA_ALWAYS_INLINE inline double Pow2(uint64_t k) { return FromBits((k + 1023) << 52); }
+
+// Adding and subtracting 1.5 * 2^52 rounds a double of magnitude < 2^51 to the nearest integer
+// (ties to even), and leaves that integer in the low bits of the sum.
+inline constexpr double kRoundShift = 0x1.8p52;
+inline constexpr double kInvLn2 = 0x1.71547652b82fep0;
+// ln 2 = kLn2Hi + kLn2Lo, kLn2Hi with 32 significant bits so that k * kLn2Hi is exact.
+inline constexpr double kLn2Hi = 0x1.62e42fee00000p-1;
+inline constexpr double kLn2Lo = 0x1.a39ef35793c76p-33;
+
+// e^x = 2^k (hi + lo) for |x| < 2^40: hi + lo approximates e^r, r = x - k ln 2 in
+// [-ln2/2, ln2/2], with an error below 2^-60; |lo| is at most about ulp(hi). `k` holds the
+// integer k as two's complement bits, `kf` as a double.
+struct ExpParts {
+  double kf;
+  uint64_t k;
+  double hi;
+  double lo;
+};
+
+NOMA_ALWAYS_INLINE inline ExpParts ExpReduce(double x) {
+  double shifted = x * kInvLn2 + kRoundShift;
+  ExpParts e;
+  e.k = Bits(shifted) - Bits(kRoundShift);
+  e.kf = shifted - kRoundShift;
+  // x - k ln 2 as r + r_lo: x - k * kLn2Hi is exact (k * kLn2Hi is, and it is within a factor
+  // of two of x), the second subtraction's rounding error is recovered exactly.
+  double r0 = x - e.kf * kLn2Hi;
+  double t = e.kf * kLn2Lo;
+  double r = r0 - t;
+  double r_lo = (r0 - r) - t;
+  // e^r = 1 + r + r^2 Q(r): a degree-10 minimax fit of Q on [-ln2/2, ln2/2] (error < 2^-59).
+  double q = 0x1.1f8b44c44e29dp-29;
+  q = q * r + 0x1.af4dde3396716p-26;
+  q = q * r + 0x1.27e4ccd26ebffp-22;
+  q = q * r + 0x1.71de0236f77dcp-19;
+  q = q * r + 0x1.a01a01acf8ef2p-16;
+  q = q * r + 0x1.a01a01abe6501p-13;
+  q = q * r + 0x1.6c16c16c15201p-10;
+  q = q * r + 0x1.11111111100dfp-7;
+  q = q * r + 0x1.5555555555558p-5;
+  q = q * r + 0x1.5555555555557p-3;
+  q = q * r + 0x1.0p-1;
+  double c = (r * r) * q;
+  // 1 + (r + c) with both roundings' errors kept (exact two-sums: |r| > |c|, 1 > |r + c|),
+  // plus the first-order effect e^r r_lo of the reduction's low part.
+  double s = r + c;
+  double s_err = (r - s) + c;
+  e.hi = 1 + s;
+  double hi_err = (1 - e.hi) + s;
+  e.lo = hi_err + (s_err + r_lo * e.hi);
+  return e;
+}
+
+// e^x, max error 0.51 ulp (measured; docs/runtime.md). Overflows to inf above
+// 709.78..., underflows (through subnormals) to 0 below -745.13..., NaN for NaN.
+NOMA_ALWAYS_INLINE inline double Exp(double x) {
+  // Clamping keeps k within [-1077, 1025] without changing the result; NaN passes through.
+  double xc = Select(x < -746.0, -746.0, x);
+  xc = Select(xc > 710.0, 710.0, xc);
+  ExpParts e = ExpReduce(xc);
+  // 2^k as two factors 2^k1 2^k2, each a normal double, k1 = round(k / 2): the first product
+  // is exact, the second rounds once (to a subnormal, or overflows, where it must).
+  uint64_t k1 = Bits(e.kf * 0.5 + kRoundShift) - Bits(kRoundShift);
+  double y = (e.hi + e.lo) * Pow2(k1);
+  return y * Pow2(e.k - k1);
+}
+
+// tanh x, exactly odd, max error 0.6 ulp (measured; docs/runtime.md).
+NOMA_ALWAYS_INLINE inline double Tanh(double x) {
+  double a = std::fabs(x);
+  // |x| < 0.55: tanh a = a + a y P(y), y = a^2, P a degree-10 minimax fit of
+  // (tanh(sqrt y) / sqrt y - 1) / y on [0, 0.3025] (error < 2^-56; the term it feeds is at
+  // most a tenth of the result).
+  double y = a * a;
+  double p = -0x1.5a3c3d27669f2p-16;
+  p = p * y + 0x1.65358d0f706c1p-14;
+  p = p * y - 0x1.ec2295ff021efp-13;
+  p = p * y + 0x1.34c7436f01099p-11;
+  p = p * y - 0x1.7d97fc086d905p-10;
+  p = p * y + 0x1.d6d33c256f363p-9;
+  p = p * y - 0x1.226e32ff5952dp-7;
+  p = p * y + 0x1.664f48776e7e7p-6;
+  p = p * y - 0x1.ba1ba1b9ffdcep-5;
+  p = p * y + 0x1.111111111103cp-3;
+  p = p * y - 0x1.5555555555555p-2;
+  double small = a + a * (y * p);
+  // |x| >= 0.55: tanh a = 1 - 2 / (e^2a + 1) >= 0.5, in extra precision where it matters.
+  // Above 20 the result is 1 (it is already for a > 19.06); NaN passes through to the end.
+  double z = 2 * Select(a > 20.0, 20.0, a);
+  ExpParts e = ExpReduce(z);
+  double scale = Pow2(e.k);  // k <= 58.
+  double eh = e.hi * scale;
+  double el = e.lo * scale;
+  // d = e^2a + 1 = dh + dl (exact two-sum, eh >= 1).
+  double dh = eh + 1;
+  double dl = ((eh - dh) + 1) + el;
+  // q = 2 / d = qh - qh dl / dh = qh - qh^2 dl / 2 to first order; the rounding of qh (at most
+  // a quarter ulp of the result) stays.
+  double qh = 2 / dh;
+  double th = 1 - qh;
+  double th_err = (1 - th) - qh;  // Exact: 1 > qh.
+  double large = th + (th_err + (qh * qh) * (0.5 * dl));
+  double t = Select(a < 0.55, small, large);
+  return FromBits(Bits(t) | (Bits(x) & 0x8000000000000000u));
+}
+
+// The logistic function as documented (1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) below),
+// with e = e^-|x| in (0, 1] so that nothing overflows.
+NOMA_ALWAYS_INLINE inline double Sigmoid(double x) {
+  double e = Exp(-std::fabs(x));
+  double d = 1 + e;
+  double d_err = (1 - d) + e;  // Exact: 1 >= e.
+  double s = Select(x >= 0, 1.0, e) / d;
+  // s (1 - d_err / d), with 1 / d = s for x >= 0 and 1 - s below.
+  return s - s * (d_err * Select(x >= 0, s, 1 - s));
+}
+
+}  // namespace math
+
 // Calls body(f) with f a function object computing `op` on two doubles. Inside body the
 // operation is a compile-time constant, so loops over f vectorize where the operation allows.
+// Everything is force-inlined so that the loops take the instruction set of the function they
+// end up in (see UnaryArrayKernel).
 template <typename Body>
-decltype(auto) DispatchBinary(BinaryKernel op, Body&& body) {
+NOMA_ALWAYS_INLINE inline decltype(auto) DispatchBinary(BinaryKernel op, Body&& body) {
   switch (op) {
     case BinaryKernel::kAdd:
-      return body([](double a, double b) { return a + b; });
+      return body([](double a, double b) NOMA_ALWAYS_INLINE { return a + b; });
     case BinaryKernel::kSub:
-      return body([](double a, double b) { return a - b; });
+      return body([](double a, double b) NOMA_ALWAYS_INLINE { return a - b; });
     case BinaryKernel::kMul:
-      return body([](double a, double b) { return a * b; });
+      return body([](double a, double b) NOMA_ALWAYS_INLINE { return a * b; });
     case BinaryKernel::kDiv:
-      return body([](double a, double b) { return a / b; });
+      return body([](double a, double b) NOMA_ALWAYS_INLINE { return a / b; });
     case BinaryKernel::kMod:
-      return body([](double a, double b) { return std::fmod(a, b); });
+      return body([](double a, double b) NOMA_ALWAYS_INLINE { return std::fmod(a, b); });
     case BinaryKernel::kPow:
-      return body([](double a, double b) { return std::pow(a, b); });
+      return body([](double a, double b) NOMA_ALWAYS_INLINE { return std::pow(a, b); });
     case BinaryKernel::kEq:
-      return body([](double a, double b) { return a == b ? 1.0 : 0.0; });
+      return body([](double a, double b) NOMA_ALWAYS_INLINE { return a == b ? 1.0 : 0.0; });
     case BinaryKernel::kNe:
-      return body([](double a, double b) { return a != b ? 1.0 : 0.0; });
+      return body([](double a, double b) NOMA_ALWAYS_INLINE { return a != b ? 1.0 : 0.0; });
     case BinaryKernel::kLt:
-      return body([](double a, double b) { return a < b ? 1.0 : 0.0; });
+      return body([](double a, double b) NOMA_ALWAYS_INLINE { return a < b ? 1.0 : 0.0; });
     case BinaryKernel::kGt:
-      return body([](double a, double b) { return a > b ? 1.0 : 0.0; });
+      return body([](double a, double b) NOMA_ALWAYS_INLINE { return a > b ? 1.0 : 0.0; });
     case BinaryKernel::kLe:
-      return body([](double a, double b) { return a <= b ? 1.0 : 0.0; });
+      return body([](double a, double b) NOMA_ALWAYS_INLINE { return a <= b ? 1.0 : 0.0; });
     case BinaryKernel::kGe:
-      return body([](double a, double b) { return a >= b ? 1.0 : 0.0; });
+      return body([](double a, double b) NOMA_ALWAYS_INLINE { return a >= b ? 1.0 : 0.0; });
     case BinaryKernel::kMin:  // The first operand on ties (and when b is NaN).
-      return body([](double a, double b) { return b < a ? b : a; });
+      return body([](double a, double b) NOMA_ALWAYS_INLINE { return b < a ? b : a; });
     case BinaryKernel::kMax:
-      return body([](double a, double b) { return b > a ? b : a; });
+      return body([](double a, double b) NOMA_ALWAYS_INLINE { return b > a ? b : a; });
     case BinaryKernel::kAnd:  // Elementwise, not short-circuit; NaN is true.
-      return body([](double a, double b) { return (a != 0 && b != 0) ? 1.0 : 0.0; });
+      return body([](double a, double b)
+                      NOMA_ALWAYS_INLINE { return (a != 0 && b != 0) ? 1.0 : 0.0; });
     case BinaryKernel::kOr:
-      return body([](double a, double b) { return (a != 0 || b != 0) ? 1.0 : 0.0; });
+      return body([](double a, double b)
+                      NOMA_ALWAYS_INLINE { return (a != 0 || b != 0) ? 1.0 : 0.0; });
   }
   // Not reached for valid enumerators; an out-of-range value computes NaN.
-  return body([](double, double) { return std::nan(""); });
+  return body([](double, double) NOMA_ALWAYS_INLINE { return std::nan(""); });
 }
 
 template <typename Body>
-decltype(auto) DispatchUnary(UnaryKernel op, Body&& body) {
+NOMA_ALWAYS_INLINE inline decltype(auto) DispatchUnary(UnaryKernel op, Body&& body) {
   switch (op) {
     case UnaryKernel::kNeg:
-      return body([](double a) { return -a; });
+      return body([](double a) NOMA_ALWAYS_INLINE { return -a; });
     case UnaryKernel::kNot:
-      return body([](double a) { return a == 0 ? 1.0 : 0.0; });
+      return body([](double a) NOMA_ALWAYS_INLINE { return a == 0 ? 1.0 : 0.0; });
     case UnaryKernel::kSigmoid:
-      // Split by sign so exp never overflows: exp(-|a|) is in (0, 1].
-      return body([](double a) {
-        if (a >= 0) return 1.0 / (1.0 + std::exp(-a));
-        double e = std::exp(a);
-        return e / (1.0 + e);
-      });
+      return body([](double a) NOMA_ALWAYS_INLINE { return math::Sigmoid(a); });
     case UnaryKernel::kRelu:
-      return body([](double a) { return a > 0 ? a : 0.0; });
+      return body([](double a) NOMA_ALWAYS_INLINE { return a > 0 ? a : 0.0; });
     case UnaryKernel::kTanh:
-      return body([](double a) { return std::tanh(a); });
+      return body([](double a) NOMA_ALWAYS_INLINE { return math::Tanh(a); });
     case UnaryKernel::kExp:
-      return body([](double a) { return std::exp(a); });
+      return body([](double a) NOMA_ALWAYS_INLINE { return math::Exp(a); });
     case UnaryKernel::kLog:
-      return body([](double a) { return std::log(a); });
+      return body([](double a) NOMA_ALWAYS_INLINE { return std::log(a); });
     case UnaryKernel::kSqrt:
-      return body([](double a) { return std::sqrt(a); });
+      return body([](double a) NOMA_ALWAYS_INLINE { return std::sqrt(a); });
     case UnaryKernel::kSin:
-      return body([](double a) { return std::sin(a); });
+      return body([](double a) NOMA_ALWAYS_INLINE { return std::sin(a); });
     case UnaryKernel::kCos:
-      return body([](double a) { return std::cos(a); });
+      return body([](double a) NOMA_ALWAYS_INLINE { return std::cos(a); });
     case UnaryKernel::kTan:
-      return body([](double a) { return std::tan(a); });
+      return body([](double a) NOMA_ALWAYS_INLINE { return std::tan(a); });
     case UnaryKernel::kAbs:
-      return body([](double a) { return std::fabs(a); });
+      return body([](double a) NOMA_ALWAYS_INLINE { return std::fabs(a); });
     case UnaryKernel::kFloor:
-      return body([](double a) { return std::floor(a); });
+      // a + a: a signaling NaN comes back quiet whether floor is the C library's or an
+      // instruction.
+      return body([](double a)
+                      NOMA_ALWAYS_INLINE { return math::Select(a != a, a + a, std::floor(a)); });
     case UnaryKernel::kCeil:
-      return body([](double a) { return std::ceil(a); });
+      return body([](double a)
+                      NOMA_ALWAYS_INLINE { return math::Select(a != a, a + a, std::ceil(a)); });
     case UnaryKernel::kCastF32:
-      return body([](double a) { return static_cast<double>(static_cast<float>(a)); });
+      return body([](double a)
+                      NOMA_ALWAYS_INLINE { return static_cast<double>(static_cast<float>(a)); });
     case UnaryKernel::kCastI32:
-      return body([](double a) { return TruncateTo(a, -2147483648.0, 2147483647.0); });
+      return body([](double a)
+                      NOMA_ALWAYS_INLINE { return TruncateTo(a, -2147483648.0, 2147483647.0); });
     case UnaryKernel::kCastI64:
       // 2^63 - 1024 is the largest double below 2^63.
-      return body(
-          [](double a) { return TruncateTo(a, -9223372036854775808.0, 9223372036854774784.0); });
+      return body([](double a) NOMA_ALWAYS_INLINE {
+        return TruncateTo(a, -9223372036854775808.0, 9223372036854774784.0);
+      });
   }
-  return body([](double) { return std::nan(""); });
+  return body([](double) NOMA_ALWAYS_INLINE { return std::nan(""); });
 }
 
-// o[i] = f(x[i * sx], y[i * sy]) for i < n, with sx, sy in {0, 1}. Each stride pattern gets
-// its own loop so the compiler sees unit-stride or loop-invariant operands.
-template <typename F>
-inline void MapContiguous(const double* x, int64_t sx, const double* y, int64_t sy, double* o,
-                          int64_t n, F f) {
-  if (sx == 1 && sy == 1) {
-    for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], y[i]);
-  } else if (sx == 1) {
-    double b = y[0];
-    for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], b);
-  } else if (sy == 1) {
-    double a = x[0];
-    for (int64_t i = 0; i < n; ++i) o[i] = f(a, y[i]);
-  } else {
-    double v = f(x[0], y[0]);
-    for (int64_t i = 0; i < n; ++i) o[i] = v;
-  }
-}
+// The loops behind UnaryArray and BinaryArray (tensor.h, same contract): one variant per
+// instruction set (SSE2, AVX2, AVX-512), chosen at run time, all bit-identical.
+void UnaryArrayKernel(UnaryKernel op, const double* a, int64_t a_stride, double* out, int64_t n);
+void BinaryArrayKernel(BinaryKernel op, const double* a, int64_t a_stride, const double* b,
+                       int64_t b_stride, double* out, int64_t n);
 
 // Iteration plan for an output shape `out` that operands of shapes `a` and `b` broadcast to
 // (the caller has checked that they do). Size-1 output dims are dropped and adjacent dims
