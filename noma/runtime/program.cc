@@ -85,10 +85,46 @@ int32_t Fail(const absl::Status& status) { return Fail(std::string(status.messag
 TensorObject* Object(const noma_cell* cell) { return static_cast<TensorObject*>(cell->object); }
 const Tensor& TensorOf(const noma_cell* cell) { return Object(cell)->tensor; }
 
+// Released tensor objects are kept (up to kPoolSize, with their storage) and handed out again:
+// a training loop makes tensors of the same shapes every iteration, and reusing them saves
+// the allocations that otherwise dominate programs with small tensors.
+constexpr size_t kPoolSize = 64;
+constexpr int64_t kPoolMaxElements = int64_t{1} << 20;
+std::vector<TensorObject*>& Pool() {
+  static auto* pool = new std::vector<TensorObject*>();
+  return *pool;
+}
+
+void Recycle(TensorObject* object) {
+  std::vector<TensorObject*>& pool = Pool();
+  if (pool.size() < kPoolSize && object->tensor.size() <= kPoolMaxElements) {
+    pool.push_back(object);
+  } else {
+    delete object;
+  }
+}
+
+// A tensor object holding `shape` with unspecified contents: a pooled one of the same element
+// count when there is one, else a new one.
+TensorObject* AcquireObject(const Shape& shape, int64_t count) {
+  std::vector<TensorObject*>& pool = Pool();
+  for (size_t i = pool.size(); i-- > 0;) {
+    TensorObject* object = pool[i];
+    if (object->tensor.size() == count && object->tensor.rank() == static_cast<int>(shape.size())) {
+      pool[i] = pool.back();
+      pool.pop_back();
+      object->refs = 1;
+      object->tensor = Tensor(shape, std::move(object->tensor.values()));
+      return object;
+    }
+  }
+  return new TensorObject{1, Tensor::Zeros(shape)};
+}
+
 void Release(noma_cell* cell) {
   if (cell->kind == NOMA_P_TENSOR) {
     TensorObject* object = Object(cell);
-    if (--object->refs == 0) delete object;
+    if (--object->refs == 0) Recycle(object);
   }
   cell->kind = NOMA_P_UNSET;
   cell->object = nullptr;
@@ -103,7 +139,23 @@ void SetTensor(noma_cell* dst, Tensor tensor) {
     dst->scalar = value;
     return;
   }
-  auto* object = new TensorObject{1, std::move(tensor)};
+  TensorObject* object;
+  std::vector<TensorObject*>& pool = Pool();
+  if (!pool.empty()) {  // Reuse a shell; the new tensor's storage moves in.
+    object = pool.back();
+    pool.pop_back();
+    object->refs = 1;
+    object->tensor = std::move(tensor);
+  } else {
+    object = new TensorObject{1, std::move(tensor)};
+  }
+  Release(dst);
+  dst->kind = NOMA_P_TENSOR;
+  dst->object = object;
+}
+
+// Points dst at `object` (a fresh reference from AcquireObject).
+void SetObject(noma_cell* dst, TensorObject* object) {
   Release(dst);
   dst->kind = NOMA_P_TENSOR;
   dst->object = object;
@@ -313,6 +365,26 @@ int32_t RandomBuiltin(noma_cell* dst, int32_t builtin, noma_cell* const* args, i
     default:
       return Fail(absl::StrCat("internal error: builtin ", name, " not handled"));
   }
+}
+
+// A shape of rank <= 2 without allocation, for fused chains.
+struct SmallShape {
+  int rank = 0;
+  int64_t dims[2] = {1, 1};
+};
+
+// NumPy broadcasting of two small shapes (as BroadcastShapes); false when they do not.
+bool BroadcastSmall(const SmallShape& a, const SmallShape& b, SmallShape* out) {
+  SmallShape result;
+  result.rank = std::max(a.rank, b.rank);
+  for (int k = 0; k < result.rank; ++k) {
+    int64_t da = k < a.rank ? a.dims[a.rank - 1 - k] : 1;
+    int64_t db = k < b.rank ? b.dims[b.rank - 1 - k] : 1;
+    if (da != db && da != 1 && db != 1) return false;
+    result.dims[result.rank - 1 - k] = da == 1 ? db : da;
+  }
+  *out = result;
+  return true;
 }
 
 struct Tapes {
@@ -773,29 +845,33 @@ int32_t noma_p_fused(noma_cell* dst, noma_cell* const* leaves, int32_t leaf_coun
       node_count > NOMA_P_FUSION_MAX_NODES || node_count < 1) {
     return 1;
   }
-  // Shapes in evaluation order, exactly as the unfused operations would broadcast them.
-  Shape leaf_shapes[NOMA_P_FUSION_MAX_LEAVES];
+  // Shapes in evaluation order, broadcast exactly as the unfused operations would (NumPy rules;
+  // fixed-size shapes: a fused result has rank <= 2, so any operand of higher rank falls back).
+  SmallShape leaf_shapes[NOMA_P_FUSION_MAX_LEAVES];
   for (int32_t l = 0; l < leaf_count; ++l) {
     if (!IsNumeric(leaves[l])) return 1;
-    if (leaves[l]->kind == NOMA_P_TENSOR) leaf_shapes[l] = TensorOf(leaves[l]).shape();
+    leaf_shapes[l] = SmallShape{};
+    if (leaves[l]->kind != NOMA_P_TENSOR) continue;
+    const Shape& ls = TensorOf(leaves[l]).shape();
+    if (ls.size() > 2) return 1;
+    leaf_shapes[l].rank = static_cast<int>(ls.size());
+    for (size_t d = 0; d < ls.size(); ++d) leaf_shapes[l].dims[d] = ls[d];
   }
-  Shape node_shapes[NOMA_P_FUSION_MAX_NODES];
-  auto shape_of = [&](int32_t operand) -> const Shape& {
+  SmallShape node_shapes[NOMA_P_FUSION_MAX_NODES];
+  auto shape_of = [&](int32_t operand) -> const SmallShape& {
     return operand >= 0 ? leaf_shapes[operand] : node_shapes[-1 - operand];
   };
   for (int32_t k = 0; k < node_count; ++k) {
     const int32_t* node = program + 4 * k;
     if (node[0] == 1) {
       node_shapes[k] = shape_of(node[2]);
-      continue;
+    } else if (!BroadcastSmall(shape_of(node[2]), shape_of(node[3]), &node_shapes[k])) {
+      return 1;
     }
-    absl::StatusOr<Shape> shape =
-        noma::runtime::BroadcastShapes(shape_of(node[2]), shape_of(node[3]));
-    if (!shape.ok()) return 1;
-    node_shapes[k] = *std::move(shape);
   }
-  const Shape& shape = node_shapes[node_count - 1];
-  if (shape.empty() || shape.size() > 2) return 1;
+  const SmallShape& small = node_shapes[node_count - 1];
+  if (small.rank == 0) return 1;
+  Shape shape(small.dims, small.dims + small.rank);
   absl::StatusOr<int64_t> elements = noma::runtime::ElementCount(shape);
   if (!elements.ok() ||
       !noma::runtime::CheckAllocation(*elements, noma::runtime::MaxElements()).ok()) {
@@ -809,15 +885,15 @@ int32_t noma_p_fused(noma_cell* dst, noma_cell* const* leaves, int32_t leaf_coun
   int64_t row_stride[NOMA_P_FUSION_MAX_LEAVES], col_stride[NOMA_P_FUSION_MAX_LEAVES];
   bool contiguous = true;
   for (int32_t l = 0; l < leaf_count; ++l) {
-    const Shape& ls = leaf_shapes[l];
-    if (ls.empty()) {
+    const SmallShape& ls = leaf_shapes[l];
+    if (ls.rank == 0) {
       base[l] = &leaves[l]->scalar;
       row_stride[l] = col_stride[l] = 0;
       continue;
     }
     base[l] = TensorOf(leaves[l]).data();
-    int64_t leaf_cols = ls.back();
-    int64_t leaf_rows = ls.size() == 2 ? ls[0] : 1;
+    int64_t leaf_cols = ls.dims[ls.rank - 1];
+    int64_t leaf_rows = ls.rank == 2 ? ls.dims[0] : 1;
     col_stride[l] = leaf_cols == cols ? 1 : 0;
     row_stride[l] = leaf_rows == rows ? leaf_cols : 0;
     if (!(col_stride[l] == 1 && (row_stride[l] == cols || rows == 1))) contiguous = false;
@@ -826,8 +902,8 @@ int32_t noma_p_fused(noma_cell* dst, noma_cell* const* leaves, int32_t leaf_coun
     cols *= rows;
     rows = 1;
   }
-  Tensor result = Tensor::Zeros(shape);
-  double* out = result.data();
+  TensorObject* result = AcquireObject(shape, *elements);
+  double* out = result->tensor.data();
   // Blocks of kBlock elements stay in cache while every node of the chain runs over them.
   constexpr int64_t kBlock = 256;
   double scratch[NOMA_P_FUSION_MAX_NODES][kBlock];
@@ -857,7 +933,7 @@ int32_t noma_p_fused(noma_cell* dst, noma_cell* const* leaves, int32_t leaf_coun
       }
     }
   }
-  SetTensor(dst, std::move(result));
+  SetObject(dst, result);
   return 0;
 }
 
