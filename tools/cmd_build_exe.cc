@@ -76,8 +76,8 @@ int BuildExeCommand(const std::vector<std::string>& args) {
   }
 
   driver::Compilation compilation;
-  bool ok = driver::Compile(ResolveUserPath(file), file, driver::Stage::kDifferentiate,
-                            compilation);
+  bool ok =
+      driver::Compile(ResolveUserPath(file), file, driver::Stage::kDifferentiate, compilation);
   driver::PrintDiagnostics(compilation, std::cerr);
   if (!ok) return 1;
   return driver::BuildExecutable(compilation, options, ResolveUserPath(archive), linker,

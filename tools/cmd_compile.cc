@@ -85,8 +85,8 @@ int CompileCommand(const std::vector<std::string>& args) {
   if (output.empty()) output = DefaultOutput(file, extension);
 
   driver::Compilation compilation;
-  bool ok = driver::Compile(ResolveUserPath(file), file, driver::Stage::kDifferentiate,
-                            compilation);
+  bool ok =
+      driver::Compile(ResolveUserPath(file), file, driver::Stage::kDifferentiate, compilation);
   driver::PrintDiagnostics(compilation, std::cerr);
   if (!ok) return 1;
   absl::StatusOr<std::string> text = driver::CompileToText(compilation, options, kind, library);

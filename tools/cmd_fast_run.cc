@@ -61,8 +61,8 @@ int FastRunCommand(const std::vector<std::string>& args) {
   if (parsed != 0) return parsed;
 
   driver::Compilation compilation;
-  bool ok = driver::Compile(ResolveUserPath(file), file, driver::Stage::kDifferentiate,
-                            compilation);
+  bool ok =
+      driver::Compile(ResolveUserPath(file), file, driver::Stage::kDifferentiate, compilation);
   driver::PrintDiagnostics(compilation, std::cerr);
   if (!ok) return 1;
   if (!EnterUserWorkingDirectory()) {

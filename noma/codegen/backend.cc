@@ -145,8 +145,7 @@ absl::Status RunTool(const std::vector<std::string>& argv) {
     return absl::NotFoundError(absl::StrCat("cannot run the linker '", argv[0], "': ", output));
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return absl::InternalError(
-        absl::StrCat("the linker '", argv[0], "' failed:\n", output));
+    return absl::InternalError(absl::StrCat("the linker '", argv[0], "' failed:\n", output));
   }
   return absl::OkStatus();
 }
@@ -285,8 +284,8 @@ absl::StatusOr<int> RunJit(const graph::Module& module, const syntax::SourceMana
   if (!process) return absl::InternalError(ToString(process.takeError()));
   dylib.addGenerator(std::move(*process));
   (*ir)->setDataLayout((*jit)->getDataLayout());
-  if (llvm::Error error = (*jit)->addIRModule(
-          llvm::orc::ThreadSafeModule(std::move(*ir), std::move(context)))) {
+  if (llvm::Error error =
+          (*jit)->addIRModule(llvm::orc::ThreadSafeModule(std::move(*ir), std::move(context)))) {
     return absl::InternalError(ToString(std::move(error)));
   }
   auto program = (*jit)->lookup("noma_program");
@@ -321,9 +320,18 @@ absl::Status BuildExecutable(const graph::Module& module, const syntax::SourceMa
   if (!written.ok()) return written;
   std::string linked_path = absl::StrCat(output, ".noma-link");
   TempFile linked_file(linked_path);
-  std::vector<std::string> argv = {linker, "-no-pie", "-o", linked_path, object_path,
-                                   runtime_archive, "-static-libstdc++", "-static-libgcc",
-                                   "-Wl,--gc-sections", "-Wl,--as-needed", "-s", "-lm"};
+  std::vector<std::string> argv = {linker,
+                                   "-no-pie",
+                                   "-o",
+                                   linked_path,
+                                   object_path,
+                                   runtime_archive,
+                                   "-static-libstdc++",
+                                   "-static-libgcc",
+                                   "-Wl,--gc-sections",
+                                   "-Wl,--as-needed",
+                                   "-s",
+                                   "-lm"};
   // LLVM's lld links about twice as fast as GNU ld; use it when it is installed.
   if (FindInPath("ld.lld")) argv.insert(argv.begin() + 1, "-fuse-ld=lld");
   if (absl::Status linked = RunTool(argv); !linked.ok()) return linked;

@@ -22,7 +22,7 @@
 namespace noma::codegen {
 
 struct Options {
-  int opt_level = 2;      // -O0 .. -O3.
+  int opt_level = 2;       // -O0 .. -O3.
   bool fast_math = false;  // Fast-math flags on generated floating-point arithmetic.
   // CPU to generate code for: "" = a portable x86-64 baseline (executables), "native" = this
   // machine (the JIT's default), or an LLVM CPU name such as "skylake-avx512".

@@ -132,8 +132,9 @@ TEST(CodegenTest, LibraryHeaderDeclaresTheFunctions) {
   EXPECT_NE(header.find("namespace model {"), std::string::npos);
   EXPECT_NE(header.find("int32_t model_predict(noma_cell* const* args"), std::string::npos);
   // A parameter named like a C++ keyword is renamed.
-  EXPECT_NE(header.find("inline absl::StatusOr<Tensor> predict(const Tensor& w, const Tensor& new_)"),
-            std::string::npos);
+  EXPECT_NE(
+      header.find("inline absl::StatusOr<Tensor> predict(const Tensor& w, const Tensor& new_)"),
+      std::string::npos);
   EXPECT_NE(header.find("from models/m.noma"), std::string::npos);
 }
 
@@ -156,7 +157,9 @@ TEST(CodegenTest, EmitsObjectsAndAssembly) {
   EXPECT_NE(assembly->find("main:"), std::string::npos);
   auto object = EmitOutput(**module, **machine, OutputKind::kObject);
   ASSERT_TRUE(object.ok());
-  EXPECT_EQ(object->substr(0, 4), "\x7f" "ELF");
+  EXPECT_EQ(object->substr(0, 4),
+            "\x7f"
+            "ELF");
 }
 
 }  // namespace

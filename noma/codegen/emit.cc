@@ -133,8 +133,8 @@ class ModuleEmitter {
   // A global variable of the program ABI (noma/runtime/program.h).
   llvm::GlobalVariable* RuntimeGlobal(const char* name, llvm::Type* type) {
     if (llvm::GlobalVariable* global = llvm_module_->getNamedGlobal(name)) return global;
-    return new llvm::GlobalVariable(*llvm_module_, type, false,
-                                    llvm::GlobalValue::ExternalLinkage, nullptr, name);
+    return new llvm::GlobalVariable(*llvm_module_, type, false, llvm::GlobalValue::ExternalLinkage,
+                                    nullptr, name);
   }
 
   llvm::Constant* String(const std::string& text) {
@@ -192,14 +192,13 @@ class ModuleEmitter {
     auto* type = llvm::FunctionType::get(i32_, {ptr_, ptr_, ptr_}, false);
     for (size_t i = 0; i < module_.functions.size(); ++i) {
       const graph::Function& fn = module_.functions[i];
-      auto* entry =
-          llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage,
-                                 LibraryEntryName(library_, fn.name), *llvm_module_);
+      auto* entry = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage,
+                                           LibraryEntryName(library_, fn.name), *llvm_module_);
       llvm::IRBuilder<> b(llvm::BasicBlock::Create(context_, "entry", entry));
       llvm::Value* code = b.CreateCall(
           Runtime("noma_p_call", i32_, {ptr_, ptr_, ptr_, i32_, ptr_, ptr_}),
-          {program, functions_[i], entry->getArg(0),
-           llvm::ConstantInt::get(i32_, fn.params.size()), entry->getArg(1), entry->getArg(2)});
+          {program, functions_[i], entry->getArg(0), llvm::ConstantInt::get(i32_, fn.params.size()),
+           entry->getArg(1), entry->getArg(2)});
       b.CreateRet(code);
     }
   }
@@ -213,15 +212,14 @@ class ModuleEmitter {
     }
     auto table = [&](const std::vector<llvm::Constant*>& entries, const char* name) {
       auto* type = llvm::ArrayType::get(ptr_, entries.size());
-      return new llvm::GlobalVariable(*llvm_module_, type, true,
-                                      llvm::GlobalValue::PrivateLinkage,
+      return new llvm::GlobalVariable(*llvm_module_, type, true, llvm::GlobalValue::PrivateLinkage,
                                       llvm::ConstantArray::get(type, entries), name);
     };
     auto* program_type = llvm::StructType::get(context_, {ptr_, ptr_, i64_, ptr_});
     auto* program = llvm::ConstantStruct::get(
-        program_type, {table(prefixes, "noma_location_prefix"),
-                       table(suffixes, "noma_location_suffix"),
-                       llvm::ConstantInt::get(i64_, locations_.size()), functions_[module_.main]});
+        program_type,
+        {table(prefixes, "noma_location_prefix"), table(suffixes, "noma_location_suffix"),
+         llvm::ConstantInt::get(i64_, locations_.size()), functions_[module_.main]});
     auto* global = new llvm::GlobalVariable(
         *llvm_module_, program_type, true,
         library_.empty() ? llvm::GlobalValue::ExternalLinkage : llvm::GlobalValue::InternalLinkage,
@@ -261,10 +259,7 @@ class ModuleEmitter {
 class FunctionEmitter {
  public:
   FunctionEmitter(ModuleEmitter& m, uint32_t index)
-      : m_(m),
-        fn_(m.module().functions[index]),
-        llvm_fn_(m.Function(index)),
-        b_(m.context()) {
+      : m_(m), fn_(m.module().functions[index]), llvm_fn_(m.Function(index)), b_(m.context()) {
     nan_checked_depth_ = m.RunsInOptimize(index) ? 1 : 0;
   }
 
@@ -371,7 +366,8 @@ class FunctionEmitter {
 
   // Leaves the function (with status 1) when an error is pending.
   void CheckPending() {
-    llvm::Value* pending = b_.CreateLoad(m_.i32(), m_.RuntimeGlobal("noma_p_error_pending", m_.i32()));
+    llvm::Value* pending =
+        b_.CreateLoad(m_.i32(), m_.RuntimeGlobal("noma_p_error_pending", m_.i32()));
     auto* cont = NewBlock("ok");
     b_.CreateCondBr(b_.CreateICmpNE(pending, b_.getInt32(0)), error_, cont, Unlikely());
     b_.SetInsertPoint(cont);
@@ -424,9 +420,7 @@ class FunctionEmitter {
     return b_.CreateICmpNE(b_.CreateLoad(m_.i32(), truth), b_.getInt32(0));
   }
 
-  ValueId YieldOf(RegionId region) {
-    return fn_.ops[fn_.regions[region].ops.back()].operands[0];
-  }
+  ValueId YieldOf(RegionId region) { return fn_.ops[fn_.regions[region].ops.back()].operands[0]; }
 
   llvm::Value* Str(const std::string& text) { return m_.String(text); }
 
@@ -519,8 +513,8 @@ class FunctionEmitter {
             graph::OpId def = definer[v];
             bool internal = def != graph::kNone &&
                             std::find(members.begin(), members.end(), def) != members.end();
-            if (!internal && std::find(group.leaves.begin(), group.leaves.end(), v) ==
-                                 group.leaves.end()) {
+            if (!internal &&
+                std::find(group.leaves.begin(), group.leaves.end(), v) == group.leaves.end()) {
               group.leaves.push_back(v);
             }
           }
@@ -545,8 +539,8 @@ class FunctionEmitter {
       auto ref = [&](ValueId v) {
         auto it = node_of.find(v);
         if (it != node_of.end()) return -1 - it->second;
-        return static_cast<int32_t>(
-            std::find(group.leaves.begin(), group.leaves.end(), v) - group.leaves.begin());
+        return static_cast<int32_t>(std::find(group.leaves.begin(), group.leaves.end(), v) -
+                                    group.leaves.begin());
       };
       program.push_back(b_.getInt32(arity));
       program.push_back(b_.getInt32(kernel));
@@ -555,9 +549,9 @@ class FunctionEmitter {
       node_of[op.result] = static_cast<int32_t>(k);
     }
     auto* type = llvm::ArrayType::get(m_.i32(), program.size());
-    auto* table = new llvm::GlobalVariable(m_.llvm_module(), type, true,
-                                           llvm::GlobalValue::PrivateLinkage,
-                                           llvm::ConstantArray::get(type, program), "fusion");
+    auto* table =
+        new llvm::GlobalVariable(m_.llvm_module(), type, true, llvm::GlobalValue::PrivateLinkage,
+                                 llvm::ConstantArray::get(type, program), "fusion");
     std::vector<llvm::Value*> leaves;
     for (ValueId v : group.leaves) leaves.push_back(Cell(v));
     const Op& root = fn_.ops[group.members.back()];
@@ -578,27 +572,24 @@ class FunctionEmitter {
   // runtime's flag is set only while checks apply.
   void CheckNan(const Op& op) {
     if (b_.GetInsertBlock()->getTerminator()) return;
+    std::string name = graph::NanCheckName(op);
+    if (!IsScalar(op.result)) {
+      // The runtime returns at once while checks are off.
+      Checked("noma_p_check_finite", {Cell(op.result), Str(name)}, op.loc);
+      return;
+    }
     llvm::Value* flag = b_.CreateICmpNE(
         b_.CreateLoad(m_.i32(), m_.RuntimeGlobal("noma_p_nan_checks", m_.i32())), b_.getInt32(0));
-    std::string name = graph::NanCheckName(op);
+    llvm::Value* magnitude = b_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, Scalar(op.result));
+    llvm::Value* not_finite = b_.CreateFCmpUEQ(magnitude, llvm::ConstantFP::getInfinity(m_.f64()));
+    auto* report = NewBlock("nan_found");
     auto* cont = NewBlock("nan_ok");
-    if (IsScalar(op.result)) {
-      llvm::Value* magnitude = b_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, Scalar(op.result));
-      llvm::Value* not_finite =
-          b_.CreateFCmpUEQ(magnitude, llvm::ConstantFP::getInfinity(m_.f64()));
-      auto* report = NewBlock("nan_found");
-      b_.CreateCondBr(b_.CreateAnd(flag, not_finite), report, cont, Unlikely());
-      b_.SetInsertPoint(report);
-      Checked("noma_p_error",
-              {Str(absl::StrCat(name, " produced a NaN or infinity (--check-nan)"))}, op.loc);
-      b_.CreateBr(cont);
-      b_.SetInsertPoint(cont);
-    } else {
-      // The runtime returns at once while checks are off.
-      b_.CreateBr(cont);
-      b_.SetInsertPoint(cont);
-      Checked("noma_p_check_finite", {Cell(op.result), Str(name)}, op.loc);
-    }
+    b_.CreateCondBr(b_.CreateAnd(flag, not_finite), report, cont, Unlikely());
+    b_.SetInsertPoint(report);
+    Checked("noma_p_error", {Str(absl::StrCat(name, " produced a NaN or infinity (--check-nan)"))},
+            op.loc);
+    b_.CreateBr(cont);
+    b_.SetInsertPoint(cont);
   }
 
   void EmitOp(const Op& op) {
@@ -653,8 +644,8 @@ class FunctionEmitter {
         EmitCall(op);
         return;
       case OpCode::kIndex:
-        Checked("noma_p_index",
-                {ValueCell(op.result), Cell(op.operands[0]), Cell(op.operands[1])}, op.loc);
+        Checked("noma_p_index", {ValueCell(op.result), Cell(op.operands[0]), Cell(op.operands[1])},
+                op.loc);
         FinishResult(op);
         return;
       case OpCode::kYield:
@@ -705,8 +696,7 @@ class FunctionEmitter {
           b_.CreateStore(b_.CreateAdd(count, b_.getInt64(1)), minimize_count_);
           b_.CreateStore(Scalar(op.operands[0]), last_loss_);
         } else {
-          Checked("noma_p_minimize", {Cell(op.operands[0]), minimize_count_, last_loss_},
-                  op.loc);
+          Checked("noma_p_minimize", {Cell(op.operands[0]), minimize_count_, last_loss_}, op.loc);
         }
         return;
       case OpCode::kAlloc:
@@ -739,10 +729,10 @@ class FunctionEmitter {
           keys.push_back(Str(op.keys[i]));
           slots.push_back(SlotCell(static_cast<graph::SlotId>(op.ints[i])));
         }
-        Checked("noma_p_load_safetensors",
-                {Cell(op.operands[0]), CellArray(keys), CellArray(slots),
-                 b_.getInt32(op.keys.size())},
-                op.loc);
+        Checked(
+            "noma_p_load_safetensors",
+            {Cell(op.operands[0]), CellArray(keys), CellArray(slots), b_.getInt32(op.keys.size())},
+            op.loc);
         return;
       }
       case OpCode::kSaveSafetensors: {
@@ -983,8 +973,7 @@ class FunctionEmitter {
     CheckPending();  // Stops runaway recursion before it exhausts the stack.
     b_.CreateCall(m_.Function(op.callee), {array, result});
     Call("noma_p_leave_call", nullptr, {});
-    Checked("noma_p_returned_value", {result, Str(m_.module().functions[op.callee].name)},
-            op.loc);
+    Checked("noma_p_returned_value", {result, Str(m_.module().functions[op.callee].name)}, op.loc);
     FinishResult(op);
   }
 
@@ -1017,8 +1006,8 @@ class FunctionEmitter {
     auto* check_cap = NewBlock("optimize_cap");
     b_.CreateCondBr(until, done, check_cap);
     b_.SetInsertPoint(check_cap);
-    llvm::Value* reached = b_.CreateFCmpOGE(
-        b_.CreateSIToFP(b_.CreateLoad(m_.i64(), count), m_.f64()), max_iterations);
+    llvm::Value* reached =
+        b_.CreateFCmpOGE(b_.CreateSIToFP(b_.CreateLoad(m_.i64(), count), m_.f64()), max_iterations);
     auto* warn = NewBlock("optimize_warn");
     auto* step = NewBlock("optimize_step");
     b_.CreateCondBr(reached, warn, step);
@@ -1079,10 +1068,10 @@ class FunctionEmitter {
     end = b_.CreateSelect(b_.CreateICmpSLT(total, end), total, end);
     for (size_t i = 0; i < sources; ++i) {
       // The sources' cells are read again: the body cannot change a value.
-      Checked("noma_p_slice_rows",
-              {SlotCell(static_cast<graph::SlotId>(op.ints[i])), ValueCell(op.operands[i]),
-               start, end},
-              op.loc);
+      Checked(
+          "noma_p_slice_rows",
+          {SlotCell(static_cast<graph::SlotId>(op.ints[i])), ValueCell(op.operands[i]), start, end},
+          op.loc);
     }
     if (op.ints[sources] != static_cast<int64_t>(graph::kNone)) {
       Call("noma_p_set_scalar", nullptr,
@@ -1093,8 +1082,8 @@ class FunctionEmitter {
     EmitRegion(op.regions[0]);
     if (b_.GetInsertBlock()->getTerminator()) b_.SetInsertPoint(NewBlock("dead"));
     if (steps) {
-      Checked("noma_p_check_one_minimize",
-              {b_.CreateLoad(m_.i64(), minimize_count_), Str("batch")}, op.loc);
+      Checked("noma_p_check_one_minimize", {b_.CreateLoad(m_.i64(), minimize_count_), Str("batch")},
+              op.loc);
       CheckPending();
       EmitRegion(op.regions[1]);
       if (b_.GetInsertBlock()->getTerminator()) b_.SetInsertPoint(NewBlock("dead"));
@@ -1118,7 +1107,7 @@ class FunctionEmitter {
   llvm::Value* return_code_ = nullptr;
   llvm::Value* saved_depth_ = nullptr;
   bool has_optimize_ = false;
-  int nan_checked_depth_ = 0;  // > 0 where ops may run inside an optimize loop.
+  int nan_checked_depth_ = 0;            // > 0 where ops may run inside an optimize loop.
   std::vector<graph::OpId> fused_into_;  // Per op: the root of the chain computing it.
   std::map<graph::OpId, FusionGroup> fusion_groups_;  // By root.
   llvm::BasicBlock* exit_ = nullptr;

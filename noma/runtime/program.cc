@@ -304,14 +304,17 @@ bool ElementwiseUnary(int32_t builtin, UnaryKernel* kernel) {
 }
 
 const char* const kBuiltinNames[NOMA_P_BUILTIN_COUNT] = {
-    "sigmoid",   "relu",         "tanh",        "exp",
-    "log",       "sqrt",         "sin",         "cos",
-    "tan",       "abs",          "pow",         "min",
-    "max",       "floor",        "ceil",        "sum",
-    "mean",      "dot",          "matmul",      "transpose",
-    "shape",     "len",          "rand",        "rand_uniform",
-    "rand_normal", "rand_tensor", "rand_normal_tensor", "xavier_init",
-    "he_init",   "seed",         "print",
+    "sigmoid",     "relu",        "tanh",
+    "exp",         "log",         "sqrt",
+    "sin",         "cos",         "tan",
+    "abs",         "pow",         "min",
+    "max",         "floor",       "ceil",
+    "sum",         "mean",        "dot",
+    "matmul",      "transpose",   "shape",
+    "len",         "rand",        "rand_uniform",
+    "rand_normal", "rand_tensor", "rand_normal_tensor",
+    "xavier_init", "he_init",     "seed",
+    "print",
 };
 
 int32_t Binary(noma_cell* dst, BinaryKernel kernel, const noma_cell* a, const noma_cell* b) {
@@ -509,8 +512,8 @@ int32_t noma_p_error(const char* message) { return Fail(message); }
 void noma_p_warn_max_iterations(const char* prefix, double max_iterations) {
   if (noma_p_error_pending) return;
   noma_p_clear_progress();
-  std::string text = absl::StrCat(prefix, noma::runtime::FormatScalar(max_iterations),
-                                  ") with cond false\n");
+  std::string text =
+      absl::StrCat(prefix, noma::runtime::FormatScalar(max_iterations), ") with cond false\n");
   std::fwrite(text.data(), 1, text.size(), stderr);
 }
 
@@ -720,8 +723,7 @@ int32_t noma_p_builtin(noma_cell* dst, int32_t builtin, noma_cell* const* args, 
       }
       Operand t(args[0]);
       int64_t a = static_cast<int64_t>(axis);
-      return Deliver(dst,
-                     is_sum ? noma::runtime::SumAxis(*t, a) : noma::runtime::MeanAxis(*t, a));
+      return Deliver(dst, is_sum ? noma::runtime::SumAxis(*t, a) : noma::runtime::MeanAxis(*t, a));
     }
     case NOMA_P_DOT:
       return Deliver(dst, noma::runtime::Dot(*Operand(args[0]), *Operand(args[1])));
@@ -958,10 +960,10 @@ int32_t noma_p_realloc(noma_cell* slot, noma_cell* const* dims, int32_t count, i
   if (tensor.shape() == shape) return 0;  // No-op (LANGUAGE.md §7).
   ProgramState& state = State();
   absl::StatusOr<Tensor> grown =
-      learnable ? noma::runtime::Realloc(tensor, shape, state.max_elements,
-                                         [&state](int64_t) { return state.rng.Normal(0, 0.1); })
-                : noma::runtime::Realloc(tensor, shape, state.max_elements,
-                                         [](int64_t) { return 0.0; });
+      learnable
+          ? noma::runtime::Realloc(tensor, shape, state.max_elements,
+                                   [&state](int64_t) { return state.rng.Normal(0, 0.1); })
+          : noma::runtime::Realloc(tensor, shape, state.max_elements, [](int64_t) { return 0.0; });
   return Deliver(slot, std::move(grown));
 }
 
@@ -1010,8 +1012,8 @@ int32_t noma_p_load_safetensors(const noma_cell* path, const char* const* keys,
   for (int32_t i = 0; i < count; ++i) {
     auto it = loaded->find(keys[i]);
     if (it == loaded->end()) {
-      return Fail(absl::StrCat("'", file, "' has no tensor '", keys[i], "' (it has: ",
-                               list_keys(), ")"));
+      return Fail(
+          absl::StrCat("'", file, "' has no tensor '", keys[i], "' (it has: ", list_keys(), ")"));
     }
     SetTensor(slots[i], it->second);
   }
@@ -1104,8 +1106,7 @@ int32_t noma_p_index_adjoint(noma_cell* dst, const noma_cell* adjoint, const nom
                              const noma_cell* index) {
   double i;
   if (RequireTensor(base, "indexing") || ScalarArg(index, "index", &i)) return 1;
-  return Deliver(dst,
-                 noma::runtime::IndexAdjoint(*Operand(adjoint), TensorOf(base).shape(), i));
+  return Deliver(dst, noma::runtime::IndexAdjoint(*Operand(adjoint), TensorOf(base).shape(), i));
 }
 
 int32_t noma_p_zeros_like(noma_cell* dst, const noma_cell* like) {
@@ -1150,7 +1151,8 @@ int32_t noma_p_unreduce(noma_cell* dst, const noma_cell* adjoint, const noma_cel
 }
 
 const noma_p_symbol* noma_p_symbols(size_t* count) {
-#define NOMA_P_SYMBOL(name) {#name, reinterpret_cast<void*>(&name)}
+#define NOMA_P_SYMBOL(name) \
+  { #name, reinterpret_cast < void*>(&name) }
   static const noma_p_symbol kSymbols[] = {
       NOMA_P_SYMBOL(noma_p_location),
       NOMA_P_SYMBOL(noma_p_error_pending),
