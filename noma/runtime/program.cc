@@ -1058,6 +1058,7 @@ int32_t noma_p_batch_setup(noma_cell* const* sources, int32_t count, const noma_
 }
 
 int32_t noma_p_slice_rows(noma_cell* dst, const noma_cell* source, int64_t begin, int64_t end) {
+  if (RequireTensor(source, "batch")) return 1;
   return Deliver(dst, noma::runtime::SliceRows(TensorOf(source), begin, end));
 }
 
@@ -1137,8 +1138,13 @@ int32_t noma_p_unreduce(noma_cell* dst, const noma_cell* adjoint, const noma_cel
   int64_t rank = static_cast<int64_t>(shape.size());
   int64_t a = static_cast<int64_t>(axis);
   if (a < 0) a += rank;
+  if (a < 0 || a >= rank) return Fail("internal error: reduction axis out of range");
   Shape kept = shape;
   kept[a] = 1;
+  absl::StatusOr<int64_t> kept_count = noma::runtime::ElementCount(kept);
+  if (!kept_count.ok() || *kept_count != (*reduced).size()) {
+    return Fail("internal error: reduction adjoint of the wrong size");
+  }
   Tensor reshaped(kept, (*reduced).values());
   auto result = noma::runtime::BroadcastTo(reshaped, shape);
   if (!result.ok()) return Fail(result.status());
