@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -50,6 +51,17 @@ std::string LibraryEntryName(const std::string& library, const std::string& func
 // NOMA function, documented in the header itself. `source` names the program in comments.
 std::string LibraryHeader(const graph::Module& module, const std::string& library,
                           const std::string& source);
+
+// Fusion of elementwise chains (docs/codegen.md): an elementwise op whose non-scalar result has
+// a single use, by a later elementwise op of the same region, is computed in that op's chain;
+// a chain is a contiguous run of its region (loads and constants may sit between its ops).
+struct FusionGroup {
+  std::vector<graph::OpId> members;    // In program order; the last is the root.
+  std::vector<graph::ValueId> leaves;  // The values the chain reads.
+};
+std::vector<FusionGroup> PlanFusionGroups(const graph::Function& function);
+// The chain as noma_p_fused's program: 4 int32 per node {arity, kernel, operand 0, operand 1}.
+std::vector<int32_t> FusionProgram(const graph::Function& function, const FusionGroup& group);
 
 // A target machine for `options` (the host's triple).
 absl::StatusOr<std::unique_ptr<llvm::TargetMachine>> MakeTargetMachine(const Options& options);

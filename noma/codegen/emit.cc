@@ -256,6 +256,100 @@ class ModuleEmitter {
   std::string library_;
 };
 
+}  // namespace
+
+std::vector<FusionGroup> PlanFusionGroups(const graph::Function& fn) {
+  std::vector<FusionGroup> groups;
+  std::vector<graph::OpId> fused_into(fn.ops.size(), graph::kNone);
+  std::vector<uint32_t> uses(fn.value_types.size(), 0);
+  std::vector<graph::OpId> definer(fn.value_types.size(), graph::kNone);
+  for (graph::OpId id = 0; id < fn.ops.size(); ++id) {
+    for (ValueId v : fn.ops[id].operands) ++uses[v];
+    if (fn.ops[id].result != graph::kNone) definer[fn.ops[id].result] = id;
+  }
+  auto fusible = [&](graph::OpId id) {
+    const Op& op = fn.ops[id];
+    // Statically scalar ops are native code; `any` ones may be tensors at run time (the
+    // runtime falls back to the unfused ops when they are not).
+    graph::Type::Kind kind =
+        op.result == graph::kNone ? graph::Type::kVoid : fn.value_types[op.result].kind;
+    return ElementwiseKernel(op).first > 0 &&
+           (kind == graph::Type::kTensor || kind == graph::Type::kUnknown);
+  };
+  auto member_of = [](const std::vector<graph::OpId>& members, graph::OpId id) {
+    return std::find(members.begin(), members.end(), id) != members.end();
+  };
+  for (const graph::Region& region : fn.regions) {
+    std::map<graph::OpId, size_t> position;
+    for (size_t i = 0; i < region.ops.size(); ++i) position[region.ops[i]] = i;
+    for (size_t i = region.ops.size(); i-- > 0;) {
+      graph::OpId root = region.ops[i];
+      if (!fusible(root) || fused_into[root] != graph::kNone) continue;
+      std::vector<graph::OpId> members = {root};
+      for (size_t m = 0; m < members.size(); ++m) {
+        for (ValueId v : fn.ops[members[m]].operands) {
+          graph::OpId def = definer[v];
+          if (def == graph::kNone || uses[v] != 1 || !position.count(def) || !fusible(def) ||
+              fused_into[def] != graph::kNone || members.size() >= NOMA_P_FUSION_MAX_NODES) {
+            continue;
+          }
+          members.push_back(def);
+        }
+      }
+      if (members.size() < 2) continue;
+      std::sort(members.begin(), members.end(),
+                [&](graph::OpId a, graph::OpId b) { return position[a] < position[b]; });
+      bool contiguous = true;
+      for (size_t p = position[members.front()]; p < i && contiguous; ++p) {
+        OpCode code = fn.ops[region.ops[p]].code;
+        contiguous =
+            member_of(members, region.ops[p]) || code == OpCode::kLoad || code == OpCode::kConst;
+      }
+      if (!contiguous) continue;
+      FusionGroup group;
+      group.members = members;
+      for (graph::OpId member : members) {
+        for (ValueId v : fn.ops[member].operands) {
+          bool internal = definer[v] != graph::kNone && member_of(members, definer[v]);
+          if (!internal &&
+              std::find(group.leaves.begin(), group.leaves.end(), v) == group.leaves.end()) {
+            group.leaves.push_back(v);
+          }
+        }
+      }
+      if (group.leaves.size() > NOMA_P_FUSION_MAX_LEAVES) continue;
+      for (graph::OpId member : members) {
+        if (member != root) fused_into[member] = root;
+      }
+      groups.push_back(std::move(group));
+    }
+  }
+  return groups;
+}
+
+std::vector<int32_t> FusionProgram(const graph::Function& fn, const FusionGroup& group) {
+  std::vector<int32_t> program;
+  std::map<ValueId, int32_t> node_of;
+  for (size_t k = 0; k < group.members.size(); ++k) {
+    const Op& op = fn.ops[group.members[k]];
+    auto [arity, kernel] = ElementwiseKernel(op);
+    auto ref = [&](ValueId v) {
+      auto it = node_of.find(v);
+      if (it != node_of.end()) return -1 - it->second;
+      return static_cast<int32_t>(std::find(group.leaves.begin(), group.leaves.end(), v) -
+                                  group.leaves.begin());
+    };
+    program.push_back(arity);
+    program.push_back(kernel);
+    program.push_back(ref(op.operands[0]));
+    program.push_back(arity == 2 ? ref(op.operands[1]) : 0);
+    node_of[op.result] = static_cast<int32_t>(k);
+  }
+  return program;
+}
+
+namespace {
+
 class FunctionEmitter {
  public:
   FunctionEmitter(ModuleEmitter& m, uint32_t index)
@@ -450,81 +544,14 @@ class FunctionEmitter {
 
   // ------------------------------------------------------------------ fusion
 
-  // A chain of elementwise tensor operations evaluated in one pass (noma_p_fused): its ops in
-  // program order (the last is the root), and the values it reads.
-  struct FusionGroup {
-    std::vector<graph::OpId> members;
-    std::vector<ValueId> leaves;
-  };
-
-  // Finds the chains: an elementwise op whose tensor result has a single use, by a later
-  // elementwise op of the same region, is computed inside that op's chain. A chain must be a
-  // contiguous run of its region (loads and constants may sit between its ops), so fusing
-  // never moves an operation across a side effect or a possible error of another op.
   void PlanFusion() {
     fused_into_.assign(fn_.ops.size(), graph::kNone);
-    std::vector<uint32_t> uses(fn_.value_types.size(), 0);
-    std::vector<graph::OpId> definer(fn_.value_types.size(), graph::kNone);
-    for (graph::OpId id = 0; id < fn_.ops.size(); ++id) {
-      for (ValueId v : fn_.ops[id].operands) ++uses[v];
-      if (fn_.ops[id].result != graph::kNone) definer[fn_.ops[id].result] = id;
-    }
-    auto fusible = [&](graph::OpId id) {
-      const Op& op = fn_.ops[id];
-      // Statically scalar ops are native code; `any` ones may be tensors at run time (the
-      // runtime falls back to the unfused ops when they are not).
-      graph::Type::Kind kind =
-          op.result == graph::kNone ? graph::Type::kVoid : fn_.value_types[op.result].kind;
-      return ElementwiseKernel(op).first > 0 &&
-             (kind == graph::Type::kTensor || kind == graph::Type::kUnknown);
-    };
-    for (const graph::Region& region : fn_.regions) {
-      std::map<graph::OpId, size_t> position;
-      for (size_t i = 0; i < region.ops.size(); ++i) position[region.ops[i]] = i;
-      for (size_t i = region.ops.size(); i-- > 0;) {
-        graph::OpId root = region.ops[i];
-        if (!fusible(root) || fused_into_[root] != graph::kNone) continue;
-        std::vector<graph::OpId> members = {root};
-        for (size_t m = 0; m < members.size(); ++m) {
-          for (ValueId v : fn_.ops[members[m]].operands) {
-            graph::OpId def = definer[v];
-            if (def == graph::kNone || uses[v] != 1 || !position.count(def) || !fusible(def) ||
-                fused_into_[def] != graph::kNone || members.size() >= NOMA_P_FUSION_MAX_NODES) {
-              continue;
-            }
-            members.push_back(def);
-          }
-        }
-        if (members.size() < 2) continue;
-        std::sort(members.begin(), members.end(),
-                  [&](graph::OpId a, graph::OpId b) { return position[a] < position[b]; });
-        bool contiguous = true;
-        for (size_t p = position[members.front()]; p < i && contiguous; ++p) {
-          graph::OpId between = region.ops[p];
-          OpCode code = fn_.ops[between].code;
-          contiguous = std::find(members.begin(), members.end(), between) != members.end() ||
-                       code == OpCode::kLoad || code == OpCode::kConst;
-        }
-        if (!contiguous) continue;
-        FusionGroup group;
-        group.members = members;
-        for (graph::OpId member : members) {
-          for (ValueId v : fn_.ops[member].operands) {
-            graph::OpId def = definer[v];
-            bool internal = def != graph::kNone &&
-                            std::find(members.begin(), members.end(), def) != members.end();
-            if (!internal &&
-                std::find(group.leaves.begin(), group.leaves.end(), v) == group.leaves.end()) {
-              group.leaves.push_back(v);
-            }
-          }
-        }
-        if (group.leaves.size() > NOMA_P_FUSION_MAX_LEAVES) continue;
-        for (graph::OpId member : members) {
-          if (member != root) fused_into_[member] = root;
-        }
-        fusion_groups_[root] = std::move(group);
+    for (FusionGroup& group : PlanFusionGroups(fn_)) {
+      graph::OpId root = group.members.back();
+      for (graph::OpId member : group.members) {
+        if (member != root) fused_into_[member] = root;
       }
+      fusion_groups_[root] = std::move(group);
     }
   }
 
@@ -532,22 +559,7 @@ class FunctionEmitter {
   // the chain's ops one by one.
   void EmitFused(const FusionGroup& group) {
     std::vector<llvm::Constant*> program;
-    std::map<ValueId, int32_t> node_of;
-    for (size_t k = 0; k < group.members.size(); ++k) {
-      const Op& op = fn_.ops[group.members[k]];
-      auto [arity, kernel] = ElementwiseKernel(op);
-      auto ref = [&](ValueId v) {
-        auto it = node_of.find(v);
-        if (it != node_of.end()) return -1 - it->second;
-        return static_cast<int32_t>(std::find(group.leaves.begin(), group.leaves.end(), v) -
-                                    group.leaves.begin());
-      };
-      program.push_back(b_.getInt32(arity));
-      program.push_back(b_.getInt32(kernel));
-      program.push_back(b_.getInt32(ref(op.operands[0])));
-      program.push_back(b_.getInt32(arity == 2 ? ref(op.operands[1]) : 0));
-      node_of[op.result] = static_cast<int32_t>(k);
-    }
+    for (int32_t word : FusionProgram(fn_, group)) program.push_back(b_.getInt32(word));
     auto* type = llvm::ArrayType::get(m_.i32(), program.size());
     auto* table =
         new llvm::GlobalVariable(m_.llvm_module(), type, true, llvm::GlobalValue::PrivateLinkage,
