@@ -177,16 +177,35 @@ void BM_SumToShape(benchmark::State& state) {  // Bias gradient: [n, n] -> [n].
 }
 BENCHMARK(BM_SumToShape)->Arg(1024);
 
+// Transpose of [n, m], including the result's allocation; [1024, 64] and [64, 1024] are the
+// MLP benchmark's activations and their gradients.
 void BM_Transpose(benchmark::State& state) {
-  int64_t n = state.range(0);
-  Tensor a = Random({n, n});
+  int64_t n = state.range(0), m = state.range(1);
+  Tensor a = Random({n, m});
   for (auto _ : state) {
     auto t = Transpose(a);
     benchmark::DoNotOptimize(t);
   }
-  state.SetItemsProcessed(state.iterations() * n * n);
+  state.SetItemsProcessed(state.iterations() * n * m);
 }
-BENCHMARK(BM_Transpose)->Arg(1024);
+BENCHMARK(BM_Transpose)
+    ->Args({1024, 1024})
+    ->Args({1000, 999})
+    ->Args({512, 512})
+    ->Args({1024, 64})
+    ->Args({64, 1024});
+
+// Tensor::Zeros alone: the zero fill (and allocation) every kernel result pays, since
+// std::vector<double> value-initialises.
+void BM_Zeros(benchmark::State& state) {
+  int64_t n = state.range(0), m = state.range(1);
+  for (auto _ : state) {
+    Tensor t = Tensor::Zeros({n, m});
+    benchmark::DoNotOptimize(t);
+  }
+  state.SetItemsProcessed(state.iterations() * n * m);
+}
+BENCHMARK(BM_Zeros)->Args({1024, 64})->Args({1024, 1024});
 
 }  // namespace
 }  // namespace noma::runtime

@@ -1,4 +1,5 @@
 // noma compile: LLVM IR, assembly or an object file of a program.
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -23,7 +24,11 @@ std::string CompileUsage() {
       "\n"
       "options:\n"
       "  -o OUT             output file\n"
-      "  --emit=KIND        llvm (textual LLVM IR), asm or obj\n"
+      "  --emit=KIND        llvm (textual LLVM IR), asm, obj, or ptx (the program's GPU\n"
+      "                     kernels for NVIDIA GPUs, through LLVM's NVPTX back end)\n"
+      "  --gpu-arch=SM      with --emit=ptx: sm_80 or sm_90 (default sm_90)\n"
+      "  --cuda-path=DIR    with --emit=ptx: the CUDA toolkit, for libdevice (default\n"
+      "                     $NOMA_CUDA_PREFIX, else /usr/local/cuda)\n"
       "  --library=NAME     compile as a library: no main, a C entry point NAME_f for every\n"
       "                     function f (link with libnoma_program.a; see noma_library)\n"
       "  --header=PATH      with --library: also write the C++ header declaring namespace NAME\n",
@@ -46,6 +51,10 @@ std::string DefaultOutput(const std::string& file, const char* extension) {
 
 int CompileCommand(const std::vector<std::string>& args) {
   std::string file, output, library, header;
+  std::string gpu_arch = "sm_90";
+  const char* cuda_env = std::getenv("NOMA_CUDA_PREFIX");
+  std::string cuda_path = cuda_env != nullptr && *cuda_env != '\0' ? cuda_env : "/usr/local/cuda";
+  bool ptx = false;
   codegen::Options options;
   codegen::OutputKind kind = codegen::OutputKind::kLlvmIr;
   const char* extension = ".ll";
@@ -67,6 +76,16 @@ int CompileCommand(const std::vector<std::string>& args) {
       }
     } else if (arg.rfind("--header=", 0) == 0) {
       header = arg.substr(sizeof("--header=") - 1);
+    } else if (arg == "--emit=ptx") {
+      ptx = true;
+      extension = ".ptx";
+    } else if (arg.rfind("--gpu-arch=", 0) == 0) {
+      gpu_arch = arg.substr(sizeof("--gpu-arch=") - 1);
+      if (gpu_arch != "sm_80" && gpu_arch != "sm_90") {
+        return Usage("unsupported GPU architecture '" + gpu_arch + "' (use sm_80 or sm_90)");
+      }
+    } else if (arg.rfind("--cuda-path=", 0) == 0) {
+      cuda_path = arg.substr(sizeof("--cuda-path=") - 1);
     } else if (arg == "--emit=llvm" || arg == "--emit=ll") {
       kind = codegen::OutputKind::kLlvmIr;
       extension = ".ll";
@@ -89,7 +108,10 @@ int CompileCommand(const std::vector<std::string>& args) {
       driver::Compile(ResolveUserPath(file), file, driver::Stage::kDifferentiate, compilation);
   driver::PrintDiagnostics(compilation, std::cerr);
   if (!ok) return 1;
-  absl::StatusOr<std::string> text = driver::CompileToText(compilation, options, kind, library);
+  if (ptx && !library.empty()) return Usage("--emit=ptx does not take --library");
+  absl::StatusOr<std::string> text =
+      ptx ? driver::CompileToPtx(compilation, gpu_arch, ResolveUserPath(cuda_path))
+          : driver::CompileToText(compilation, options, kind, library);
   if (!text.ok()) {
     std::cerr << "noma compile: error: " << text.status().message() << "\n";
     return 1;

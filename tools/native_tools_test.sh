@@ -67,6 +67,10 @@ expect_exit 0 "$NOMA" compile "$PROGRAM" --emit=asm -o program.s
 grep -q '^main:' program.s || fail "no main in the assembly"
 expect_exit 0 "$NOMA" compile "$PROGRAM" --emit=obj -o program.o
 [ "$(head -c 4 program.o | od -An -c | tr -d ' ')" = "177ELF" ] || fail "the object is not ELF"
+expect_exit 0 "$NOMA" compile "$PROGRAM" --emit=ptx -o program.ptx
+grep -q '\.entry main_chain0(' program.ptx || fail "no kernel in the PTX: $(head -c 300 program.ptx)"
+grep -q '^\.target sm_90' program.ptx || fail "the PTX is not for sm_90"
+expect_exit 2 "$NOMA" compile "$PROGRAM" --emit=ptx --gpu-arch=sm_10
 (cd "$work" && expect_exit 0 "$NOMA" compile "$PROGRAM" --emit=llvm)
 [ -s "$work/native.ll" ] || fail "compile without -o did not write native.ll"
 

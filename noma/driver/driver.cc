@@ -9,6 +9,7 @@
 #include "noma/autodiff/version.h"
 #include "noma/codegen/version.h"
 #include "noma/driver/version.h"
+#include "noma/gpu/ptx.h"
 #include "noma/gpu/version.h"
 #include "noma/graph/lower.h"
 #include "noma/graph/verifier.h"
@@ -140,6 +141,20 @@ absl::StatusOr<std::string> CompileToText(const Compilation& c, const codegen::O
   if (!machine.ok()) return machine.status();
   codegen::OptimizeModule(**ir, **machine, options);
   return codegen::EmitOutput(**ir, **machine, kind);
+}
+
+absl::StatusOr<std::string> CompileToPtx(const Compilation& c, const std::string& sm,
+                                         const std::string& cuda_prefix) {
+  std::vector<gpu::ChainKernel> chains;
+  for (const graph::Function& fn : c.module.functions) {
+    int index = 0;
+    for (const codegen::FusionGroup& group : codegen::PlanFusionGroups(fn)) {
+      chains.push_back({codegen::FusionProgram(fn, group),
+                        static_cast<int32_t>(group.leaves.size()),
+                        absl::StrCat(fn.name, "_chain", index++)});
+    }
+  }
+  return gpu::ChainsPtx(chains, sm, gpu::LibdevicePath(cuda_prefix));
 }
 
 std::vector<std::pair<std::string, std::string>> StageVersions() {

@@ -57,9 +57,13 @@ bool BuildExecutable(const Compilation& compilation, const codegen::Options& opt
 // `compile`: LLVM IR, assembly or an object file of the program: with a C main, or, when
 // `library` is not empty, as a library with one C entry point per function (noma_library).
 absl::StatusOr<std::string> CompileToText(const Compilation& compilation,
-                                          const codegen::Options& options,
-                                          codegen::OutputKind kind,
+                                          const codegen::Options& options, codegen::OutputKind kind,
                                           const std::string& library = "");
+
+// `compile --emit=ptx`: the PTX (for `sm`, e.g. "sm_90") of the program's GPU kernels — so far
+// one per fused elementwise chain, named FUNCTION_chainN — with libdevice from `cuda_prefix`.
+absl::StatusOr<std::string> CompileToPtx(const Compilation& compilation, const std::string& sm,
+                                         const std::string& cuda_prefix);
 
 // (stage, version) for `noma version`.
 std::vector<std::pair<std::string, std::string>> StageVersions();

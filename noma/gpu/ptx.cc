@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -241,6 +242,15 @@ absl::StatusOr<std::string> ElementwiseKernelPtx(const std::vector<int32_t>& pro
                                                  int32_t leaf_count, const std::string& name,
                                                  const std::string& sm,
                                                  const std::string& libdevice) {
+  return ChainsPtx({ChainKernel{program, leaf_count, name}}, sm, libdevice);
+}
+
+std::string LibdevicePath(const std::string& cuda_prefix) {
+  return cuda_prefix + "/nvvm/libdevice/libdevice.10.bc";
+}
+
+absl::StatusOr<std::string> ChainsPtx(const std::vector<ChainKernel>& chains, const std::string& sm,
+                                      const std::string& libdevice) {
   InitializeNvptx();
   std::string error;
   const llvm::Target* target = llvm::TargetRegistry::lookupTarget(kTriple, error);
@@ -251,11 +261,16 @@ absl::StatusOr<std::string> ElementwiseKernelPtx(const std::vector<int32_t>& pro
   if (machine == nullptr) return absl::InvalidArgumentError("unknown GPU architecture " + sm);
 
   llvm::LLVMContext context;
-  auto module = std::make_unique<llvm::Module>(name, context);
+  auto module = std::make_unique<llvm::Module>("noma_kernels", context);
   module->setTargetTriple(kTriple);
   module->setDataLayout(machine->createDataLayout());
-  if (absl::Status built = BuildKernel(*module, program, leaf_count, name); !built.ok()) {
-    return built;
+  std::set<std::string> kernels;
+  for (const ChainKernel& chain : chains) {
+    if (absl::Status built = BuildKernel(*module, chain.program, chain.leaf_count, chain.name);
+        !built.ok()) {
+      return built;
+    }
+    kernels.insert(chain.name);
   }
   llvm::SMDiagnostic diagnostic;
   std::unique_ptr<llvm::Module> math = llvm::parseIRFile(libdevice, diagnostic, context);
@@ -268,7 +283,7 @@ absl::StatusOr<std::string> ElementwiseKernelPtx(const std::vector<int32_t>& pro
     return absl::InternalError("cannot link libdevice");
   }
   for (llvm::Function& function : *module) {
-    if (!function.isDeclaration() && function.getName() != name) {
+    if (!function.isDeclaration() && !kernels.count(function.getName().str())) {
       function.setLinkage(llvm::GlobalValue::InternalLinkage);
     }
   }

@@ -23,6 +23,20 @@ absl::StatusOr<std::string> ElementwiseKernelPtx(const std::vector<int32_t>& pro
                                                  const std::string& sm,
                                                  const std::string& libdevice);
 
+// One fused chain to compile: its noma_p_fused program, leaf count and kernel name.
+struct ChainKernel {
+  std::vector<int32_t> program;
+  int32_t leaf_count = 0;
+  std::string name;
+};
+
+// One PTX module with a kernel per chain (ElementwiseKernelPtx's calling convention).
+absl::StatusOr<std::string> ChainsPtx(const std::vector<ChainKernel>& chains, const std::string& sm,
+                                      const std::string& libdevice);
+
+// CUDA's libdevice under `cuda_prefix` (nvvm/libdevice/libdevice.10.bc).
+std::string LibdevicePath(const std::string& cuda_prefix);
+
 }  // namespace noma::gpu
 
 #endif  // NOMA_GPU_PTX_H_

@@ -81,12 +81,22 @@ TEST(PtxTest, EveryFusedChainOfTheProgramsAssembles) {
     if (diagnostics.has_errors()) continue;
     autodiff::Differentiate(module, diagnostics);
     if (diagnostics.has_errors()) continue;
+    // All chains of a program in one module, as `noma compile --emit=ptx` writes it.
+    std::vector<ChainKernel> kernels;
     for (const graph::Function& fn : module.functions) {
       for (const codegen::FusionGroup& group : codegen::PlanFusionGroups(fn)) {
-        std::string label = absl::StrCat("chain", chains++);
-        CheckKernel(codegen::FusionProgram(fn, group), static_cast<int32_t>(group.leaves.size()),
-                    label);
+        kernels.push_back({codegen::FusionProgram(fn, group),
+                           static_cast<int32_t>(group.leaves.size()),
+                           absl::StrCat("chain", chains++)});
       }
+    }
+    if (kernels.empty()) continue;
+    std::string label = path.substr(path.rfind('/') + 1);
+    for (const char* sm : {"sm_80", "sm_90"}) {
+      absl::StatusOr<std::string> ptx = ChainsPtx(kernels, sm, Libdevice());
+      ASSERT_TRUE(ptx.ok()) << label << ": " << ptx.status();
+      EXPECT_NE(ptx->find(absl::StrCat(".entry ", kernels.back().name, "(")), std::string::npos);
+      EXPECT_EQ(Assemble(*ptx, sm, label), "") << label << " for " << sm;
     }
   }
   EXPECT_GT(chains, 10);  // The training programs fuse their optimizer updates.

@@ -121,12 +121,8 @@ absl::StatusOr<Tensor> Binary(BinaryKernel op, const Tensor& a, const Tensor& b)
   Tensor out = Tensor::Zeros(*shape);
   if (out.size() == 0) return out;
   internal::BroadcastPlan plan(*shape, a.shape(), b.shape());
-  const double* x = a.data();
-  const double* y = b.data();
-  double* o = out.data();
-  plan.ForEachRun([&](int64_t io, int64_t ia, int64_t ib, int64_t n) {
-    BinaryArray(op, x + ia, plan.inner_stride_a(), y + ib, plan.inner_stride_b(), o + io, n);
-  });
+  // BinaryArray's loops for each run, with the operation and instruction set chosen once.
+  internal::BroadcastBinaryKernel(op, plan, a.data(), b.data(), out.data());
   return out;
 }
 
@@ -279,20 +275,7 @@ absl::StatusOr<Tensor> Transpose(const Tensor& a) {
   }
   int64_t n = a.shape()[0], m = a.shape()[1];
   Tensor out = Tensor::Zeros({m, n});
-  const double* x = a.data();
-  double* o = out.data();
-  // Small square tiles keep both sides in cache (also for power-of-two strides); the inner
-  // loop writes contiguously.
-  constexpr int64_t kBlock = 16;
-  for (int64_t j0 = 0; j0 < m; j0 += kBlock) {
-    int64_t j1 = std::min(m, j0 + kBlock);
-    for (int64_t i0 = 0; i0 < n; i0 += kBlock) {
-      int64_t i1 = std::min(n, i0 + kBlock);
-      for (int64_t j = j0; j < j1; ++j) {
-        for (int64_t i = i0; i < i1; ++i) o[j * n + i] = x[i * m + j];
-      }
-    }
-  }
+  internal::TransposeKernel(a.data(), out.data(), n, m);
   return out;
 }
 

@@ -465,6 +465,36 @@ TEST(ArrayKernelTest, BinaryMatchesTheScalarKernelForEveryInput) {
   }
 }
 
+TEST(ArrayKernelTest, BroadcastingMatchesTheScalarKernelForEveryInput) {
+  // Short and long runs, either operand broadcast, over special values and random bits.
+  const std::vector<std::pair<Shape, Shape>> cases = {{{300, 2}, {2}},
+                                                      {{3, 1, 5}, {4, 1}},
+                                                      {{70, 1}, {1, 33}},
+                                                      {{1, 40}, {60, 1}},
+                                                      {{9, 130}, {130}}};
+  std::vector<double> values = KernelInputs(2000);
+  int failures = 0;
+  for (const auto& [sa, sb] : cases) {
+    Tensor a = Tensor::Zeros(sa), b = Tensor::Zeros(sb);
+    for (int64_t i = 0; i < a.size(); ++i) a.data()[i] = values[i % values.size()];
+    for (int64_t i = 0; i < b.size(); ++i) b.data()[i] = values[(i * 31 + 7) % values.size()];
+    for (int k = 0; k < kBinaryKernelCount; ++k) {
+      auto op = static_cast<BinaryKernel>(k);
+      for (bool swap : {false, true}) {
+        const Tensor& x = swap ? b : a;
+        const Tensor& y = swap ? a : b;
+        absl::StatusOr<Tensor> fast = Binary(op, x, y);
+        ASSERT_TRUE(fast.ok());
+        Tensor naive = NaiveBroadcastBinary(op, x, y);
+        ASSERT_EQ(fast->shape(), naive.shape());
+        for (int64_t i = 0; i < naive.size(); ++i) {
+          ExpectSame(fast->data()[i], naive.data()[i], k, i, swap, &failures);
+        }
+      }
+    }
+  }
+}
+
 TEST(ArrayKernelTest, WorksInPlace) {
   std::vector<double> x = {1, -2, 3, -4, 5, -6, 7, -8, 9};
   std::vector<double> y = x;
@@ -534,7 +564,9 @@ TEST(ElementaryFunctionTest, TanhEdgeCases) {
     }
     EXPECT_EQ(BitsOf(ApplyUnary(UnaryKernel::kTanh, -x)), BitsOf(-t)) << x;  // Exactly odd.
     EXPECT_LE(std::fabs(t), 1) << x;
-    if (std::fabs(x) >= 19.1) EXPECT_EQ(t, std::copysign(1.0, x)) << x;  // Saturated.
+    if (std::fabs(x) >= 19.1) {
+      EXPECT_EQ(t, std::copysign(1.0, x)) << x;  // Saturated.
+    }
   }
   EXPECT_EQ(BitsOf(ApplyUnary(UnaryKernel::kTanh, 0.0)), BitsOf(0.0));
   EXPECT_EQ(BitsOf(ApplyUnary(UnaryKernel::kTanh, -0.0)), BitsOf(-0.0));
@@ -749,6 +781,25 @@ TEST(TransposeTest, Shapes) {
   EXPECT_EQ(Transpose(Tensor::Zeros({0, 3}))->shape(), (Shape{3, 0}));
   EXPECT_EQ(Transpose(Tensor::Zeros({2, 2, 2})).status().message(),
             "transpose: expected a rank-2 tensor, got [2, 2, 2]");
+}
+
+TEST(TransposeTest, MatchesTheNaiveLoopOnManyShapes) {
+  // Full and partial 8 x 8 blocks and 32 x 32 tiles, power-of-two strides, empty and 1-wide.
+  for (int64_t n : {0, 1, 3, 8, 9, 31, 32, 33, 64, 100, 256}) {
+    for (int64_t m : {0, 1, 7, 8, 16, 40, 65, 128}) {
+      Tensor a = Iota({n, m}, 1);
+      if (a.size() > 0) a.data()[0] = -0.0;
+      auto t = Transpose(a);
+      ASSERT_TRUE(t.ok());
+      ASSERT_EQ(t->shape(), (Shape{m, n}));
+      for (int64_t i = 0; i < n; ++i) {
+        for (int64_t j = 0; j < m; ++j) {
+          ASSERT_EQ(BitsOf(t->data()[j * n + i]), BitsOf(a.data()[i * m + j]))
+              << n << "x" << m << " at " << i << ", " << j;
+        }
+      }
+    }
+  }
 }
 
 TEST(DotTest, RankOne) {

@@ -1,5 +1,7 @@
 #include "noma/runtime/internal/kernels.h"
 
+#include <immintrin.h>
+
 #include <algorithm>
 
 namespace noma::runtime::internal {
@@ -107,7 +109,26 @@ struct BinaryArgs {
   }
 };
 
+struct BroadcastArgs {
+  const BroadcastPlan* plan;
+  const double* a;
+  const double* b;
+  double* out;
+  template <typename F>
+  NOMA_ALWAYS_INLINE void operator()(F f) const {
+    int64_t sa = plan->inner_stride_a(), sb = plan->inner_stride_b();
+    plan->ForEachRun([&](int64_t io, int64_t ia, int64_t ib, int64_t n) NOMA_ALWAYS_INLINE {
+      BinaryLoops(f, a + ia, sa, b + ib, sb, out + io, n);
+    });
+  }
+};
+
 void UnaryBaseline(UnaryKernel op, const UnaryArgs& args) { DispatchUnary(op, args); }
+// SSE4.2 is the first level at which the compiler vectorizes exp, tanh and sigmoid (it
+// cannot turn a double comparison into a 64-bit mask with SSE2 alone).
+__attribute__((target("sse4.2"))) void UnarySse42(UnaryKernel op, const UnaryArgs& args) {
+  DispatchUnary(op, args);
+}
 __attribute__((target("avx2"))) void UnaryAvx2(UnaryKernel op, const UnaryArgs& args) {
   DispatchUnary(op, args);
 }
@@ -116,6 +137,9 @@ __attribute__((target("avx512f"))) void UnaryAvx512(UnaryKernel op, const UnaryA
 }
 
 void BinaryBaseline(BinaryKernel op, const BinaryArgs& args) { DispatchBinary(op, args); }
+__attribute__((target("sse4.2"))) void BinarySse42(BinaryKernel op, const BinaryArgs& args) {
+  DispatchBinary(op, args);
+}
 __attribute__((target("avx2"))) void BinaryAvx2(BinaryKernel op, const BinaryArgs& args) {
   DispatchBinary(op, args);
 }
@@ -123,14 +147,29 @@ __attribute__((target("avx512f"))) void BinaryAvx512(BinaryKernel op, const Bina
   DispatchBinary(op, args);
 }
 
+void BroadcastBaseline(BinaryKernel op, const BroadcastArgs& args) { DispatchBinary(op, args); }
+__attribute__((target("sse4.2"))) void BroadcastSse42(BinaryKernel op, const BroadcastArgs& args) {
+  DispatchBinary(op, args);
+}
+__attribute__((target("avx2"))) void BroadcastAvx2(BinaryKernel op, const BroadcastArgs& args) {
+  DispatchBinary(op, args);
+}
+__attribute__((target("avx512f"))) void BroadcastAvx512(BinaryKernel op,
+                                                        const BroadcastArgs& args) {
+  DispatchBinary(op, args);
+}
+
 using UnaryFunction = void (*)(UnaryKernel, const UnaryArgs&);
 using BinaryFunction = void (*)(BinaryKernel, const BinaryArgs&);
+using BroadcastFunction = void (*)(BinaryKernel, const BroadcastArgs&);
 
-// The instruction sets the CPU supports, best first: 2 (AVX-512F), 1 (AVX2) or 0 (SSE2).
+// The best instruction set the CPU supports, an index into the tables of variants below:
+// 3 (AVX-512F), 2 (AVX2), 1 (SSE4.2) or 0 (SSE2, the x86-64 baseline).
 int CpuLevel() {
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) return 2;
-  if (__builtin_cpu_supports("avx2")) return 1;
+  if (__builtin_cpu_supports("avx512f")) return 3;
+  if (__builtin_cpu_supports("avx2")) return 2;
+  if (__builtin_cpu_supports("sse4.2")) return 1;
   return 0;
 }
 
@@ -142,16 +181,23 @@ int Level() {
 }  // namespace
 
 void UnaryArrayKernel(UnaryKernel op, const double* a, int64_t a_stride, double* out, int64_t n) {
-  static const UnaryFunction kernels[] = {UnaryBaseline, UnaryAvx2, UnaryAvx512};
+  static const UnaryFunction kernels[] = {UnaryBaseline, UnarySse42, UnaryAvx2, UnaryAvx512};
   if (n <= 0) return;
   kernels[Level()](op, UnaryArgs{a, a_stride, out, n});
 }
 
 void BinaryArrayKernel(BinaryKernel op, const double* a, int64_t a_stride, const double* b,
                        int64_t b_stride, double* out, int64_t n) {
-  static const BinaryFunction kernels[] = {BinaryBaseline, BinaryAvx2, BinaryAvx512};
+  static const BinaryFunction kernels[] = {BinaryBaseline, BinarySse42, BinaryAvx2, BinaryAvx512};
   if (n <= 0) return;
   kernels[Level()](op, BinaryArgs{a, a_stride, b, b_stride, out, n});
+}
+
+void BroadcastBinaryKernel(BinaryKernel op, const BroadcastPlan& plan, const double* a,
+                           const double* b, double* out) {
+  static const BroadcastFunction kernels[] = {BroadcastBaseline, BroadcastSse42, BroadcastAvx2,
+                                              BroadcastAvx512};
+  kernels[Level()](op, BroadcastArgs{&plan, a, b, out});
 }
 
 namespace {
@@ -232,10 +278,115 @@ __attribute__((target("avx512f"))) void MatmulAvx512(const double* a, const doub
 
 using MatmulFunction = void (*)(const double*, const double*, double*, int64_t, int64_t, int64_t);
 
+// Transposes in 32 x 32 tiles of 8 x 8 blocks: each block reads 8 source rows of 8 elements
+// and writes 8 destination rows of 8 (a cache line each when aligned). `block` transposes one
+// full 8 x 8 block; partial blocks at the edges are copied element by element. Tiles and blocks
+// are visited along the rows of whichever side has the longer rows (the larger stride): those
+// rows are then read or written sequentially, and the short-strided side takes the jumps.
+// (With a power-of-two stride of 4 KiB or more, jumping along the long rows' side would map
+// every row of a tile to the same cache set.)
+constexpr int64_t kTransposeTile = 32;
+
+template <typename Block>
+NOMA_ALWAYS_INLINE inline void TransposeTile(const double* x, double* o, int64_t n, int64_t m,
+                                             int64_t i0, int64_t j0, bool along_output_rows,
+                                             Block block) {
+  int64_t i1 = std::min(n, i0 + kTransposeTile);
+  int64_t j1 = std::min(m, j0 + kTransposeTile);
+  auto one_block = [&](int64_t i, int64_t j) NOMA_ALWAYS_INLINE {
+    int64_t ie = std::min(i1, i + 8);
+    int64_t je = std::min(j1, j + 8);
+    if (ie - i == 8 && je - j == 8) {
+      block(x + i * m + j, o + j * n + i, n, m);
+      return;
+    }
+    for (int64_t c = j; c < je; ++c) {
+      for (int64_t r = i; r < ie; ++r) o[c * n + r] = x[r * m + c];
+    }
+  };
+  if (along_output_rows) {
+    for (int64_t j = j0; j < j1; j += 8) {
+      for (int64_t i = i0; i < i1; i += 8) one_block(i, j);
+    }
+  } else {
+    for (int64_t i = i0; i < i1; i += 8) {
+      for (int64_t j = j0; j < j1; j += 8) one_block(i, j);
+    }
+  }
+}
+
+template <typename Block>
+NOMA_ALWAYS_INLINE inline void TransposeTiles(const double* x, double* o, int64_t n, int64_t m,
+                                              Block block) {
+  // Output rows have n elements, input rows m.
+  if (n >= m) {
+    for (int64_t j0 = 0; j0 < m; j0 += kTransposeTile) {
+      for (int64_t i0 = 0; i0 < n; i0 += kTransposeTile) {
+        TransposeTile(x, o, n, m, i0, j0, true, block);
+      }
+    }
+  } else {
+    for (int64_t i0 = 0; i0 < n; i0 += kTransposeTile) {
+      for (int64_t j0 = 0; j0 < m; j0 += kTransposeTile) {
+        TransposeTile(x, o, n, m, i0, j0, false, block);
+      }
+    }
+  }
+}
+
+// o[c][r] = x[r][c] for an 8 x 8 block (source row stride m, destination row stride n).
+struct TransposeBlockBaseline {
+  NOMA_ALWAYS_INLINE void operator()(const double* src, double* dst, int64_t n, int64_t m) const {
+    for (int64_t c = 0; c < 8; ++c) {
+      for (int64_t r = 0; r < 8; ++r) dst[c * n + r] = src[r * m + c];
+    }
+  }
+};
+
+// The same with 4 x 4 register transposes: 8 rows x 4 columns are loaded, and each of the 4
+// destination rows is written as two adjacent 32-byte stores.
+struct TransposeBlockAvx2 {
+  __attribute__((target("avx2"))) void operator()(const double* src, double* dst, int64_t n,
+                                                  int64_t m) const {
+    for (int64_t c = 0; c < 8; c += 4) {
+      __m256d rows[8];
+      for (int64_t r = 0; r < 8; ++r) rows[r] = _mm256_loadu_pd(src + r * m + c);
+      for (int64_t h = 0; h < 8; h += 4) {
+        __m256d t0 = _mm256_unpacklo_pd(rows[h], rows[h + 1]);      // r0c0 r1c0 r0c2 r1c2
+        __m256d t1 = _mm256_unpackhi_pd(rows[h], rows[h + 1]);      // r0c1 r1c1 r0c3 r1c3
+        __m256d t2 = _mm256_unpacklo_pd(rows[h + 2], rows[h + 3]);  // r2c0 r3c0 r2c2 r3c2
+        __m256d t3 = _mm256_unpackhi_pd(rows[h + 2], rows[h + 3]);  // r2c1 r3c1 r2c3 r3c3
+        _mm256_storeu_pd(dst + c * n + h, _mm256_permute2f128_pd(t0, t2, 0x20));
+        _mm256_storeu_pd(dst + (c + 1) * n + h, _mm256_permute2f128_pd(t1, t3, 0x20));
+        _mm256_storeu_pd(dst + (c + 2) * n + h, _mm256_permute2f128_pd(t0, t2, 0x31));
+        _mm256_storeu_pd(dst + (c + 3) * n + h, _mm256_permute2f128_pd(t1, t3, 0x31));
+      }
+    }
+  }
+};
+
+void TransposeBaseline(const double* x, double* o, int64_t n, int64_t m) {
+  TransposeTiles(x, o, n, m, TransposeBlockBaseline());
+}
+
+__attribute__((target("avx2"))) void TransposeAvx2(const double* x, double* o, int64_t n,
+                                                   int64_t m) {
+  TransposeTiles(x, o, n, m, TransposeBlockAvx2());
+}
+
 }  // namespace
 
+void TransposeKernel(const double* a, double* out, int64_t n, int64_t m) {
+  if (Level() >= 2) {
+    TransposeAvx2(a, out, n, m);
+  } else {
+    TransposeBaseline(a, out, n, m);
+  }
+}
+
 void MatmulKernel(const double* a, const double* b, double* c, int64_t n, int64_t k, int64_t m) {
-  static const MatmulFunction kernels[] = {MatmulBaseline, MatmulAvx2, MatmulAvx512};
+  static const MatmulFunction kernels[] = {MatmulBaseline, MatmulBaseline, MatmulAvx2,
+                                           MatmulAvx512};
   kernels[Level()](a, b, c, n, k, m);
 }
 

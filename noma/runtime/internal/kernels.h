@@ -47,9 +47,54 @@ inline constexpr double kInvLn2 = 0x1.71547652b82fep0;
 inline constexpr double kLn2Hi = 0x1.62e42fee00000p-1;
 inline constexpr double kLn2Lo = 0x1.a39ef35793c76p-33;
 
-// e^x = 2^k (hi + lo) for |x| < 2^40: hi + lo approximates e^r, r = x - k ln 2 in
-// [-ln2/2, ln2/2], with an error below 2^-60; |lo| is at most about ulp(hi). `k` holds the
-// integer k as two's complement bits, `kf` as a double.
+// c[0] + c[1] x + ... + c[8] x^8 by Estrin's scheme: the operations of Horner's rule with
+// less than half its dependency chain (scalar calls are latency-bound).
+NOMA_ALWAYS_INLINE inline double Estrin8(double x, const double* c) {
+  double x2 = x * x;
+  double x4 = x2 * x2;
+  double c01 = c[0] + c[1] * x;
+  double c23 = c[2] + c[3] * x;
+  double c45 = c[4] + c[5] * x;
+  double c67 = c[6] + c[7] * x;
+  double c03 = c01 + c23 * x2;
+  double c47 = c45 + c67 * x2;
+  return (c03 + c47 * x4) + c[8] * (x4 * x4);
+}
+
+// c[0] + c[1] x + ... + c[10] x^10: Estrin's scheme for the terms of degree >= 2, Horner's
+// rule for the last two steps, whose roundings dominate the error when x is small. The order
+// of the operations is fixed, so the result is too.
+NOMA_ALWAYS_INLINE inline double Polynomial10(double x, const double (&c)[11]) {
+  return c[0] + x * (c[1] + x * Estrin8(x, c + 2));
+}
+
+// Q(r) = (e^r - 1 - r) / r^2: a degree-10 minimax fit on [-ln2/2, ln2/2], error < 2^-59.
+inline constexpr double kExpQ[11] = {
+    0x1.0p-1,
+    0x1.5555555555557p-3,
+    0x1.5555555555558p-5,
+    0x1.11111111100dfp-7,
+    0x1.6c16c16c15201p-10,
+    0x1.a01a01abe6501p-13,
+    0x1.a01a01acf8ef2p-16,
+    0x1.71de0236f77dcp-19,
+    0x1.27e4ccd26ebffp-22,
+    0x1.af4dde3396716p-26,
+    0x1.1f8b44c44e29dp-29,
+};
+
+// P(y) = (tanh(sqrt y) / sqrt y - 1) / y: a degree-10 minimax fit on [0, 0.3025], error
+// < 2^-56.
+inline constexpr double kTanhP[11] = {
+    -0x1.5555555555555p-2,  0x1.111111111103cp-3,  -0x1.ba1ba1b9ffdcep-5,  0x1.664f48776e7e7p-6,
+    -0x1.226e32ff5952dp-7,  0x1.d6d33c256f363p-9,  -0x1.7d97fc086d905p-10, 0x1.34c7436f01099p-11,
+    -0x1.ec2295ff021efp-13, 0x1.65358d0f706c1p-14, -0x1.5a3c3d27669f2p-16,
+};
+
+// e^x = 2^k (hi + lo) for |x| < 10^6 (so that k * kLn2Hi is exact): hi + lo approximates
+// e^r, r = x - k ln 2 in [-ln2/2, ln2/2], with a relative error below 2^-55.9 (measured; the
+// rounding of r^2 Q(r) dominates); |lo| is at most about ulp(hi). `k` holds the integer k as
+// two's complement bits, `kf` as a double.
 struct ExpParts {
   double kf;
   uint64_t k;
@@ -68,18 +113,8 @@ NOMA_ALWAYS_INLINE inline ExpParts ExpReduce(double x) {
   double t = e.kf * kLn2Lo;
   double r = r0 - t;
   double r_lo = (r0 - r) - t;
-  // e^r = 1 + r + r^2 Q(r): a degree-10 minimax fit of Q on [-ln2/2, ln2/2] (error < 2^-59).
-  double q = 0x1.1f8b44c44e29dp-29;
-  q = q * r + 0x1.af4dde3396716p-26;
-  q = q * r + 0x1.27e4ccd26ebffp-22;
-  q = q * r + 0x1.71de0236f77dcp-19;
-  q = q * r + 0x1.a01a01acf8ef2p-16;
-  q = q * r + 0x1.a01a01abe6501p-13;
-  q = q * r + 0x1.6c16c16c15201p-10;
-  q = q * r + 0x1.11111111100dfp-7;
-  q = q * r + 0x1.5555555555558p-5;
-  q = q * r + 0x1.5555555555557p-3;
-  q = q * r + 0x1.0p-1;
+  // e^r = 1 + r + c, c = r^2 Q(r).
+  double q = Polynomial10(r, kExpQ);
   double c = (r * r) * q;
   // 1 + (r + c) with both roundings' errors kept (exact two-sums: |r| > |c|, 1 > |r + c|),
   // plus the first-order effect e^r r_lo of the reduction's low part.
@@ -91,10 +126,11 @@ NOMA_ALWAYS_INLINE inline ExpParts ExpReduce(double x) {
   return e;
 }
 
-// e^x, max error 0.51 ulp (measured; docs/runtime.md). Overflows to inf above
-// 709.78..., underflows (through subnormals) to 0 below -745.13..., NaN for NaN.
+// e^x, max error 0.58 ulp, 0.77 ulp for subnormal results (measured; docs/runtime.md).
+// Overflows to inf above 709.78..., underflows (through subnormals) to 0 below -745.13...,
+// NaN for NaN.
 NOMA_ALWAYS_INLINE inline double Exp(double x) {
-  // Clamping keeps k within [-1077, 1025] without changing the result; NaN passes through.
+  // Clamping keeps k within [-1076, 1024] without changing the result; NaN passes through.
   double xc = Select(x < -746.0, -746.0, x);
   xc = Select(xc > 710.0, 710.0, xc);
   ExpParts e = ExpReduce(xc);
@@ -105,24 +141,13 @@ NOMA_ALWAYS_INLINE inline double Exp(double x) {
   return y * Pow2(e.k - k1);
 }
 
-// tanh x, exactly odd, max error 0.6 ulp (measured; docs/runtime.md).
+// tanh x, exactly odd, max error 0.81 ulp (measured; docs/runtime.md).
 NOMA_ALWAYS_INLINE inline double Tanh(double x) {
   double a = std::fabs(x);
-  // |x| < 0.55: tanh a = a + a y P(y), y = a^2, P a degree-10 minimax fit of
-  // (tanh(sqrt y) / sqrt y - 1) / y on [0, 0.3025] (error < 2^-56; the term it feeds is at
-  // most a tenth of the result).
+  // |x| < 0.55: tanh a = a + a y P(y), y = a^2 (the term P's error feeds is at most a tenth
+  // of the result).
   double y = a * a;
-  double p = -0x1.5a3c3d27669f2p-16;
-  p = p * y + 0x1.65358d0f706c1p-14;
-  p = p * y - 0x1.ec2295ff021efp-13;
-  p = p * y + 0x1.34c7436f01099p-11;
-  p = p * y - 0x1.7d97fc086d905p-10;
-  p = p * y + 0x1.d6d33c256f363p-9;
-  p = p * y - 0x1.226e32ff5952dp-7;
-  p = p * y + 0x1.664f48776e7e7p-6;
-  p = p * y - 0x1.ba1ba1b9ffdcep-5;
-  p = p * y + 0x1.111111111103cp-3;
-  p = p * y - 0x1.5555555555555p-2;
+  double p = Polynomial10(y, kTanhP);
   double small = a + a * (y * p);
   // |x| >= 0.55: tanh a = 1 - 2 / (e^2a + 1) >= 0.5, in extra precision where it matters.
   // Above 20 the result is 1 (it is already for a > 19.06); NaN passes through to the end.
@@ -254,7 +279,7 @@ NOMA_ALWAYS_INLINE inline decltype(auto) DispatchUnary(UnaryKernel op, Body&& bo
 }
 
 // The loops behind UnaryArray and BinaryArray (tensor.h, same contract): one variant per
-// instruction set (SSE2, AVX2, AVX-512), chosen at run time, all bit-identical.
+// instruction set (SSE2, SSE4.2, AVX2, AVX-512F), chosen at run time, all bit-identical.
 void UnaryArrayKernel(UnaryKernel op, const double* a, int64_t a_stride, double* out, int64_t n);
 void BinaryArrayKernel(BinaryKernel op, const double* a, int64_t a_stride, const double* b,
                        int64_t b_stride, double* out, int64_t n);
@@ -273,7 +298,7 @@ class BroadcastPlan {
   // Calls run(out_offset, a_offset, b_offset, n) for each innermost run of n elements, in
   // row-major order of the output. Requires a non-empty output.
   template <typename Run>
-  void ForEachRun(Run&& run) const {
+  NOMA_ALWAYS_INLINE void ForEachRun(Run&& run) const {
     size_t outer_rank = dims_.size() - 1;
     int64_t n = dims_.back();
     int64_t runs = 1;
@@ -299,10 +324,20 @@ class BroadcastPlan {
   std::vector<int64_t> stride_b_;
 };
 
+// out = op(a, b) broadcast by `plan` (of out's, a's and b's shapes; out non-empty): for each run
+// the loops of BinaryArrayKernel, with the operation and the instruction set chosen once (so
+// short runs, as in [n, 2] + [2], cost no dispatch each).
+void BroadcastBinaryKernel(BinaryKernel op, const BroadcastPlan& plan, const double* a,
+                           const double* b, double* out);
+
 // c[n, m] = a[n, k] @ b[k, m], all row-major and contiguous; c must be zero-filled. Every
 // c[i][j] is accumulated as ((0 + a[i][0] b[0][j]) + a[i][1] b[1][j]) + ..., the order of the
 // textbook loop, so the result is bit-identical to it.
 void MatmulKernel(const double* a, const double* b, double* c, int64_t n, int64_t k, int64_t m);
+
+// out[m, n] = transpose of a[n, m], both row-major and contiguous; every element of out is
+// written. Cache-blocked (32 x 32 tiles of 8 x 8 blocks).
+void TransposeKernel(const double* a, double* out, int64_t n, int64_t m);
 
 }  // namespace noma::runtime::internal
 
