@@ -104,21 +104,21 @@ void Recycle(TensorObject* object) {
   }
 }
 
-// A tensor object holding `shape` with unspecified contents: a pooled one of the same element
-// count when there is one, else a new one.
-TensorObject* AcquireObject(const Shape& shape, int64_t count) {
+// A tensor object for a result of about `count` elements: a pooled one with that many when
+// there is one (its storage is then reused by Tensor::Reset without allocating or zeroing),
+// else a new one.
+TensorObject* AcquireObject(int64_t count) {
   std::vector<TensorObject*>& pool = Pool();
   for (size_t i = pool.size(); i-- > 0;) {
     TensorObject* object = pool[i];
-    if (object->tensor.size() == count && object->tensor.rank() == static_cast<int>(shape.size())) {
+    if (object->tensor.size() == count) {
       pool[i] = pool.back();
       pool.pop_back();
       object->refs = 1;
-      object->tensor = Tensor(shape, std::move(object->tensor.values()));
       return object;
     }
   }
-  return new TensorObject{1, Tensor::Zeros(shape)};
+  return new TensorObject{1, Tensor()};
 }
 
 void Release(noma_cell* cell) {
@@ -159,6 +159,22 @@ void SetObject(noma_cell* dst, TensorObject* object) {
   Release(dst);
   dst->kind = NOMA_P_TENSOR;
   dst->object = object;
+}
+
+// Runs `compute(Tensor* out)` (a *Into kernel) into a recycled object and stores the result.
+template <typename Kernel>
+int32_t ComputeInto(noma_cell* dst, int64_t expected_elements, Kernel&& compute) {
+  TensorObject* object = AcquireObject(expected_elements);
+  absl::Status status = compute(&object->tensor);
+  if (!status.ok()) {
+    object->refs = 0;
+    Recycle(object);
+    return Fail(status);
+  }
+  Release(dst);
+  dst->kind = NOMA_P_TENSOR;
+  dst->object = object;
+  return 0;
 }
 
 int32_t Deliver(noma_cell* dst, absl::StatusOr<Tensor> result) {
@@ -325,7 +341,9 @@ int32_t Binary(noma_cell* dst, BinaryKernel kernel, const noma_cell* a, const no
   if (a->kind == NOMA_P_STRING || b->kind == NOMA_P_STRING) {
     return Fail("a string can only be printed or used as a file path");
   }
-  return Deliver(dst, noma::runtime::Binary(kernel, *Operand(a), *Operand(b)));
+  Operand x(a), y(b);
+  return ComputeInto(dst, std::max((*x).size(), (*y).size()),
+                     [&](Tensor* out) { return noma::runtime::BinaryInto(kernel, *x, *y, out); });
 }
 
 // The generator's builtins.
@@ -669,8 +687,10 @@ int32_t noma_p_unary(noma_cell* dst, int32_t kernel, const noma_cell* a) {
     noma_p_set_scalar(dst, noma_p_unary_scalar(kernel, a->scalar));
     return 0;
   }
-  SetTensor(dst, noma::runtime::Unary(static_cast<UnaryKernel>(kernel), TensorOf(a)));
-  return 0;
+  return ComputeInto(dst, TensorOf(a).size(), [&](Tensor* out) {
+    noma::runtime::UnaryInto(static_cast<UnaryKernel>(kernel), TensorOf(a), out);
+    return absl::OkStatus();
+  });
 }
 
 int32_t noma_p_binary(noma_cell* dst, int32_t kernel, const noma_cell* a, const noma_cell* b) {
@@ -727,8 +747,13 @@ int32_t noma_p_builtin(noma_cell* dst, int32_t builtin, noma_cell* const* args, 
     }
     case NOMA_P_DOT:
       return Deliver(dst, noma::runtime::Dot(*Operand(args[0]), *Operand(args[1])));
-    case NOMA_P_MATMUL:
-      return Deliver(dst, noma::runtime::Matmul(*Operand(args[0]), *Operand(args[1])));
+    case NOMA_P_MATMUL: {
+      Operand x(args[0]), y(args[1]);
+      int64_t rows = (*x).rank() == 2 ? (*x).shape()[0] : 0;
+      int64_t cols = (*y).rank() == 2 ? (*y).shape()[1] : 0;
+      return ComputeInto(dst, rows * cols,
+                         [&](Tensor* out) { return noma::runtime::MatmulInto(*x, *y, out); });
+    }
     case NOMA_P_TRANSPOSE:
       if (RequireTensor(args[0], name)) return 1;
       return Deliver(dst, noma::runtime::Transpose(TensorOf(args[0])));
@@ -904,7 +929,8 @@ int32_t noma_p_fused(noma_cell* dst, noma_cell* const* leaves, int32_t leaf_coun
     cols *= rows;
     rows = 1;
   }
-  TensorObject* result = AcquireObject(shape, *elements);
+  TensorObject* result = AcquireObject(*elements);
+  result->tensor.Reset(shape, *elements);
   double* out = result->tensor.data();
   // Blocks of kBlock elements stay in cache while every node of the chain runs over them.
   constexpr int64_t kBlock = 256;

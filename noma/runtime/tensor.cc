@@ -110,26 +110,39 @@ absl::StatusOr<Shape> BroadcastShapes(absl::Span<const int64_t> a, absl::Span<co
 }
 
 absl::StatusOr<Tensor> Binary(BinaryKernel op, const Tensor& a, const Tensor& b) {
+  Tensor out;
+  if (absl::Status status = BinaryInto(op, a, b, &out); !status.ok()) return status;
+  return out;
+}
+
+absl::Status BinaryInto(BinaryKernel op, const Tensor& a, const Tensor& b, Tensor* out) {
   if (a.shape() == b.shape()) {
-    std::vector<double> data(a.values().size());
-    BinaryArray(op, a.data(), 1, b.data(), 1, data.data(), static_cast<int64_t>(data.size()));
-    return Tensor(a.shape(), std::move(data));
+    out->Reset(a.shape(), a.size());
+    BinaryArray(op, a.data(), 1, b.data(), 1, out->data(), out->size());
+    return absl::OkStatus();
   }
   absl::StatusOr<Shape> shape = BroadcastShapes(a.shape(), b.shape());
   if (!shape.ok()) return shape.status();
   if (absl::Status size = CheckResult(*shape); !size.ok()) return size;
-  Tensor out = Tensor::Zeros(*shape);
-  if (out.size() == 0) return out;
+  int64_t elements = 1;
+  for (int64_t d : *shape) elements *= d;
+  out->Reset(*shape, elements);
+  if (elements == 0) return absl::OkStatus();
   internal::BroadcastPlan plan(*shape, a.shape(), b.shape());
   // BinaryArray's loops for each run, with the operation and instruction set chosen once.
-  internal::BroadcastBinaryKernel(op, plan, a.data(), b.data(), out.data());
-  return out;
+  internal::BroadcastBinaryKernel(op, plan, a.data(), b.data(), out->data());
+  return absl::OkStatus();
 }
 
 Tensor Unary(UnaryKernel op, const Tensor& a) {
-  std::vector<double> data(a.values().size());
-  UnaryArray(op, a.data(), 1, data.data(), static_cast<int64_t>(data.size()));
-  return Tensor(a.shape(), std::move(data));
+  Tensor out;
+  UnaryInto(op, a, &out);
+  return out;
+}
+
+void UnaryInto(UnaryKernel op, const Tensor& a, Tensor* out) {
+  out->Reset(a.shape(), a.size());
+  UnaryArray(op, a.data(), 1, out->data(), out->size());
 }
 
 absl::StatusOr<Tensor> SumToShape(const Tensor& t, absl::Span<const int64_t> shape) {
@@ -250,6 +263,12 @@ absl::StatusOr<Tensor> MeanAxis(const Tensor& t, int64_t axis) {
 }
 
 absl::StatusOr<Tensor> Matmul(const Tensor& a, const Tensor& b) {
+  Tensor out;
+  if (absl::Status status = MatmulInto(a, b, &out); !status.ok()) return status;
+  return out;
+}
+
+absl::Status MatmulInto(const Tensor& a, const Tensor& b, Tensor* out) {
   if (a.rank() != 2 || b.rank() != 2) {
     return absl::InvalidArgumentError(absl::StrCat("matmul: expected rank-2 tensors, got ",
                                                    ShapeToString(a.shape()), " and ",
@@ -262,9 +281,9 @@ absl::StatusOr<Tensor> Matmul(const Tensor& a, const Tensor& b) {
                                                    ShapeToString(b.shape()), ")"));
   }
   if (absl::Status size = CheckResult({n, m}); !size.ok()) return size;
-  Tensor out = Tensor::Zeros({n, m});
-  internal::MatmulKernel(a.data(), b.data(), out.data(), n, k, m);
-  return out;
+  out->Reset({n, m}, n * m);
+  internal::MatmulKernel(a.data(), b.data(), out->data(), n, k, m);  // Overwrites every element.
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Tensor> Transpose(const Tensor& a) {

@@ -37,6 +37,13 @@ class Tensor {
   std::vector<double>& values() { return data_; }
   const std::vector<double>& values() const { return data_; }
   double scalar() const { return data_[0]; }  // Rank 0 (or size-1) only.
+  // Takes a valid `shape` of `elements` elements, keeping the buffer when it already has that
+  // many (the contents are then unspecified until written): for kernels that overwrite
+  // every element of a recycled tensor (the *Into variants below).
+  void Reset(Shape shape, int64_t elements) {
+    shape_ = std::move(shape);
+    data_.resize(static_cast<size_t>(elements));
+  }
 
   friend bool operator==(const Tensor& a, const Tensor& b) {
     return a.shape_ == b.shape_ && a.data_ == b.data_;
@@ -98,6 +105,10 @@ void BinaryArray(BinaryKernel op, const double* a, int64_t a_stride, const doubl
 absl::StatusOr<Shape> BroadcastShapes(absl::Span<const int64_t> a, absl::Span<const int64_t> b);
 absl::StatusOr<Tensor> Binary(BinaryKernel op, const Tensor& a, const Tensor& b);
 Tensor Unary(UnaryKernel op, const Tensor& a);
+// The same into `out` (see Tensor::Reset; out must not be an operand). Compiled programs
+// recycle their tensors, so steady-state training loops allocate and zero-fill nothing.
+absl::Status BinaryInto(BinaryKernel op, const Tensor& a, const Tensor& b, Tensor* out);
+void UnaryInto(UnaryKernel op, const Tensor& a, Tensor* out);
 
 // Sums `t` down to `shape` (the reverse of broadcasting `shape` up to t.shape()); used for
 // adjoints. Fails if `shape` does not broadcast to t.shape().
@@ -113,6 +124,7 @@ absl::StatusOr<Tensor> MeanAxis(const Tensor& t, int64_t axis);
 
 // Rank-2 @ rank-2. Error: "matmul: inner dimensions differ ([4, 2] @ [3, 1])".
 absl::StatusOr<Tensor> Matmul(const Tensor& a, const Tensor& b);
+absl::Status MatmulInto(const Tensor& a, const Tensor& b, Tensor* out);  // As BinaryInto.
 absl::StatusOr<Tensor> Transpose(const Tensor& a);  // Rank 2 (rank 1 returned unchanged).
 absl::StatusOr<Tensor> Dot(const Tensor& a, const Tensor& b);  // Rank 1 · rank 1 -> rank 0.
 

@@ -202,78 +202,128 @@ void BroadcastBinaryKernel(BinaryKernel op, const BroadcastPlan& plan, const dou
 
 namespace {
 
-// The blocked product for one register-tile size. Inlined into one function per instruction
+// The blocked product c = a @ b (c is overwritten), inlined into one function per instruction
 // set below, so the same loops are vectorized with SSE2, AVX2 or AVX-512 and the CPU picks at
-// run time. Every variant adds into each c[i][j] in the order p = 0, 1, ..., k-1 with separate
-// multiplies and adds (the runtime is built with -ffp-contract=off), so all of them give
-// bit-identical results.
+// run time. Every element is computed by exactly one of the tile shapes, always as
+// ((0 + a[i][0]·b[0][j]) + a[i][1]·b[1][j]) + ... in the order p = 0, 1, ..., k-1 with separate
+// multiplies and adds (the runtime is built with -ffp-contract=off), so all variants and tile
+// shapes give bit-identical results (docs/runtime.md).
+//
+// Columns [j0, j1) in register tiles of kRows x kCols, for the inner block [k0, k1); the first
+// inner block starts from 0 instead of loading c.
 template <int64_t kRows, int64_t kCols>
-__attribute__((always_inline)) inline void MatmulTiles(const double* a, const double* b, double* c,
-                                                       int64_t n, int64_t k, int64_t m) {
-  // Register tiles of kRows x kCols outputs stay in registers while p runs over a block of
-  // the inner dimension; blocks over k and over columns keep the panel of b in cache.
-  constexpr int64_t kInnerBlock = 256;
-  constexpr int64_t kColBlock = 512;
-  for (int64_t j0 = 0; j0 < m; j0 += kColBlock) {
-    int64_t j1 = std::min(m, j0 + kColBlock);
-    for (int64_t k0 = 0; k0 < k; k0 += kInnerBlock) {
-      int64_t k1 = std::min(k, k0 + kInnerBlock);
-      int64_t i = 0;
-      for (; i + kRows <= n; i += kRows) {
-        int64_t j = j0;
-        for (; j + kCols <= j1; j += kCols) {
-          double acc[kRows][kCols];
-          for (int64_t r = 0; r < kRows; ++r) {
-            for (int64_t q = 0; q < kCols; ++q) acc[r][q] = c[(i + r) * m + j + q];
-          }
-          for (int64_t p = k0; p < k1; ++p) {
-            const double* bp = b + p * m + j;
-            for (int64_t r = 0; r < kRows; ++r) {
-              double av = a[(i + r) * k + p];
-              for (int64_t q = 0; q < kCols; ++q) acc[r][q] += av * bp[q];
-            }
-          }
-          for (int64_t r = 0; r < kRows; ++r) {
-            for (int64_t q = 0; q < kCols; ++q) c[(i + r) * m + j + q] = acc[r][q];
-          }
-        }
-        // Columns left over after the last full tile (i-k-j order, unit-stride inner loop).
-        if (j < j1) {
-          for (int64_t r = 0; r < kRows; ++r) {
-            double* crow = c + (i + r) * m;
-            for (int64_t p = k0; p < k1; ++p) {
-              double av = a[(i + r) * k + p];
-              const double* brow = b + p * m;
-              for (int64_t q = j; q < j1; ++q) crow[q] += av * brow[q];
-            }
-          }
+__attribute__((always_inline)) inline void MatmulTileColumns(const double* a, const double* b,
+                                                             double* c, int64_t n, int64_t k,
+                                                             int64_t m, int64_t j0, int64_t j1,
+                                                             int64_t k0, int64_t k1) {
+  bool first = k0 == 0;
+  int64_t i = 0;
+  for (; i + kRows <= n; i += kRows) {
+    for (int64_t j = j0; j + kCols <= j1; j += kCols) {
+      double acc[kRows][kCols];
+      for (int64_t r = 0; r < kRows; ++r) {
+        for (int64_t q = 0; q < kCols; ++q) acc[r][q] = first ? 0.0 : c[(i + r) * m + j + q];
+      }
+      for (int64_t p = k0; p < k1; ++p) {
+        const double* bp = b + p * m + j;
+        for (int64_t r = 0; r < kRows; ++r) {
+          double av = a[(i + r) * k + p];
+          for (int64_t q = 0; q < kCols; ++q) acc[r][q] += av * bp[q];
         }
       }
-      // Rows left over after the last full tile.
-      for (; i < n; ++i) {
-        double* crow = c + i * m;
-        for (int64_t p = k0; p < k1; ++p) {
-          double av = a[i * k + p];
-          const double* brow = b + p * m;
-          for (int64_t q = j0; q < j1; ++q) crow[q] += av * brow[q];
-        }
+      for (int64_t r = 0; r < kRows; ++r) {
+        for (int64_t q = 0; q < kCols; ++q) c[(i + r) * m + j + q] = acc[r][q];
       }
+    }
+  }
+  // Rows after the last full tile: one row at a time, unit stride over the columns.
+  for (; i < n; ++i) {
+    double* crow = c + i * m;
+    if (first) {
+      for (int64_t q = j0; q < j1; ++q) crow[q] = 0;
+    }
+    for (int64_t p = k0; p < k1; ++p) {
+      double av = a[i * k + p];
+      const double* brow = b + p * m;
+      for (int64_t q = j0; q < j1; ++q) crow[q] += av * brow[q];
     }
   }
 }
 
+// Columns [j0, j1) narrower than a vector (a product with one output column, say): four rows at
+// a time as independent sums, which is 8-16x faster than the row loop on [1024, 64] @ [64, 1].
+__attribute__((always_inline)) inline void MatmulNarrowColumns(const double* a, const double* b,
+                                                               double* c, int64_t n, int64_t k,
+                                                               int64_t m, int64_t j0, int64_t j1,
+                                                               int64_t k0, int64_t k1) {
+  constexpr int64_t kRows = 4;
+  bool first = k0 == 0;
+  int64_t i = 0;
+  for (; i + kRows <= n; i += kRows) {
+    for (int64_t j = j0; j < j1; ++j) {
+      double acc[kRows];
+      for (int64_t r = 0; r < kRows; ++r) acc[r] = first ? 0.0 : c[(i + r) * m + j];
+      for (int64_t p = k0; p < k1; ++p) {
+        double bv = b[p * m + j];
+        for (int64_t r = 0; r < kRows; ++r) acc[r] += a[(i + r) * k + p] * bv;
+      }
+      for (int64_t r = 0; r < kRows; ++r) c[(i + r) * m + j] = acc[r];
+    }
+  }
+  for (; i < n; ++i) {
+    for (int64_t j = j0; j < j1; ++j) {
+      double sum = first ? 0.0 : c[i * m + j];
+      for (int64_t p = k0; p < k1; ++p) sum += a[i * k + p] * b[p * m + j];
+      c[i * m + j] = sum;
+    }
+  }
+}
+
+// Blocks of kColBlock columns and kInnerBlock inner indices keep the panel of b in cache; in
+// each, tiles kWide columns wide, then 16 and 8 wide, then the narrow rest.
+template <int64_t kWide>
+__attribute__((always_inline)) inline void MatmulBlocked(const double* a, const double* b,
+                                                         double* c, int64_t n, int64_t k,
+                                                         int64_t m) {
+  constexpr int64_t kInnerBlock = 256;
+  constexpr int64_t kColBlock = 512;
+  if (k == 0) {
+    for (int64_t e = 0; e < n * m; ++e) c[e] = 0;
+    return;
+  }
+  for (int64_t j0 = 0; j0 < m; j0 += kColBlock) {
+    int64_t j1 = std::min(m, j0 + kColBlock);
+    for (int64_t k0 = 0; k0 < k; k0 += kInnerBlock) {
+      int64_t k1 = std::min(k, k0 + kInnerBlock);
+      int64_t j = j0 + (j1 - j0) / kWide * kWide;
+      if (j > j0) MatmulTileColumns<4, kWide>(a, b, c, n, k, m, j0, j, k0, k1);
+      if (kWide > 16 && j + 16 <= j1) {
+        MatmulTileColumns<4, 16>(a, b, c, n, k, m, j, j + 16, k0, k1);
+        j += 16;
+      }
+      if (kWide > 8 && j + 8 <= j1) {
+        MatmulTileColumns<4, 8>(a, b, c, n, k, m, j, j + 8, k0, k1);
+        j += 8;
+      }
+      if (j < j1) MatmulNarrowColumns(a, b, c, n, k, m, j, j1, k0, k1);
+    }
+  }
+}
+
+// 4 x 8 tiles fill SSE2's 16 registers; AVX2 keeps 4 x 8 (eight ymm accumulators: 4 x 16 spills
+// and ran 10x slower); AVX-512 uses 4 x 32 (sixteen zmm accumulators).
 void MatmulBaseline(const double* a, const double* b, double* c, int64_t n, int64_t k, int64_t m) {
-  MatmulTiles<4, 8>(a, b, c, n, k, m);
+  MatmulBlocked<8>(a, b, c, n, k, m);
 }
 
 __attribute__((target("avx2"))) void MatmulAvx2(const double* a, const double* b, double* c,
                                                 int64_t n, int64_t k, int64_t m) {
-  MatmulTiles<4, 16>(a, b, c, n, k, m);
+  MatmulBlocked<8>(a, b, c, n, k, m);
 }
 
 __attribute__((target("avx512f"))) void MatmulAvx512(const double* a, const double* b, double* c,
                                                      int64_t n, int64_t k, int64_t m) {
-  MatmulTiles<4, 32>(a, b, c, n, k, m);
+  MatmulBlocked<32>(a, b, c, n, k, m);
 }
 
 using MatmulFunction = void (*)(const double*, const double*, double*, int64_t, int64_t, int64_t);

@@ -330,7 +330,7 @@ class BroadcastPlan {
 void BroadcastBinaryKernel(BinaryKernel op, const BroadcastPlan& plan, const double* a,
                            const double* b, double* out);
 
-// c[n, m] = a[n, k] @ b[k, m], all row-major and contiguous; c must be zero-filled. Every
+// c[n, m] = a[n, k] @ b[k, m], all row-major and contiguous; c is overwritten. Every
 // c[i][j] is accumulated as ((0 + a[i][0] b[0][j]) + a[i][1] b[1][j]) + ..., the order of the
 // textbook loop, so the result is bit-identical to it.
 void MatmulKernel(const double* a, const double* b, double* c, int64_t n, int64_t k, int64_t m);
