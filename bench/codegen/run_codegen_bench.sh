@@ -32,7 +32,7 @@ print(f"{statistics.median(times):.6f}")
 EOF
 }
 
-echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; $(date -u +%F)"
+echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc --all) cores; $(date -u +%F)"
 
 echo "== 1. XOR growth: build-exe vs hand-written C++ =="
 g++ -O2 -std=c++17 bench/codegen/xor_manual.cc -o "$work/xor_manual"
