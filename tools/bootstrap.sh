@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs exactly the Debian 12 packages that building and testing NOMA needs. Idempotent: prints
 # nothing and exits 0 when everything is already present.
+#   tools/bootstrap.sh            the build and test dependencies
+#   tools/bootstrap.sh PKG...     those packages instead (e.g. the benchmarks' baselines)
 set -euo pipefail
 
 PACKAGES=(
@@ -17,6 +19,10 @@ PACKAGES=(
   libbenchmark-dev     # Google Benchmark
   clang-format         # tools/format.sh (Google style check)
 )
+
+if [ $# -gt 0 ]; then
+  PACKAGES=("$@")
+fi
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -13,41 +13,7 @@ PACKAGES=(
 PY=/usr/bin/python3
 ALT=libblas.so.3-x86_64-linux-gnu
 
-missing=()
-for pkg in "${PACKAGES[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$pkg")
-  fi
-done
-
-if [ ${#missing[@]} -ne 0 ]; then
-  echo "setup_baselines: installing ${missing[*]}" >&2
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1; then
-      SUDO="sudo"
-    else
-      echo "setup_baselines: error: need root (or sudo) to install: ${missing[*]}" >&2
-      exit 1
-    fi
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  log=/tmp/noma-setup-baselines-apt.log
-  if ! $SUDO apt-get update -qq >"$log" 2>&1; then
-    echo "setup_baselines: error: 'apt-get update' failed; is Debian's archive reachable? (log: $log)" >&2
-    exit 1
-  fi
-  if ! $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >>"$log" 2>&1; then
-    echo "setup_baselines: error: could not install: ${missing[*]} (log: $log)" >&2
-    exit 1
-  fi
-  for pkg in "${missing[@]}"; do
-    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
-      echo "setup_baselines: error: $pkg is still missing after installation" >&2
-      exit 1
-    fi
-  done
-fi
+"$(dirname "$0")/../../tools/bootstrap.sh" "${PACKAGES[@]}"
 
 fail() {
   echo "setup_baselines: ERROR: $*" >&2

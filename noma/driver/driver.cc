@@ -1,7 +1,5 @@
 #include "noma/driver/driver.h"
 
-#include <pthread.h>
-
 #include <ostream>
 
 #include "absl/strings/str_cat.h"
@@ -15,6 +13,7 @@
 #include "noma/graph/verifier.h"
 #include "noma/graph/version.h"
 #include "noma/interp/version.h"
+#include "noma/runtime/stack.h"
 #include "noma/runtime/version.h"
 #include "noma/syntax/parser.h"
 #include "noma/syntax/version.h"
@@ -82,14 +81,9 @@ absl::StatusOr<interp::Outcome> RunWithLargeStack(const graph::Module& module,
   InterpretTask task{&module, options};
   // Leave headroom for the frames below the first interpreted call.
   task.options.stack_budget_bytes = kInterpreterStackBytes - (size_t{16} << 20);
-  pthread_attr_t attr;
-  pthread_t thread;
-  bool started = pthread_attr_init(&attr) == 0 &&
-                 pthread_attr_setstacksize(&attr, kInterpreterStackBytes) == 0 &&
-                 pthread_create(&thread, &attr, RunInterpretTask, &task) == 0;
-  pthread_attr_destroy(&attr);
-  if (!started) return interp::Run(module, options);  // The default budget keeps it safe.
-  pthread_join(thread, nullptr);
+  if (!runtime::RunWithStack(kInterpreterStackBytes, RunInterpretTask, &task)) {
+    return interp::Run(module, options);  // The default budget keeps it safe.
+  }
   return std::move(task.outcome);
 }
 

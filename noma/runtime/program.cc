@@ -1,6 +1,5 @@
 #include "noma/runtime/program.h"
 
-#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +20,7 @@
 #include "noma/runtime/format.h"
 #include "noma/runtime/io.h"
 #include "noma/runtime/rng.h"
+#include "noma/runtime/stack.h"
 #include "noma/runtime/tensor.h"
 
 namespace {
@@ -492,15 +492,7 @@ int32_t noma_p_run(const noma_program* program, const noma_run_options* options)
   // Deep recursion in the program is deep native recursion: a large stack (only the pages
   // touched are committed), and a depth limit that makes it an error instead of a crash.
   RunTask task{program};
-  pthread_attr_t attr;
-  pthread_t thread;
-  bool started = pthread_attr_init(&attr) == 0 &&
-                 pthread_attr_setstacksize(&attr, kProgramStackBytes) == 0 &&
-                 pthread_create(&thread, &attr, RunProgramTask, &task) == 0;
-  pthread_attr_destroy(&attr);
-  if (started) {
-    pthread_join(thread, nullptr);
-  } else {
+  if (!noma::runtime::RunWithStack(kProgramStackBytes, RunProgramTask, &task)) {
     RunProgramTask(&task);
   }
   std::fflush(stdout);
