@@ -398,6 +398,8 @@ class FunctionEmitter {
     b_.SetInsertPoint(exit_);
     Call("noma_p_release_all", nullptr, {cells_, b_.getInt64(value_count)});
     Call("noma_p_release_all", nullptr, {slots_, b_.getInt64(slot_count)});
+    if (value_count > kMaxStackCells) Call("noma_p_frame_delete", nullptr, {cells_});
+    if (slot_count > kMaxStackCells) Call("noma_p_frame_delete", nullptr, {slots_});
     Call("noma_p_tapes_free", nullptr, {b_.CreateLoad(m_.ptr(), tapes_)});
     if (has_optimize_) Call("noma_p_optimize_restore", nullptr, {saved_depth_});
     b_.CreateRet(b_.CreateLoad(m_.i32(), return_code_));
@@ -406,12 +408,18 @@ class FunctionEmitter {
  private:
   // ------------------------------------------------------------------ frame helpers
 
+  // A frame's cells: on the stack for small functions; large ones take them from the heap, so
+  // deep recursion through a large function does not exhaust the native stack.
   llvm::Value* AllocaCells(size_t count, const char* name) {
+    if (count > kMaxStackCells) {
+      return Call("noma_p_frame_new", m_.ptr(), {b_.getInt64(count)});
+    }
     auto* type = llvm::ArrayType::get(m_.cell(), count);
     llvm::AllocaInst* cells = b_.CreateAlloca(type, nullptr, name);
     b_.CreateMemSet(cells, b_.getInt8(0), b_.getInt64(count * 24), llvm::MaybeAlign(8));
     return cells;
   }
+  static constexpr size_t kMaxStackCells = 128;  // 3 KiB of cells.
 
   bool IsScalar(ValueId v) const {
     return v < fn_.value_types.size() && fn_.value_types[v].kind == graph::Type::kScalar;

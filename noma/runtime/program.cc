@@ -49,6 +49,9 @@ struct ProgramState {
   int32_t optimize_depth = 0;
   int64_t call_depth = 0;
   int64_t max_call_depth = 100000;
+  // The program thread's stack: where it starts and how much of it calls may use.
+  const char* stack_base = nullptr;
+  size_t stack_budget = 0;
   int64_t error_location = -1;
 };
 
@@ -59,6 +62,10 @@ ProgramState& State() {
 
 constexpr int64_t kMaxCallDepth = 100000;
 constexpr int64_t kMaxLibraryCallDepth = 1000;
+// Headroom below the budget for the frames of the call being entered and of the runtime.
+constexpr size_t kStackHeadroom = size_t{64} << 20;
+// Library calls run on the caller's thread: assume a default 8 MiB stack, half of it ours.
+constexpr size_t kLibraryStackBudget = size_t{4} << 20;
 constexpr size_t kProgramStackBytes = size_t{1} << 30;
 
 }  // namespace
@@ -420,6 +427,9 @@ struct RunTask {
 void* RunProgramTask(void* arg) {
   auto* task = static_cast<RunTask*>(arg);
   noma_cell result = {};
+  char base;
+  State().stack_base = &base;
+  State().stack_budget = kProgramStackBytes - kStackHeadroom;
   State().call_depth = 1;
   task->program->entry(nullptr, &result);
   if (noma_p_error_pending) {
@@ -562,6 +572,9 @@ int32_t noma_p_call(const noma_program* program,
   state.optimize_depth = 0;
   state.call_depth = 1;
   state.max_call_depth = kMaxLibraryCallDepth;
+  char base;
+  state.stack_base = &base;
+  state.stack_budget = kLibraryStackBudget;
   noma_p_error_pending = 0;
   noma_p_nan_checks = 0;
   for (int32_t i = 0; i < count; ++i) {
@@ -607,6 +620,12 @@ const int64_t* noma_p_cell_shape(const noma_cell* cell) {
 const double* noma_p_cell_data(const noma_cell* cell) {
   return cell->kind == NOMA_P_TENSOR ? TensorOf(cell).data() : &cell->scalar;
 }
+
+noma_cell* noma_p_frame_new(int64_t count) {
+  return static_cast<noma_cell*>(std::calloc(static_cast<size_t>(count), sizeof(noma_cell)));
+}
+
+void noma_p_frame_delete(noma_cell* cells) { std::free(cells); }
 
 void noma_p_release(noma_cell* cell) { Release(cell); }
 
@@ -843,7 +862,10 @@ void noma_p_optimize_restore(int32_t depth) {
 
 int32_t noma_p_enter_call(void) {
   ProgramState& state = State();
-  if (++state.call_depth > state.max_call_depth) {
+  char here;
+  bool stack_exhausted = state.stack_base != nullptr &&
+                         static_cast<size_t>(state.stack_base - &here) > state.stack_budget;
+  if (++state.call_depth > state.max_call_depth || stack_exhausted) {
     --state.call_depth;
     return Fail(absl::StrCat("recursion is too deep (", state.call_depth,
                              " nested calls); the program's stack is exhausted"));
@@ -1184,6 +1206,8 @@ const noma_p_symbol* noma_p_symbols(size_t* count) {
       NOMA_P_SYMBOL(noma_p_warn_max_iterations),
       NOMA_P_SYMBOL(noma_p_progress),
       NOMA_P_SYMBOL(noma_p_clear_progress),
+      NOMA_P_SYMBOL(noma_p_frame_new),
+      NOMA_P_SYMBOL(noma_p_frame_delete),
       NOMA_P_SYMBOL(noma_p_release),
       NOMA_P_SYMBOL(noma_p_release_all),
       NOMA_P_SYMBOL(noma_p_copy),

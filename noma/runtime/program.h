@@ -130,6 +130,9 @@ void noma_p_progress(const char* where, int64_t count, double loss);
 void noma_p_clear_progress(void);
 
 /* ---- Cells ---- */
+/* Zeroed cells for a large frame (generated code keeps small frames on the stack). */
+noma_cell* noma_p_frame_new(int64_t count);
+void noma_p_frame_delete(noma_cell* cells);
 void noma_p_release(noma_cell* cell);
 void noma_p_release_all(noma_cell* cells, int64_t count);
 void noma_p_copy(noma_cell* dst, const noma_cell* src);
@@ -165,6 +168,8 @@ void noma_p_optimize_enter(void);
 void noma_p_optimize_leave(void);
 int32_t noma_p_optimize_depth(void);
 void noma_p_optimize_restore(int32_t depth);
+/* Counts a call; an error (the interpreter's message) past the depth limit or when the native
+ * stack is nearly used up, so deep recursion never crashes. */
 int32_t noma_p_enter_call(void);
 void noma_p_leave_call(void);
 int32_t noma_p_returned_value(const noma_cell* result, const char* function);
