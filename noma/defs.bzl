@@ -65,6 +65,20 @@ def _work_path(file):
         return "external/" + file.short_path[len("../"):]
     return file.short_path
 
+# The attributes _build_exe needs: the compiler in the exec configuration and the runtime.
+def _build_exe_attrs():
+    return {
+        "_noma_exec": attr.label(
+            default = _NOMA,
+            executable = True,
+            cfg = "exec",
+        ),
+        "_program_archive": attr.label(
+            default = _PROGRAM_ARCHIVE,
+            allow_single_file = True,
+        ),
+    }
+
 def _build_exe(ctx, src, output, opts):
     """Registers the `noma build-exe` action that compiles `src` into the executable `output`."""
     args = ctx.actions.args()
@@ -125,7 +139,7 @@ Example:
         data = ["data/points.csv"],
     )
 """,
-    attrs = {
+    attrs = dict(_build_exe_attrs(), **{
         "src": attr.label(
             mandatory = True,
             allow_single_file = [".noma"],
@@ -139,16 +153,7 @@ Example:
             allow_files = True,
             doc = "Files the program reads at run time (runfiles of the executable).",
         ),
-        "_noma_exec": attr.label(
-            default = _NOMA,
-            executable = True,
-            cfg = "exec",
-        ),
-        "_program_archive": attr.label(
-            default = _PROGRAM_ARCHIVE,
-            allow_single_file = True,
-        ),
-    },
+    }),
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -334,7 +339,7 @@ _noma_test = rule(
     implementation = _noma_test_impl,
     test = True,
     doc = "The rule behind the noma_test macro.",
-    attrs = {
+    attrs = dict(_build_exe_attrs(), **{
         "src": attr.label(mandatory = True, allow_single_file = [".noma"]),
         "expected_stdout": attr.string(),
         "expected_stdout_file": attr.label(allow_single_file = True),
@@ -350,20 +355,11 @@ _noma_test = rule(
             cfg = "target",
         ),
         # `noma build-exe` (mode = "exe") runs at build time: exec configuration.
-        "_noma_exec": attr.label(
-            default = _NOMA,
-            executable = True,
-            cfg = "exec",
-        ),
-        "_program_archive": attr.label(
-            default = _PROGRAM_ARCHIVE,
-            allow_single_file = True,
-        ),
         "_template": attr.label(
             default = _TEST_TEMPLATE,
             allow_single_file = True,
         ),
-    },
+    }),
 )
 
 def noma_test(
