@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "noma/runtime/device.h"
 #include "noma/runtime/format.h"
 #include "noma/runtime/io.h"
 #include "noma/runtime/rng.h"
@@ -26,15 +27,30 @@
 namespace {
 
 using noma::runtime::BinaryKernel;
+using noma::runtime::DeviceAddress;
+using noma::runtime::DeviceBackend;
+using noma::runtime::DeviceOperand;
 using noma::runtime::Shape;
 using noma::runtime::Tensor;
 using noma::runtime::UnaryKernel;
 
-// A reference-counted tensor snapshot (programs are single-threaded).
+// A reference-counted tensor snapshot (programs are single-threaded). With a device backend
+// (device.h) the value may live in device memory only: then `host_stale` is set, `tensor` holds
+// no meaningful data and `device_shape` is its shape until TensorOf downloads it.
 struct TensorObject {
   int64_t refs;
   Tensor tensor;
+  Shape device_shape;
+  DeviceAddress device = 0;  // A device buffer of device_elements elements, or 0.
+  int64_t device_elements = 0;
+  bool host_stale = false;    // Only the device copy holds the value.
+  bool device_valid = false;  // The device copy holds the value.
 };
+
+DeviceBackend*& Backend() {
+  static DeviceBackend* backend = nullptr;
+  return backend;
+}
 
 // The running program's process-wide state.
 struct ProgramState {
@@ -90,7 +106,38 @@ int32_t Fail(std::string message) {
 int32_t Fail(const absl::Status& status) { return Fail(std::string(status.message())); }
 
 TensorObject* Object(const noma_cell* cell) { return static_cast<TensorObject*>(cell->object); }
-const Tensor& TensorOf(const noma_cell* cell) { return Object(cell)->tensor; }
+
+// The host copy, downloaded first when only the device has the value.
+const Tensor& HostTensor(TensorObject* object) {
+  if (object->host_stale) {
+    object->tensor.Reset(object->device_shape, object->device_elements);
+    absl::Status copied =
+        Backend()->Download(object->tensor.data(), object->device, object->device_elements);
+    if (!copied.ok()) Fail(copied);
+    object->host_stale = false;
+  }
+  return object->tensor;
+}
+const Tensor& TensorOf(const noma_cell* cell) { return HostTensor(Object(cell)); }
+
+// A tensor cell's shape, without copying a device-resident value to the host.
+const Shape& ShapeOfTensor(const noma_cell* cell) {
+  const TensorObject* object = Object(cell);
+  return object->host_stale ? object->device_shape : object->tensor.shape();
+}
+
+// The object's value is about to be written on the host: any device copy becomes stale.
+void MarkHostWrite(TensorObject* object) {
+  object->host_stale = false;
+  object->device_valid = false;
+}
+
+void DestroyObject(TensorObject* object) {
+  if (object->device != 0 && Backend() != nullptr) {
+    Backend()->Free(object->device, object->device_elements);
+  }
+  delete object;
+}
 
 // Released tensor objects are kept (up to kPoolSize, with their storage) and handed out again:
 // a training loop makes tensors of the same shapes every iteration, and reusing them saves
@@ -107,7 +154,7 @@ void Recycle(TensorObject* object) {
   if (pool.size() < kPoolSize && object->tensor.size() <= kPoolMaxElements) {
     pool.push_back(object);
   } else {
-    delete object;
+    DestroyObject(object);
   }
 }
 
@@ -122,6 +169,7 @@ TensorObject* AcquireObject(int64_t count) {
       pool[i] = pool.back();
       pool.pop_back();
       object->refs = 1;
+      MarkHostWrite(object);
       return object;
     }
   }
@@ -152,6 +200,7 @@ void SetTensor(noma_cell* dst, Tensor tensor) {
     object = pool.back();
     pool.pop_back();
     object->refs = 1;
+    MarkHostWrite(object);
     object->tensor = std::move(tensor);
   } else {
     object = new TensorObject{1, std::move(tensor)};
@@ -340,6 +389,9 @@ const char* const kBuiltinNames[NOMA_P_BUILTIN_COUNT] = {
     "print",
 };
 
+int32_t DeviceElementwise(noma_cell* dst, int32_t arity, int32_t kernel, const noma_cell* a,
+                          const noma_cell* b);
+
 int32_t Binary(noma_cell* dst, BinaryKernel kernel, const noma_cell* a, const noma_cell* b) {
   if (a->kind == NOMA_P_SCALAR && b->kind == NOMA_P_SCALAR) {
     noma_p_set_scalar(dst, noma::runtime::ApplyBinary(kernel, a->scalar, b->scalar));
@@ -347,6 +399,10 @@ int32_t Binary(noma_cell* dst, BinaryKernel kernel, const noma_cell* a, const no
   }
   if (a->kind == NOMA_P_STRING || b->kind == NOMA_P_STRING) {
     return Fail("a string can only be printed or used as a file path");
+  }
+  if (int32_t on_device = DeviceElementwise(dst, 2, static_cast<int32_t>(kernel), a, b);
+      on_device >= 0) {
+    return on_device;
   }
   Operand x(a), y(b);
   return ComputeInto(dst, std::max((*x).size(), (*y).size()),
@@ -413,6 +469,289 @@ bool BroadcastSmall(const SmallShape& a, const SmallShape& b, SmallShape* out) {
   }
   *out = result;
   return true;
+}
+
+
+// How a fused chain runs: its result shape, as [rows, cols], and each leaf's row and column
+// strides (0 where it is broadcast; both 0 for a scalar leaf).
+struct ChainPlan {
+  Shape shape;
+  int64_t elements = 0;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  int64_t row_stride[NOMA_P_FUSION_MAX_LEAVES];
+  int64_t col_stride[NOMA_P_FUSION_MAX_LEAVES];
+};
+
+// Plans `program` over `leaves` with shapes broadcast exactly as the unfused operations would
+// (NumPy rules; a fused result has rank 1 or 2, so any operand of higher rank declines).
+// False when the chain cannot run as one pass; the operations then run one by one.
+bool PlanChain(const noma_cell* const* leaves, int32_t leaf_count, const int32_t* program,
+               int32_t node_count, ChainPlan* plan) {
+  if (leaf_count > NOMA_P_FUSION_MAX_LEAVES || node_count > NOMA_P_FUSION_MAX_NODES ||
+      node_count < 1) {
+    return false;
+  }
+  SmallShape leaf_shapes[NOMA_P_FUSION_MAX_LEAVES];
+  for (int32_t l = 0; l < leaf_count; ++l) {
+    if (!IsNumeric(leaves[l])) return false;
+    leaf_shapes[l] = SmallShape{};
+    if (leaves[l]->kind != NOMA_P_TENSOR) continue;
+    const Shape& ls = ShapeOfTensor(leaves[l]);
+    if (ls.size() > 2) return false;
+    leaf_shapes[l].rank = static_cast<int>(ls.size());
+    for (size_t d = 0; d < ls.size(); ++d) leaf_shapes[l].dims[d] = ls[d];
+  }
+  SmallShape node_shapes[NOMA_P_FUSION_MAX_NODES];
+  auto shape_of = [&](int32_t operand) -> const SmallShape& {
+    return operand >= 0 ? leaf_shapes[operand] : node_shapes[-1 - operand];
+  };
+  for (int32_t k = 0; k < node_count; ++k) {
+    const int32_t* node = program + 4 * k;
+    if (node[0] == 1) {
+      node_shapes[k] = shape_of(node[2]);
+    } else if (!BroadcastSmall(shape_of(node[2]), shape_of(node[3]), &node_shapes[k])) {
+      return false;
+    }
+  }
+  const SmallShape& small = node_shapes[node_count - 1];
+  if (small.rank == 0) return false;
+  plan->shape.assign(small.dims, small.dims + small.rank);
+  absl::StatusOr<int64_t> elements = noma::runtime::ElementCount(plan->shape);
+  if (!elements.ok() ||
+      !noma::runtime::CheckAllocation(*elements, noma::runtime::MaxElements()).ok()) {
+    return false;
+  }
+  plan->elements = *elements;
+  plan->rows = small.rank == 2 ? small.dims[0] : 1;
+  plan->cols = small.dims[small.rank - 1];
+  bool contiguous = true;
+  for (int32_t l = 0; l < leaf_count; ++l) {
+    const SmallShape& ls = leaf_shapes[l];
+    if (ls.rank == 0) {
+      plan->row_stride[l] = plan->col_stride[l] = 0;
+      continue;
+    }
+    int64_t leaf_cols = ls.dims[ls.rank - 1];
+    int64_t leaf_rows = ls.rank == 2 ? ls.dims[0] : 1;
+    plan->col_stride[l] = leaf_cols == plan->cols ? 1 : 0;
+    plan->row_stride[l] = leaf_rows == plan->rows ? leaf_cols : 0;
+    if (!(plan->col_stride[l] == 1 && (plan->row_stride[l] == plan->cols || plan->rows == 1))) {
+      contiguous = false;
+    }
+  }
+  if (contiguous) {  // Every leaf is a scalar or has the full shape: one long row.
+    plan->cols *= plan->rows;
+    plan->rows = 1;
+  }
+  return true;
+}
+
+// ---- Device residency (device.h) ----
+
+// The cell's value in device memory, uploaded when the device has no current copy.
+absl::StatusOr<DeviceAddress> OnDevice(const noma_cell* cell) {
+  TensorObject* object = Object(cell);
+  if (object->device_valid) return object->device;
+  int64_t elements = object->tensor.size();
+  if (object->device != 0 && object->device_elements != elements) {
+    Backend()->Free(object->device, object->device_elements);
+    object->device = 0;
+  }
+  if (object->device == 0) {
+    absl::StatusOr<DeviceAddress> buffer = Backend()->Allocate(elements);
+    if (!buffer.ok()) return buffer.status();
+    object->device = *buffer;
+    object->device_elements = elements;
+  }
+  if (absl::Status copied = Backend()->Upload(object->device, object->tensor.data(), elements);
+      !copied.ok()) {
+    return copied;
+  }
+  object->device_valid = true;
+  return object->device;
+}
+
+// A fresh object whose value a device kernel is about to write: a pooled one with a device
+// buffer of that size when there is one.
+absl::StatusOr<TensorObject*> NewDeviceResult(Shape shape, int64_t elements) {
+  std::vector<TensorObject*>& pool = Pool();
+  TensorObject* object = nullptr;
+  for (size_t i = pool.size(); i-- > 0;) {
+    if (pool[i]->device != 0 && pool[i]->device_elements == elements) {
+      object = pool[i];
+      pool[i] = pool.back();
+      pool.pop_back();
+      break;
+    }
+  }
+  if (object == nullptr) object = new TensorObject{0, Tensor()};
+  object->refs = 1;
+  if (object->device == 0) {
+    absl::StatusOr<DeviceAddress> buffer = Backend()->Allocate(elements);
+    if (!buffer.ok()) {
+      DestroyObject(object);
+      return buffer.status();
+    }
+    object->device = *buffer;
+    object->device_elements = elements;
+  }
+  object->device_shape = std::move(shape);
+  object->host_stale = true;
+  object->device_valid = true;
+  return object;
+}
+
+void DiscardDeviceResult(TensorObject* object) {
+  object->refs = 0;
+  object->host_stale = false;  // Nothing to download: the object is recycled unread.
+  object->device_valid = false;
+  Recycle(object);
+}
+
+// Stores a device result of rank >= 1 in dst, or downloads a rank-0 one as a scalar.
+int32_t DeliverDevice(noma_cell* dst, TensorObject* object) {
+  if (!object->device_shape.empty()) {
+    SetObject(dst, object);
+    return 0;
+  }
+  double value = 0;
+  absl::Status copied = Backend()->Download(&value, object->device, 1);
+  DiscardDeviceResult(object);
+  if (!copied.ok()) return Fail(copied);
+  noma_p_set_scalar(dst, value);
+  return 0;
+}
+
+// Runs a planned elementwise chain on the device. 0 (done) or 1 (error recorded), or -1 when
+// there is no device, the result is empty or the device has no kernel for the chain: the host
+// then computes it.
+int32_t DeviceChain(noma_cell* dst, const noma_cell* const* leaves, int32_t leaf_count,
+                    const int32_t* program, int32_t node_count, const ChainPlan& plan) {
+  if (Backend() == nullptr || noma_p_error_pending || plan.elements == 0) return -1;
+  DeviceOperand operands[NOMA_P_FUSION_MAX_LEAVES];
+  for (int32_t l = 0; l < leaf_count; ++l) {
+    operands[l].row_stride = plan.row_stride[l];
+    operands[l].col_stride = plan.col_stride[l];
+    if (leaves[l]->kind != NOMA_P_TENSOR) {
+      operands[l].scalar = leaves[l]->scalar;
+      continue;
+    }
+    absl::StatusOr<DeviceAddress> data = OnDevice(leaves[l]);
+    if (!data.ok()) return Fail(data.status());
+    operands[l].data = *data;
+  }
+  absl::StatusOr<TensorObject*> result = NewDeviceResult(plan.shape, plan.elements);
+  if (!result.ok()) return Fail(result.status());
+  absl::Status ran = Backend()->Elementwise(absl::MakeConstSpan(program, 4 * node_count),
+                                            (*result)->device, plan.rows, plan.cols,
+                                            absl::MakeConstSpan(operands, leaf_count));
+  if (!ran.ok()) {
+    DiscardDeviceResult(*result);
+    return absl::IsNotFound(ran) ? -1 : Fail(ran);
+  }
+  SetObject(dst, *result);
+  return 0;
+}
+
+// One elementwise operation on the device (see DeviceChain).
+int32_t DeviceElementwise(noma_cell* dst, int32_t arity, int32_t kernel, const noma_cell* a,
+                          const noma_cell* b) {
+  if (Backend() == nullptr) return -1;
+  const int32_t program[4] = {arity, kernel, 0, arity == 2 ? 1 : 0};
+  const noma_cell* leaves[2] = {a, b};
+  ChainPlan plan;
+  if (!PlanChain(leaves, arity, program, 1, &plan)) return -1;
+  return DeviceChain(dst, leaves, arity, program, 1, plan);
+}
+
+// Σ (or mean) of `x` viewed as [outer, n, inner] over n, into a result of `shape`.
+int32_t DeviceReduce(noma_cell* dst, const noma_cell* x, int64_t outer, int64_t n, int64_t inner,
+                     double divisor, Shape shape) {
+  absl::StatusOr<DeviceAddress> data = OnDevice(x);
+  if (!data.ok()) return Fail(data.status());
+  absl::StatusOr<TensorObject*> result = NewDeviceResult(std::move(shape), outer * inner);
+  if (!result.ok()) return Fail(result.status());
+  if (absl::Status ran = Backend()->Reduce((*result)->device, *data, outer, n, inner, divisor);
+      !ran.ok()) {
+    DiscardDeviceResult(*result);
+    return Fail(ran);
+  }
+  return DeliverDevice(dst, *result);
+}
+
+// A device reduction applies to non-empty tensors of rank <= 2 while no error is pending.
+bool DeviceReduces(const noma_cell* x) {
+  if (Backend() == nullptr || noma_p_error_pending || x->kind != NOMA_P_TENSOR) return false;
+  const Shape& shape = ShapeOfTensor(x);
+  if (shape.size() > 2) return false;
+  for (int64_t d : shape) {
+    if (d == 0) return false;
+  }
+  return true;
+}
+
+// matmul and transpose of rank-2 tensors on the device; -1 declines (see DeviceChain).
+int32_t DeviceMatmul(noma_cell* dst, const noma_cell* a, const noma_cell* b) {
+  if (Backend() == nullptr || noma_p_error_pending || a->kind != NOMA_P_TENSOR ||
+      b->kind != NOMA_P_TENSOR) {
+    return -1;
+  }
+  const Shape& sa = ShapeOfTensor(a);
+  const Shape& sb = ShapeOfTensor(b);
+  if (sa.size() != 2 || sb.size() != 2 || sa[1] != sb[0] || sa[0] == 0 || sa[1] == 0 ||
+      sb[1] == 0) {
+    return -1;
+  }
+  Shape shape = {sa[0], sb[1]};
+  absl::StatusOr<int64_t> elements = noma::runtime::ElementCount(shape);
+  if (!elements.ok() ||
+      !noma::runtime::CheckAllocation(*elements, noma::runtime::MaxElements()).ok()) {
+    return -1;
+  }
+  int64_t n = sa[0], k = sa[1], m = sb[1];
+  absl::StatusOr<DeviceAddress> x = OnDevice(a);
+  if (!x.ok()) return Fail(x.status());
+  absl::StatusOr<DeviceAddress> y = OnDevice(b);
+  if (!y.ok()) return Fail(y.status());
+  absl::StatusOr<TensorObject*> result = NewDeviceResult(std::move(shape), *elements);
+  if (!result.ok()) return Fail(result.status());
+  if (absl::Status ran = Backend()->Matmul((*result)->device, *x, *y, n, k, m); !ran.ok()) {
+    DiscardDeviceResult(*result);
+    return Fail(ran);
+  }
+  SetObject(dst, *result);
+  return 0;
+}
+
+int32_t DeviceTranspose(noma_cell* dst, const noma_cell* a) {
+  if (!DeviceReduces(a) || ShapeOfTensor(a).size() != 2) return -1;
+  Shape shape = ShapeOfTensor(a);
+  int64_t rows = shape[0], cols = shape[1];
+  absl::StatusOr<DeviceAddress> x = OnDevice(a);
+  if (!x.ok()) return Fail(x.status());
+  absl::StatusOr<TensorObject*> result = NewDeviceResult({cols, rows}, rows * cols);
+  if (!result.ok()) return Fail(result.status());
+  if (absl::Status ran = Backend()->Transpose((*result)->device, *x, rows, cols); !ran.ok()) {
+    DiscardDeviceResult(*result);
+    return Fail(ran);
+  }
+  SetObject(dst, *result);
+  return 0;
+}
+
+// Frees the device copies of pooled objects (before the backend changes).
+void DropPooledDeviceCopies() {
+  for (TensorObject* object : Pool()) {
+    if (object->device == 0) continue;
+    if (object->host_stale) {  // Pooled objects are unreferenced: their values are dead.
+      object->host_stale = false;
+    }
+    Backend()->Free(object->device, object->device_elements);
+    object->device = 0;
+    object->device_elements = 0;
+    object->device_valid = false;
+  }
 }
 
 struct Tapes {
@@ -698,6 +1037,9 @@ int32_t noma_p_unary(noma_cell* dst, int32_t kernel, const noma_cell* a) {
     noma_p_set_scalar(dst, noma_p_unary_scalar(kernel, a->scalar));
     return 0;
   }
+  if (int32_t on_device = DeviceElementwise(dst, 1, kernel, a, nullptr); on_device >= 0) {
+    return on_device;
+  }
   return ComputeInto(dst, TensorOf(a).size(), [&](Tensor* out) {
     noma::runtime::UnaryInto(static_cast<UnaryKernel>(kernel), TensorOf(a), out);
     return absl::OkStatus();
@@ -743,6 +1085,12 @@ int32_t noma_p_builtin(noma_cell* dst, int32_t builtin, noma_cell* const* args, 
           noma_p_set_scalar(dst, args[0]->scalar);
           return 0;
         }
+        if (DeviceReduces(args[0])) {
+          int64_t n = ShapeOfTensor(args[0]).size() == 2
+                          ? ShapeOfTensor(args[0])[0] * ShapeOfTensor(args[0])[1]
+                          : ShapeOfTensor(args[0])[0];
+          return DeviceReduce(dst, args[0], 1, n, 1, is_sum ? 1.0 : static_cast<double>(n), {});
+        }
         const Tensor& t = TensorOf(args[0]);
         SetTensor(dst, is_sum ? noma::runtime::SumAll(t) : noma::runtime::MeanAll(t));
         return 0;
@@ -752,13 +1100,30 @@ int32_t noma_p_builtin(noma_cell* dst, int32_t builtin, noma_cell* const* args, 
       if (axis != std::floor(axis) || !std::isfinite(axis)) {
         return Fail(absl::StrCat(name, ": axis must be an integer"));
       }
-      Operand t(args[0]);
       int64_t a = static_cast<int64_t>(axis);
+      if (DeviceReduces(args[0])) {
+        const Shape& shape = ShapeOfTensor(args[0]);
+        int64_t rank = static_cast<int64_t>(shape.size());
+        if (a >= -rank && a < rank) {
+          int64_t d = a < 0 ? a + rank : a;
+          int64_t outer = d == 1 ? shape[0] : 1;
+          int64_t inner = d == 0 && rank == 2 ? shape[1] : 1;
+          Shape kept;
+          if (rank == 2) kept.push_back(shape[1 - d]);
+          int64_t n = shape[d];
+          return DeviceReduce(dst, args[0], outer, n, inner, is_sum ? 1.0 : static_cast<double>(n),
+                              std::move(kept));
+        }
+      }
+      Operand t(args[0]);
       return Deliver(dst, is_sum ? noma::runtime::SumAxis(*t, a) : noma::runtime::MeanAxis(*t, a));
     }
     case NOMA_P_DOT:
       return Deliver(dst, noma::runtime::Dot(*Operand(args[0]), *Operand(args[1])));
     case NOMA_P_MATMUL: {
+      if (int32_t on_device = DeviceMatmul(dst, args[0], args[1]); on_device >= 0) {
+        return on_device;
+      }
       Operand x(args[0]), y(args[1]);
       int64_t rows = (*x).rank() == 2 ? (*x).shape()[0] : 0;
       int64_t cols = (*y).rank() == 2 ? (*y).shape()[1] : 0;
@@ -767,17 +1132,18 @@ int32_t noma_p_builtin(noma_cell* dst, int32_t builtin, noma_cell* const* args, 
     }
     case NOMA_P_TRANSPOSE:
       if (RequireTensor(args[0], name)) return 1;
+      if (int32_t on_device = DeviceTranspose(dst, args[0]); on_device >= 0) return on_device;
       return Deliver(dst, noma::runtime::Transpose(TensorOf(args[0])));
     case NOMA_P_SHAPE: {
       if (RequireTensor(args[0], name)) return 1;
-      const Shape& shape = TensorOf(args[0]).shape();
+      const Shape& shape = ShapeOfTensor(args[0]);
       std::vector<double> dims(shape.begin(), shape.end());
       SetTensor(dst, Tensor({static_cast<int64_t>(dims.size())}, dims));
       return 0;
     }
     case NOMA_P_LEN:
       if (RequireTensor(args[0], name)) return 1;
-      noma_p_set_scalar(dst, static_cast<double>(TensorOf(args[0]).shape()[0]));
+      noma_p_set_scalar(dst, static_cast<double>(ShapeOfTensor(args[0])[0]));
       return 0;
     case NOMA_P_PRINT:
       PrintValue(args[0]);
@@ -882,69 +1248,23 @@ int32_t noma_p_returned_value(const noma_cell* result, const char* function) {
 
 int32_t noma_p_fused(noma_cell* dst, noma_cell* const* leaves, int32_t leaf_count,
                      const int32_t* program, int32_t node_count) {
-  if (noma_p_nan_checks || noma_p_error_pending || leaf_count > NOMA_P_FUSION_MAX_LEAVES ||
-      node_count > NOMA_P_FUSION_MAX_NODES || node_count < 1) {
-    return 1;
+  if (noma_p_nan_checks || noma_p_error_pending) return 1;
+  ChainPlan plan;
+  if (!PlanChain(leaves, leaf_count, program, node_count, &plan)) return 1;
+  if (int32_t on_device = DeviceChain(dst, leaves, leaf_count, program, node_count, plan);
+      on_device >= 0) {
+    return on_device;
   }
-  // Shapes in evaluation order, broadcast exactly as the unfused operations would (NumPy rules;
-  // fixed-size shapes: a fused result has rank <= 2, so any operand of higher rank falls back).
-  SmallShape leaf_shapes[NOMA_P_FUSION_MAX_LEAVES];
-  for (int32_t l = 0; l < leaf_count; ++l) {
-    if (!IsNumeric(leaves[l])) return 1;
-    leaf_shapes[l] = SmallShape{};
-    if (leaves[l]->kind != NOMA_P_TENSOR) continue;
-    const Shape& ls = TensorOf(leaves[l]).shape();
-    if (ls.size() > 2) return 1;
-    leaf_shapes[l].rank = static_cast<int>(ls.size());
-    for (size_t d = 0; d < ls.size(); ++d) leaf_shapes[l].dims[d] = ls[d];
-  }
-  SmallShape node_shapes[NOMA_P_FUSION_MAX_NODES];
-  auto shape_of = [&](int32_t operand) -> const SmallShape& {
-    return operand >= 0 ? leaf_shapes[operand] : node_shapes[-1 - operand];
-  };
-  for (int32_t k = 0; k < node_count; ++k) {
-    const int32_t* node = program + 4 * k;
-    if (node[0] == 1) {
-      node_shapes[k] = shape_of(node[2]);
-    } else if (!BroadcastSmall(shape_of(node[2]), shape_of(node[3]), &node_shapes[k])) {
-      return 1;
-    }
-  }
-  const SmallShape& small = node_shapes[node_count - 1];
-  if (small.rank == 0) return 1;
-  Shape shape(small.dims, small.dims + small.rank);
-  absl::StatusOr<int64_t> elements = noma::runtime::ElementCount(shape);
-  if (!elements.ok() ||
-      !noma::runtime::CheckAllocation(*elements, noma::runtime::MaxElements()).ok()) {
-    return 1;
-  }
-  // The result as [rows, cols]; each leaf as a base pointer with row and column strides
-  // (0 where it is broadcast).
-  int64_t rows = shape.size() == 2 ? shape[0] : 1;
-  int64_t cols = shape.back();
+  const int64_t rows = plan.rows;
+  const int64_t cols = plan.cols;
+  const int64_t* row_stride = plan.row_stride;
+  const int64_t* col_stride = plan.col_stride;
   const double* base[NOMA_P_FUSION_MAX_LEAVES];
-  int64_t row_stride[NOMA_P_FUSION_MAX_LEAVES], col_stride[NOMA_P_FUSION_MAX_LEAVES];
-  bool contiguous = true;
   for (int32_t l = 0; l < leaf_count; ++l) {
-    const SmallShape& ls = leaf_shapes[l];
-    if (ls.rank == 0) {
-      base[l] = &leaves[l]->scalar;
-      row_stride[l] = col_stride[l] = 0;
-      continue;
-    }
-    base[l] = TensorOf(leaves[l]).data();
-    int64_t leaf_cols = ls.dims[ls.rank - 1];
-    int64_t leaf_rows = ls.rank == 2 ? ls.dims[0] : 1;
-    col_stride[l] = leaf_cols == cols ? 1 : 0;
-    row_stride[l] = leaf_rows == rows ? leaf_cols : 0;
-    if (!(col_stride[l] == 1 && (row_stride[l] == cols || rows == 1))) contiguous = false;
+    base[l] = leaves[l]->kind == NOMA_P_TENSOR ? TensorOf(leaves[l]).data() : &leaves[l]->scalar;
   }
-  if (contiguous) {  // Every leaf is a scalar or has the full shape: one long row.
-    cols *= rows;
-    rows = 1;
-  }
-  TensorObject* result = AcquireObject(*elements);
-  result->tensor.Reset(shape, *elements);
+  TensorObject* result = AcquireObject(plan.elements);
+  result->tensor.Reset(plan.shape, plan.elements);
   double* out = result->tensor.data();
   // Blocks of kBlock elements stay in cache while every node of the chain runs over them.
   constexpr int64_t kBlock = 256;
@@ -1132,9 +1452,28 @@ void noma_p_tapes_free(void* tapes) {
 
 int32_t noma_p_sum_to_shape(noma_cell* dst, const noma_cell* adjoint, const noma_cell* like) {
   if (adjoint->kind == NOMA_P_TENSOR && like->kind == NOMA_P_TENSOR &&
-      TensorOf(adjoint).shape() == TensorOf(like).shape()) {
+      ShapeOfTensor(adjoint) == ShapeOfTensor(like)) {
     noma_p_copy(dst, adjoint);  // Nothing was broadcast: share the snapshot.
     return 0;
+  }
+  if (DeviceReduces(adjoint)) {
+    // [r, c] -> [c] / [1, c] sums rows, -> [r, 1] sums columns, -> scalar / [1] / [1, 1] sums
+    // all; rank 1 [c] -> scalar / [1] / [1, 1] sums all (each in the CPU's row-major order).
+    const Shape& from = ShapeOfTensor(adjoint);
+    Shape to = like->kind == NOMA_P_TENSOR ? ShapeOfTensor(like) : Shape{};
+    int64_t rows = from.size() == 2 ? from[0] : 1, cols = from.back();
+    int64_t to_elements = 1;
+    for (int64_t d : to) to_elements *= d;
+    absl::StatusOr<Shape> joined = noma::runtime::BroadcastShapes(to, from);
+    if (joined.ok() && *joined == from && to.size() <= 2) {
+      if (to_elements == 1) return DeviceReduce(dst, adjoint, 1, rows * cols, 1, 1.0, to);
+      if (from.size() == 2 && to.back() == cols && to_elements == cols) {
+        return DeviceReduce(dst, adjoint, 1, rows, cols, 1.0, to);
+      }
+      if (from.size() == 2 && to.size() == 2 && to[0] == rows && to[1] == 1) {
+        return DeviceReduce(dst, adjoint, rows, cols, 1, 1.0, to);
+      }
+    }
   }
   if (like->kind != NOMA_P_TENSOR) {
     SetTensor(dst, noma::runtime::SumAll(*Operand(adjoint)));
@@ -1152,7 +1491,23 @@ int32_t noma_p_index_adjoint(noma_cell* dst, const noma_cell* adjoint, const nom
 
 int32_t noma_p_zeros_like(noma_cell* dst, const noma_cell* like) {
   if (like->kind == NOMA_P_TENSOR) {
-    SetTensor(dst, Tensor::Zeros(TensorOf(like).shape()));
+    if (Backend() != nullptr && ShapeOfTensor(like).size() <= 2 && !noma_p_error_pending) {
+      // 0 * 0 in the shape of `like`: zeros made where they are used.
+      noma_cell zero = {NOMA_P_SCALAR, 0.0, nullptr};
+      const noma_cell* leaves[2] = {&zero, &zero};
+      const int32_t program[4] = {2, static_cast<int32_t>(BinaryKernel::kMul), 0, 1};
+      ChainPlan plan;
+      plan.shape = ShapeOfTensor(like);
+      plan.elements = 1;
+      for (int64_t d : plan.shape) plan.elements *= d;
+      plan.rows = 1;
+      plan.cols = plan.elements;
+      plan.row_stride[0] = plan.col_stride[0] = plan.row_stride[1] = plan.col_stride[1] = 0;
+      if (int32_t on_device = DeviceChain(dst, leaves, 2, program, 1, plan); on_device >= 0) {
+        return on_device;
+      }
+    }
+    SetTensor(dst, Tensor::Zeros(ShapeOfTensor(like)));
   } else {
     noma_p_set_scalar(dst, 0);
   }
@@ -1161,7 +1516,7 @@ int32_t noma_p_zeros_like(noma_cell* dst, const noma_cell* like) {
 
 int32_t noma_p_realloc_like(noma_cell* dst, const noma_cell* value, const noma_cell* like) {
   if (like->kind != NOMA_P_TENSOR || value->kind != NOMA_P_TENSOR ||
-      TensorOf(value).shape() == TensorOf(like).shape()) {
+      ShapeOfTensor(value) == ShapeOfTensor(like)) {
     noma_p_copy(dst, value);
     return 0;
   }
@@ -1172,9 +1527,11 @@ int32_t noma_p_realloc_like(noma_cell* dst, const noma_cell* value, const noma_c
 int32_t noma_p_unreduce(noma_cell* dst, const noma_cell* adjoint, const noma_cell* like,
                         const noma_cell* axis_cell, int32_t is_mean) {
   double axis;
-  if (RequireTensor(like, "sum") || ScalarArg(axis_cell, "axis", &axis)) return 1;
-  Operand reduced(adjoint);
-  Shape shape = TensorOf(like).shape();
+  if (RequireTensor(like, "sum") || ScalarArg(axis_cell, "axis", &axis) ||
+      RequireNumeric(adjoint)) {
+    return 1;
+  }
+  Shape shape = ShapeOfTensor(like);
   int64_t rank = static_cast<int64_t>(shape.size());
   int64_t a = static_cast<int64_t>(axis);
   if (a < 0) a += rank;
@@ -1182,14 +1539,36 @@ int32_t noma_p_unreduce(noma_cell* dst, const noma_cell* adjoint, const noma_cel
   Shape kept = shape;
   kept[a] = 1;
   absl::StatusOr<int64_t> kept_count = noma::runtime::ElementCount(kept);
-  if (!kept_count.ok() || *kept_count != (*reduced).size()) {
+  absl::StatusOr<int64_t> reduced_count =
+      adjoint->kind == NOMA_P_TENSOR ? noma::runtime::ElementCount(ShapeOfTensor(adjoint)) : 1;
+  if (!kept_count.ok() || !reduced_count.ok() || *kept_count != *reduced_count) {
     return Fail("internal error: reduction adjoint of the wrong size");
   }
-  Tensor reshaped(kept, (*reduced).values());
+  double count = static_cast<double>(shape[a]);
+  if (Backend() != nullptr && !noma_p_error_pending && rank <= 2) {
+    // The adjoint broadcast along `axis`, divided by the count for a mean (times 1 for a sum).
+    noma_cell factor = {NOMA_P_SCALAR, is_mean ? count : 1.0, nullptr};
+    const noma_cell* leaves[2] = {adjoint, &factor};
+    const int32_t program[4] = {
+        2, static_cast<int32_t>(is_mean ? BinaryKernel::kDiv : BinaryKernel::kMul), 0, 1};
+    ChainPlan plan;
+    plan.shape = shape;
+    plan.elements = 1;
+    for (int64_t d : shape) plan.elements *= d;
+    plan.rows = rank == 2 ? shape[0] : 1;
+    plan.cols = shape.back();
+    bool spread = adjoint->kind != NOMA_P_TENSOR || rank == 1;
+    plan.row_stride[0] = spread || a == 0 ? 0 : 1;
+    plan.col_stride[0] = spread || a == 1 ? 0 : 1;
+    plan.row_stride[1] = plan.col_stride[1] = 0;
+    if (int32_t on_device = DeviceChain(dst, leaves, 2, program, 1, plan); on_device >= 0) {
+      return on_device;
+    }
+  }
+  Tensor reshaped(kept, (*Operand(adjoint)).values());
   auto result = noma::runtime::BroadcastTo(reshaped, shape);
   if (!result.ok()) return Fail(result.status());
   if (is_mean) {
-    double count = static_cast<double>(shape[a]);
     for (double& x : result->values()) x /= count;
   }
   SetTensor(dst, *std::move(result));
@@ -1270,3 +1649,14 @@ const noma_p_symbol* noma_p_symbols(size_t* count) {
 }
 
 }  // extern "C"
+
+namespace noma::runtime {
+
+void SetDeviceBackend(DeviceBackend* backend) {
+  if (Backend() != nullptr) DropPooledDeviceCopies();
+  Backend() = backend;
+}
+
+DeviceBackend* GetDeviceBackend() { return Backend(); }
+
+}  // namespace noma::runtime
