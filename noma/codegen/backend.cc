@@ -248,7 +248,8 @@ absl::StatusOr<std::string> EmitOutput(llvm::Module& module, llvm::TargetMachine
 }
 
 absl::StatusOr<int> RunJit(const graph::Module& module, const syntax::SourceManager& sources,
-                           const Options& options, const noma_run_options& run_options) {
+                           const Options& options, const noma_run_options& run_options,
+                           const ProgramRunner& runner) {
   InitializeNativeTarget();
   auto context = std::make_unique<llvm::LLVMContext>();
   absl::StatusOr<std::unique_ptr<llvm::Module>> ir =
@@ -290,7 +291,8 @@ absl::StatusOr<int> RunJit(const graph::Module& module, const syntax::SourceMana
   }
   auto program = (*jit)->lookup("noma_program");
   if (!program) return absl::InternalError(ToString(program.takeError()));
-  return noma_p_run(program->toPtr<const noma_program*>(), &run_options);
+  const auto* compiled = program->toPtr<const noma_program*>();
+  return runner ? runner(compiled, run_options) : noma_p_run(compiled, &run_options);
 }
 
 absl::Status BuildExecutable(const graph::Module& module, const syntax::SourceManager& sources,
@@ -298,7 +300,7 @@ absl::Status BuildExecutable(const graph::Module& module, const syntax::SourceMa
                              const std::string& linker, const std::string& output) {
   llvm::LLVMContext context;
   absl::StatusOr<std::unique_ptr<llvm::Module>> ir =
-      EmitModule(module, sources, context, /*with_main=*/true);
+      EmitModule(module, sources, context, /*with_main=*/true, options.gpu_ptx);
   if (!ir.ok()) return ir.status();
   absl::StatusOr<std::unique_ptr<llvm::TargetMachine>> machine = MakeTargetMachine(options);
   if (!machine.ok()) return machine.status();

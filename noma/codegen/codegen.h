@@ -7,6 +7,7 @@
 // the runtime's program ABI (noma/runtime/program.h), so every mode computes the same values
 // and reports the same errors as the interpreter. See docs/codegen.md.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,14 +29,20 @@ struct Options {
   // CPU to generate code for: "" = a portable x86-64 baseline (executables), "native" = this
   // machine (the JIT's default), or an LLVM CPU name such as "skylake-avx512".
   std::string target_cpu;
+  // --target=cuda: the PTX of the program's GPU kernels (noma/gpu/ptx.h). When set, an
+  // executable's main starts through noma_gpu_main (noma/gpu/program_cuda.h) with the PTX
+  // embedded, and must be linked with the GPU program runtime.
+  std::string gpu_ptx;
 };
 
 // Builds the LLVM module of a lowered and differentiated `module`. It defines the global
-// `noma_program` (noma/runtime/program.h) and, when `with_main` is set, a C `main` that runs it.
+// `noma_program` (noma/runtime/program.h) and, when `with_main` is set, a C `main` that runs it
+// (on the GPU, through noma_gpu_main, when `gpu_ptx` is not empty: see Options::gpu_ptx).
 absl::StatusOr<std::unique_ptr<llvm::Module>> EmitModule(const graph::Module& module,
                                                          const syntax::SourceManager& sources,
                                                          llvm::LLVMContext& context,
-                                                         bool with_main);
+                                                         bool with_main,
+                                                         const std::string& gpu_ptx = "");
 
 // Library mode (`noma_library`): no main; the program descriptor is private and each NOMA
 // function f gets the C entry point `int32_t LIBRARY_f(noma_cell* const* args,
@@ -74,10 +81,15 @@ enum class OutputKind { kLlvmIr, kAssembly, kObject };
 absl::StatusOr<std::string> EmitOutput(llvm::Module& module, llvm::TargetMachine& machine,
                                        OutputKind kind);
 
+// Runs a compiled program (noma_p_run, or the GPU's runner) and returns its exit code.
+using ProgramRunner = std::function<int32_t(const noma_program*, const noma_run_options&)>;
+
 // fast-run: compiles with ORC LLJIT in this process (no files, no external tools) and runs
-// `main`. Returns the process exit code (0, or 1 after a run-time error was printed).
+// `main` with `runner` (nullptr: noma_p_run). Returns the process exit code (0, or 1 after a
+// run-time error was printed).
 absl::StatusOr<int> RunJit(const graph::Module& module, const syntax::SourceManager& sources,
-                           const Options& options, const noma_run_options& run_options);
+                           const Options& options, const noma_run_options& run_options,
+                           const ProgramRunner& runner = nullptr);
 
 // build-exe: an object file linked with the static program runtime `runtime_archive` by the
 // system C++ driver (`linker`, e.g. "c++") into a standalone executable at `output` that

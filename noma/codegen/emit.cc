@@ -204,7 +204,8 @@ class ModuleEmitter {
   }
 
   // The `noma_program` descriptor and, optionally, a C main.
-  void EmitProgram(bool with_main) {
+  // With `gpu_ptx`, main starts the program through noma_gpu_main with the PTX embedded.
+  void EmitProgram(bool with_main, const std::string& gpu_ptx) {
     std::vector<llvm::Constant*> prefixes, suffixes;
     for (const auto& [prefix, suffix] : locations_) {
       prefixes.push_back(String(prefix));
@@ -230,8 +231,12 @@ class ModuleEmitter {
     auto* main = llvm::Function::Create(main_type, llvm::GlobalValue::ExternalLinkage, "main",
                                         *llvm_module_);
     llvm::IRBuilder<> b(llvm::BasicBlock::Create(context_, "entry", main));
-    llvm::Value* code = b.CreateCall(Runtime("noma_p_main", i32_, {ptr_, i32_, ptr_}),
-                                     {global, main->getArg(0), main->getArg(1)});
+    llvm::Value* code =
+        gpu_ptx.empty()
+            ? b.CreateCall(Runtime("noma_p_main", i32_, {ptr_, i32_, ptr_}),
+                           {global, main->getArg(0), main->getArg(1)})
+            : b.CreateCall(Runtime("noma_gpu_main", i32_, {ptr_, ptr_, i32_, ptr_}),
+                           {global, String(gpu_ptx), main->getArg(0), main->getArg(1)});
     b.CreateRet(code);
   }
 
@@ -1141,7 +1146,8 @@ absl::StatusOr<std::unique_ptr<llvm::Module>> EmitModuleImpl(const graph::Module
                                                              const syntax::SourceManager& sources,
                                                              llvm::LLVMContext& context,
                                                              bool with_main,
-                                                             const std::string& library);
+                                                             const std::string& library,
+                                                             const std::string& gpu_ptx);
 }  // namespace
 
 bool IsLibraryName(const std::string& name) {
@@ -1161,8 +1167,9 @@ std::string LibraryEntryName(const std::string& library, const std::string& func
 absl::StatusOr<std::unique_ptr<llvm::Module>> EmitModule(const graph::Module& module,
                                                          const syntax::SourceManager& sources,
                                                          llvm::LLVMContext& context,
-                                                         bool with_main) {
-  return EmitModuleImpl(module, sources, context, with_main, "");
+                                                         bool with_main,
+                                                         const std::string& gpu_ptx) {
+  return EmitModuleImpl(module, sources, context, with_main, "", gpu_ptx);
 }
 
 absl::StatusOr<std::unique_ptr<llvm::Module>> EmitLibraryModule(
@@ -1172,7 +1179,7 @@ absl::StatusOr<std::unique_ptr<llvm::Module>> EmitLibraryModule(
     return absl::InvalidArgumentError(
         absl::StrCat("invalid library name '", library, "' (use a C identifier)"));
   }
-  return EmitModuleImpl(module, sources, context, false, library);
+  return EmitModuleImpl(module, sources, context, false, library, "");
 }
 
 namespace {
@@ -1181,13 +1188,14 @@ absl::StatusOr<std::unique_ptr<llvm::Module>> EmitModuleImpl(const graph::Module
                                                              const syntax::SourceManager& sources,
                                                              llvm::LLVMContext& context,
                                                              bool with_main,
-                                                             const std::string& library) {
+                                                             const std::string& library,
+                                                             const std::string& gpu_ptx) {
   if (module.main == graph::kNone) return absl::InvalidArgumentError("the program has no main");
   ModuleEmitter emitter(module, sources, context);
   emitter.SetLibrary(library);
   emitter.DeclareFunctions();
   for (uint32_t i = 0; i < module.functions.size(); ++i) FunctionEmitter(emitter, i).Emit();
-  emitter.EmitProgram(with_main);
+  emitter.EmitProgram(with_main, gpu_ptx);
   std::unique_ptr<llvm::Module> result = emitter.TakeModule();
   std::string problems;
   llvm::raw_string_ostream stream(problems);

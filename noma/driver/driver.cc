@@ -104,9 +104,10 @@ int Interpret(const Compilation& c, const interp::Options& options) {
 }
 
 int RunNative(const Compilation& c, const codegen::Options& options,
-              const noma_run_options& run_options, std::ostream& err) {
+              const noma_run_options& run_options, std::ostream& err,
+              const codegen::ProgramRunner& runner) {
   err.flush();
-  absl::StatusOr<int> code = codegen::RunJit(c.module, c.sources, options, run_options);
+  absl::StatusOr<int> code = codegen::RunJit(c.module, c.sources, options, run_options, runner);
   if (!code.ok()) {
     err << "error: " << code.status().message() << "\n";
     return 1;
@@ -127,7 +128,8 @@ absl::StatusOr<std::string> CompileToText(const Compilation& c, const codegen::O
                                           codegen::OutputKind kind, const std::string& library) {
   llvm::LLVMContext context;
   absl::StatusOr<std::unique_ptr<llvm::Module>> ir =
-      library.empty() ? codegen::EmitModule(c.module, c.sources, context, /*with_main=*/true)
+      library.empty() ? codegen::EmitModule(c.module, c.sources, context, /*with_main=*/true,
+                                            options.gpu_ptx)
                       : codegen::EmitLibraryModule(c.module, c.sources, context, library);
   if (!ir.ok()) return ir.status();
   absl::StatusOr<std::unique_ptr<llvm::TargetMachine>> machine =
@@ -139,16 +141,7 @@ absl::StatusOr<std::string> CompileToText(const Compilation& c, const codegen::O
 
 absl::StatusOr<std::string> CompileToPtx(const Compilation& c, const std::string& sm,
                                          const std::string& cuda_prefix) {
-  std::vector<gpu::ChainKernel> chains;
-  for (const graph::Function& fn : c.module.functions) {
-    int index = 0;
-    for (const codegen::FusionGroup& group : codegen::PlanFusionGroups(fn)) {
-      chains.push_back({codegen::FusionProgram(fn, group),
-                        static_cast<int32_t>(group.leaves.size()),
-                        absl::StrCat(fn.name, "_chain", index++)});
-    }
-  }
-  return gpu::ChainsPtx(chains, sm, gpu::LibdevicePath(cuda_prefix));
+  return gpu::KernelsPtx(gpu::ProgramChains(c.module), sm, gpu::LibdevicePath(cuda_prefix));
 }
 
 std::vector<std::pair<std::string, std::string>> StageVersions() {

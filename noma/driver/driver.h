@@ -44,9 +44,11 @@ void PrintDiagnostics(const Compilation& compilation, std::ostream& err);
 int Interpret(const Compilation& compilation, const interp::Options& options);
 
 // Executes a compiled program as native code through the JIT (`fast-run`). Returns the exit
-// code like Interpret; internal failures print "error: ..." and give 1.
+// code like Interpret; internal failures print "error: ..." and give 1. `runner` runs the
+// compiled program (nullptr: on the CPU; gpu::RunProgram for --target=cuda).
 int RunNative(const Compilation& compilation, const codegen::Options& options,
-              const noma_run_options& run_options, std::ostream& err);
+              const noma_run_options& run_options, std::ostream& err,
+              const codegen::ProgramRunner& runner = nullptr);
 
 // `build-exe`: writes a standalone executable to `output` (nothing on failure). Returns false
 // after printing the error to `err`.
@@ -60,8 +62,8 @@ absl::StatusOr<std::string> CompileToText(const Compilation& compilation,
                                           const codegen::Options& options, codegen::OutputKind kind,
                                           const std::string& library = "");
 
-// `compile --emit=ptx`: the PTX (for `sm`, e.g. "sm_90") of the program's GPU kernels — so far
-// one per fused elementwise chain, named FUNCTION_chainN — with libdevice from `cuda_prefix`.
+// `compile --emit=ptx` and `--target=cuda`: the PTX (for `sm`, e.g. "sm_80") of the program's
+// GPU kernels (noma/gpu/ptx.h) with libdevice from `cuda_prefix`.
 absl::StatusOr<std::string> CompileToPtx(const Compilation& compilation, const std::string& sm,
                                          const std::string& cuda_prefix);
 

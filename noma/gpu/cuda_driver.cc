@@ -114,6 +114,10 @@ absl::StatusOr<std::unique_ptr<Device>> Device::Open(const DriverApi& api, int o
   return result;
 }
 
+absl::Status Device::MakeCurrent() {
+  return CheckCuda(api_, api_.ctx_set_current(context_), "cuCtxSetCurrent", "");
+}
+
 Device::~Device() {
   for (CUmodule module : modules_) api_.module_unload(module);
   if (context_ != nullptr) api_.primary_ctx_release(device_);
@@ -133,11 +137,12 @@ absl::StatusOr<CUmodule> Device::LoadModule(const std::string& ptx, const std::s
 absl::StatusOr<CUfunction> Device::Function(CUmodule module, const std::string& name,
                                             const std::string& where) {
   CUfunction function;
-  if (absl::Status s = CheckCuda(api_, api_.module_get_function(&function, module, name.c_str()),
-                                 "cuModuleGetFunction", where);
-      !s.ok()) {
-    return s;
+  CUresult found = api_.module_get_function(&function, module, name.c_str());
+  absl::Status checked = CheckCuda(api_, found, "cuModuleGetFunction", where);
+  if (found == CUDA_ERROR_NOT_FOUND) {  // Callers may fall back to the host.
+    return absl::NotFoundError(absl::StrCat("no GPU kernel ", name, ": ", checked.message()));
   }
+  if (!checked.ok()) return checked;
   return function;
 }
 

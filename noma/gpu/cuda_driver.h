@@ -62,6 +62,8 @@ class Device {
   Device& operator=(const Device&) = delete;
 
   const std::string& name() const { return name_; }
+  // Makes the device's context current on the calling thread (contexts are per thread).
+  absl::Status MakeCurrent();
   // Loads PTX text (NUL-terminated by this call) and returns the module.
   absl::StatusOr<CUmodule> LoadModule(const std::string& ptx, const std::string& where);
   absl::StatusOr<CUfunction> Function(CUmodule module, const std::string& name,

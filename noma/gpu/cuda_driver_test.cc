@@ -165,6 +165,9 @@ TEST_F(CudaDriverTest, ErrorsNameTheCallAndTheSourceLocation) {
   auto missing = (*device)->Function(reinterpret_cast<CUmodule>(0x7), "nope", "a:1:2");
   EXPECT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("cuModuleGetFunction"), std::string::npos);
+  // Not in the module is NotFound: the launcher then computes on the host.
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("no GPU kernel nope"), std::string::npos);
 }
 
 }  // namespace

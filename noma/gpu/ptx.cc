@@ -1,6 +1,7 @@
 #include "noma/gpu/ptx.h"
 
 #include <memory>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <string>
@@ -20,6 +21,8 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
+#include "noma/codegen/codegen.h"
+#include "noma/gpu/kernel_names.h"
 #include "noma/runtime/tensor.h"
 
 extern "C" {
@@ -163,94 +166,292 @@ class KernelBuilder {
   llvm::IRBuilder<>& b_;
 };
 
-absl::Status BuildKernel(llvm::Module& module, const std::vector<int32_t>& program,
-                         int32_t leaf_count, const std::string& name) {
+
+// The work of one thread: emitted at the builder's insertion point, which it may move.
+using ThreadBody = std::function<absl::Status(llvm::IRBuilder<>& b,
+                                              const std::vector<llvm::Value*>& args,
+                                              llvm::Value* index)>;
+using ThreadCount = std::function<llvm::Value*(llvm::IRBuilder<>& b,
+                                               const std::vector<llvm::Value*>& args)>;
+
+// Kernel `name` over `params`: threads [0, count(args)) each run `body`. On NVPTX a kernel
+// entry point with one thread per index; on the host `void name(void** params, i64 begin,
+// i64 end)`, a loop over the indices [begin, end) of one launch.
+absl::Status DefineKernel(llvm::Module& module, KernelTarget target, const std::string& name,
+                          const std::vector<llvm::Type*>& params, const ThreadCount& count,
+                          const ThreadBody& body) {
   llvm::LLVMContext& context = module.getContext();
   llvm::IRBuilder<> b(context);
   llvm::Type* i64 = b.getInt64Ty();
-  llvm::Type* f64 = b.getDoubleTy();
-  llvm::Type* ptr = llvm::PointerType::get(context, 1);  // Global memory.
-  std::vector<llvm::Type*> params = {ptr, i64, i64};
-  for (int32_t l = 0; l < leaf_count; ++l) {
-    params.push_back(ptr);
-    params.push_back(i64);
-    params.push_back(i64);
+  std::vector<llvm::Value*> args;
+  llvm::Function* function;
+  llvm::Value* index;
+  llvm::BasicBlock* work = nullptr;
+  llvm::BasicBlock* next = nullptr;  // Where a thread goes when done.
+  llvm::PHINode* loop_index = nullptr;
+  if (target == KernelTarget::kNvptx) {
+    function = llvm::Function::Create(llvm::FunctionType::get(b.getVoidTy(), params, false),
+                                      llvm::GlobalValue::ExternalLinkage, name, module);
+    function->setCallingConv(llvm::CallingConv::PTX_Kernel);
+    module.getOrInsertNamedMetadata("nvvm.annotations")
+        ->addOperand(llvm::MDNode::get(
+            context, {llvm::ValueAsMetadata::get(function), llvm::MDString::get(context, "kernel"),
+                      llvm::ValueAsMetadata::get(b.getInt32(1))}));
+    b.SetInsertPoint(llvm::BasicBlock::Create(context, "entry", function));
+    for (llvm::Argument& arg : function->args()) args.push_back(&arg);
+    auto special = [&](llvm::Intrinsic::ID id) {
+      return b.CreateZExt(b.CreateIntrinsic(b.getInt32Ty(), id, {}), i64);
+    };
+    index = b.CreateAdd(b.CreateMul(special(llvm::Intrinsic::nvvm_read_ptx_sreg_ctaid_x),
+                                    special(llvm::Intrinsic::nvvm_read_ptx_sreg_ntid_x)),
+                        special(llvm::Intrinsic::nvvm_read_ptx_sreg_tid_x));
+    work = llvm::BasicBlock::Create(context, "work", function);
+    next = llvm::BasicBlock::Create(context, "done", function);
+    b.CreateCondBr(b.CreateICmpULT(index, count(b, args)), work, next);
+    b.SetInsertPoint(next);
+    b.CreateRetVoid();
+  } else {
+    llvm::Type* ptr = b.getPtrTy();
+    function = llvm::Function::Create(llvm::FunctionType::get(b.getVoidTy(), {ptr, i64, i64}, false),
+                                      llvm::GlobalValue::ExternalLinkage, name, module);
+    b.SetInsertPoint(llvm::BasicBlock::Create(context, "entry", function));
+    for (size_t p = 0; p < params.size(); ++p) {
+      llvm::Value* slot = b.CreateLoad(ptr, b.CreateConstGEP1_64(ptr, function->getArg(0), p));
+      args.push_back(b.CreateLoad(params[p], slot));
+    }
+    llvm::Value* threads = count(b, args);
+    llvm::BasicBlock* entry = b.GetInsertBlock();
+    auto* head = llvm::BasicBlock::Create(context, "head", function);
+    auto* check = llvm::BasicBlock::Create(context, "check", function);
+    work = llvm::BasicBlock::Create(context, "work", function);
+    next = llvm::BasicBlock::Create(context, "next", function);
+    auto* exit = llvm::BasicBlock::Create(context, "exit", function);
+    b.CreateBr(head);
+    b.SetInsertPoint(head);
+    loop_index = b.CreatePHI(i64, 2);
+    loop_index->addIncoming(function->getArg(1), entry);
+    b.CreateCondBr(b.CreateICmpULT(loop_index, function->getArg(2)), check, exit);
+    b.SetInsertPoint(check);
+    b.CreateCondBr(b.CreateICmpULT(loop_index, threads), work, next);
+    b.SetInsertPoint(next);
+    loop_index->addIncoming(b.CreateAdd(loop_index, b.getInt64(1)), next);
+    b.CreateBr(head);
+    b.SetInsertPoint(exit);
+    b.CreateRetVoid();
+    index = loop_index;
   }
-  auto* function = llvm::Function::Create(llvm::FunctionType::get(b.getVoidTy(), params, false),
-                                          llvm::GlobalValue::ExternalLinkage, name, module);
-  function->setCallingConv(llvm::CallingConv::PTX_Kernel);
-  module.getOrInsertNamedMetadata("nvvm.annotations")
-      ->addOperand(llvm::MDNode::get(
-          context, {llvm::ValueAsMetadata::get(function), llvm::MDString::get(context, "kernel"),
-                    llvm::ValueAsMetadata::get(b.getInt32(1))}));
-  auto* entry = llvm::BasicBlock::Create(context, "entry", function);
-  auto* body = llvm::BasicBlock::Create(context, "body", function);
-  auto* done = llvm::BasicBlock::Create(context, "done", function);
-  b.SetInsertPoint(entry);
-  auto special = [&](llvm::Intrinsic::ID id) {
-    return b.CreateZExt(b.CreateIntrinsic(b.getInt32Ty(), id, {}), i64);
-  };
-  llvm::Value* index = b.CreateAdd(b.CreateMul(special(llvm::Intrinsic::nvvm_read_ptx_sreg_ctaid_x),
-                                               special(llvm::Intrinsic::nvvm_read_ptx_sreg_ntid_x)),
-                                   special(llvm::Intrinsic::nvvm_read_ptx_sreg_tid_x));
-  llvm::Value* rows = function->getArg(1);
-  llvm::Value* cols = function->getArg(2);
-  b.CreateCondBr(b.CreateICmpULT(index, b.CreateMul(rows, cols)), body, done);
+  b.SetInsertPoint(work);
+  if (absl::Status built = body(b, args, index); !built.ok()) return built;
+  b.CreateBr(next);
+  return absl::OkStatus();
+}
+
+// for (i = 0; i < n; ++i) acc = step(acc, i); returns the final acc. Emitted at b's position.
+llvm::Value* SumLoop(llvm::IRBuilder<>& b, llvm::Value* n,
+                     const std::function<llvm::Value*(llvm::Value* acc, llvm::Value* i)>& step) {
+  llvm::Function* function = b.GetInsertBlock()->getParent();
+  llvm::LLVMContext& context = b.getContext();
+  llvm::BasicBlock* before = b.GetInsertBlock();
+  auto* head = llvm::BasicBlock::Create(context, "sum_head", function);
+  auto* body = llvm::BasicBlock::Create(context, "sum_body", function);
+  auto* done = llvm::BasicBlock::Create(context, "sum_done", function);
+  llvm::Value* zero = llvm::ConstantFP::get(b.getDoubleTy(), 0.0);
+  b.CreateBr(head);
+  b.SetInsertPoint(head);
+  llvm::PHINode* i = b.CreatePHI(b.getInt64Ty(), 2);
+  llvm::PHINode* acc = b.CreatePHI(b.getDoubleTy(), 2);
+  i->addIncoming(b.getInt64(0), before);
+  acc->addIncoming(zero, before);
+  b.CreateCondBr(b.CreateICmpULT(i, n), body, done);
   b.SetInsertPoint(body);
-  llvm::Value* row = b.CreateUDiv(index, cols);
-  llvm::Value* col = b.CreateSub(index, b.CreateMul(row, cols));
-  std::vector<llvm::Value*> leaves;
-  for (int32_t l = 0; l < leaf_count; ++l) {
-    llvm::Value* offset = b.CreateAdd(b.CreateMul(row, function->getArg(4 + 3 * l)),
-                                      b.CreateMul(col, function->getArg(5 + 3 * l)));
-    leaves.push_back(b.CreateLoad(f64, b.CreateGEP(f64, function->getArg(3 + 3 * l), offset)));
-  }
-  KernelBuilder kernels(module, b);
-  std::vector<llvm::Value*> nodes;
-  auto operand = [&](int32_t ref) -> absl::StatusOr<llvm::Value*> {
-    if (ref >= 0 && ref < leaf_count) return leaves[ref];
-    if (ref < 0 && -1 - ref < static_cast<int32_t>(nodes.size())) return nodes[-1 - ref];
-    return absl::InvalidArgumentError(absl::StrCat("bad operand ", ref, " in a fused chain"));
-  };
+  llvm::Value* next_acc = step(acc, i);
+  i->addIncoming(b.CreateAdd(i, b.getInt64(1)), b.GetInsertBlock());
+  acc->addIncoming(next_acc, b.GetInsertBlock());
+  b.CreateBr(head);
+  b.SetInsertPoint(done);
+  return acc;
+}
+
+// The elementwise kernel of one chain (see ptx.h for its parameters).
+absl::Status BuildChainKernel(llvm::Module& module, KernelTarget target, llvm::Type* ptr,
+                              const ChainKernel& chain) {
+  const std::vector<int32_t>& program = chain.program;
+  int32_t leaf_count = chain.leaf_count;
   if (program.empty() || program.size() % 4 != 0) {
     return absl::InvalidArgumentError("empty or malformed fused chain");
   }
-  for (size_t k = 0; k < program.size(); k += 4) {
-    absl::StatusOr<llvm::Value*> a = operand(program[k + 2]);
-    if (!a.ok()) return a.status();
-    absl::StatusOr<llvm::Value*> value;
-    if (program[k] == 1) {
-      value = kernels.Unary(program[k + 1], *a);
-    } else {
-      absl::StatusOr<llvm::Value*> c = operand(program[k + 3]);
-      if (!c.ok()) return c.status();
-      value = kernels.Binary(program[k + 1], *a, *c);
-    }
-    if (!value.ok()) return value.status();
-    nodes.push_back(*value);
+  llvm::LLVMContext& context = module.getContext();
+  llvm::Type* i64 = llvm::Type::getInt64Ty(context);
+  llvm::Type* f64 = llvm::Type::getDoubleTy(context);
+  std::vector<llvm::Type*> params = {ptr, i64, i64};
+  for (int32_t l = 0; l < leaf_count; ++l) {
+    params.insert(params.end(), {ptr, i64, i64, f64});
   }
-  b.CreateStore(nodes.back(), b.CreateGEP(f64, function->getArg(0), index));
-  b.CreateBr(done);
-  b.SetInsertPoint(done);
-  b.CreateRetVoid();
-  return absl::OkStatus();
+  auto count = [](llvm::IRBuilder<>& b, const std::vector<llvm::Value*>& args) {
+    return b.CreateMul(args[1], args[2]);
+  };
+  auto body = [&](llvm::IRBuilder<>& b, const std::vector<llvm::Value*>& args,
+                  llvm::Value* index) -> absl::Status {
+    llvm::Value* cols = args[2];
+    llvm::Value* row = b.CreateUDiv(index, cols);
+    llvm::Value* col = b.CreateSub(index, b.CreateMul(row, cols));
+    llvm::Function* function = b.GetInsertBlock()->getParent();
+    std::vector<llvm::Value*> leaves;
+    for (int32_t l = 0; l < leaf_count; ++l) {
+      llvm::Value* base = args[3 + 4 * l];
+      llvm::BasicBlock* before = b.GetInsertBlock();
+      auto* load = llvm::BasicBlock::Create(context, "load", function);
+      auto* merge = llvm::BasicBlock::Create(context, "leaf", function);
+      b.CreateCondBr(b.CreateIsNull(base), merge, load);
+      b.SetInsertPoint(load);
+      llvm::Value* offset = b.CreateAdd(b.CreateMul(row, args[4 + 4 * l]),
+                                        b.CreateMul(col, args[5 + 4 * l]));
+      llvm::Value* loaded = b.CreateLoad(f64, b.CreateGEP(f64, base, offset));
+      b.CreateBr(merge);
+      b.SetInsertPoint(merge);
+      llvm::PHINode* value = b.CreatePHI(f64, 2);
+      value->addIncoming(args[6 + 4 * l], before);
+      value->addIncoming(loaded, load);
+      leaves.push_back(value);
+    }
+    KernelBuilder kernels(module, b);
+    std::vector<llvm::Value*> nodes;
+    auto operand = [&](int32_t ref) -> absl::StatusOr<llvm::Value*> {
+      if (ref >= 0 && ref < leaf_count) return leaves[ref];
+      if (ref < 0 && -1 - ref < static_cast<int32_t>(nodes.size())) return nodes[-1 - ref];
+      return absl::InvalidArgumentError(absl::StrCat("bad operand ", ref, " in a fused chain"));
+    };
+    for (size_t k = 0; k < program.size(); k += 4) {
+      absl::StatusOr<llvm::Value*> a = operand(program[k + 2]);
+      if (!a.ok()) return a.status();
+      absl::StatusOr<llvm::Value*> value;
+      if (program[k] == 1) {
+        value = kernels.Unary(program[k + 1], *a);
+      } else {
+        absl::StatusOr<llvm::Value*> c = operand(program[k + 3]);
+        if (!c.ok()) return c.status();
+        value = kernels.Binary(program[k + 1], *a, *c);
+      }
+      if (!value.ok()) return value.status();
+      nodes.push_back(*value);
+    }
+    b.CreateStore(nodes.back(), b.CreateGEP(f64, args[0], index));
+    return absl::OkStatus();
+  };
+  return DefineKernel(module, target, ChainKernelName(leaf_count, program), params, count, body);
+}
+
+// noma_matmul, noma_transpose and noma_reduce (see ptx.h).
+absl::Status BuildStandardKernels(llvm::Module& module, KernelTarget target, llvm::Type* ptr) {
+  llvm::LLVMContext& context = module.getContext();
+  llvm::Type* i64 = llvm::Type::getInt64Ty(context);
+  llvm::Type* f64 = llvm::Type::getDoubleTy(context);
+  using Args = std::vector<llvm::Value*>;
+  auto element = [f64](llvm::IRBuilder<>& b, llvm::Value* base, llvm::Value* offset) {
+    return b.CreateLoad(f64, b.CreateGEP(f64, base, offset));
+  };
+  // out[i, j] = Σ_p a[i, p] b[p, j], p in order.
+  absl::Status matmul = DefineKernel(
+      module, target, kMatmulKernel, {ptr, ptr, ptr, i64, i64, i64},
+      [](llvm::IRBuilder<>& b, const Args& args) { return b.CreateMul(args[3], args[5]); },
+      [&](llvm::IRBuilder<>& b, const Args& args, llvm::Value* index) {
+        llvm::Value* k = args[4];
+        llvm::Value* m = args[5];
+        llvm::Value* i = b.CreateUDiv(index, m);
+        llvm::Value* j = b.CreateSub(index, b.CreateMul(i, m));
+        llvm::Value* row = b.CreateMul(i, k);
+        llvm::Value* total = SumLoop(b, k, [&](llvm::Value* acc, llvm::Value* p) {
+          llvm::Value* product = b.CreateFMul(element(b, args[1], b.CreateAdd(row, p)),
+                                              element(b, args[2], b.CreateAdd(b.CreateMul(p, m), j)));
+          return b.CreateFAdd(acc, product);
+        });
+        b.CreateStore(total, b.CreateGEP(f64, args[0], index));
+        return absl::OkStatus();
+      });
+  if (!matmul.ok()) return matmul;
+  // out[c, r] = a[r, c]: one thread per element of a (reads coalesce).
+  absl::Status transpose = DefineKernel(
+      module, target, kTransposeKernel, {ptr, ptr, i64, i64},
+      [](llvm::IRBuilder<>& b, const Args& args) { return b.CreateMul(args[2], args[3]); },
+      [&](llvm::IRBuilder<>& b, const Args& args, llvm::Value* index) {
+        llvm::Value* r = b.CreateUDiv(index, args[3]);
+        llvm::Value* c = b.CreateSub(index, b.CreateMul(r, args[3]));
+        b.CreateStore(element(b, args[1], index),
+                      b.CreateGEP(f64, args[0], b.CreateAdd(b.CreateMul(c, args[2]), r)));
+        return absl::OkStatus();
+      });
+  if (!transpose.ok()) return transpose;
+  // out[o, j] = (Σ_k x[o, k, j]) / divisor, k in order.
+  return DefineKernel(
+      module, target, kReduceKernel, {ptr, ptr, i64, i64, i64, f64},
+      [](llvm::IRBuilder<>& b, const Args& args) { return b.CreateMul(args[2], args[4]); },
+      [&](llvm::IRBuilder<>& b, const Args& args, llvm::Value* index) {
+        llvm::Value* n = args[3];
+        llvm::Value* inner = args[4];
+        llvm::Value* o = b.CreateUDiv(index, inner);
+        llvm::Value* j = b.CreateSub(index, b.CreateMul(o, inner));
+        llvm::Value* total = SumLoop(b, n, [&](llvm::Value* acc, llvm::Value* k) {
+          llvm::Value* offset = b.CreateAdd(b.CreateMul(b.CreateAdd(b.CreateMul(o, n), k), inner), j);
+          return b.CreateFAdd(acc, element(b, args[1], offset));
+        });
+        b.CreateStore(b.CreateFDiv(total, args[5]), b.CreateGEP(f64, args[0], index));
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace
 
-absl::StatusOr<std::string> ElementwiseKernelPtx(const std::vector<int32_t>& program,
-                                                 int32_t leaf_count, const std::string& name,
-                                                 const std::string& sm,
-                                                 const std::string& libdevice) {
-  return ChainsPtx({ChainKernel{program, leaf_count, name}}, sm, libdevice);
+std::vector<ChainKernel> StandardChains() {
+  std::vector<ChainKernel> chains;
+  for (int32_t k = 0; k <= static_cast<int32_t>(UnaryKernel::kCastI64); ++k) {
+    chains.push_back({{1, k, 0, 0}, 1});
+  }
+  for (int32_t k = 0; k <= static_cast<int32_t>(BinaryKernel::kOr); ++k) {
+    chains.push_back({{2, k, 0, 1}, 2});
+  }
+  return chains;
+}
+
+std::vector<ChainKernel> ProgramChains(const graph::Module& module) {
+  std::vector<ChainKernel> chains;
+  for (const graph::Function& fn : module.functions) {
+    for (const codegen::FusionGroup& group : codegen::PlanFusionGroups(fn)) {
+      chains.push_back(
+          {codegen::FusionProgram(fn, group), static_cast<int32_t>(group.leaves.size())});
+    }
+  }
+  return chains;
+}
+
+absl::StatusOr<std::unique_ptr<llvm::Module>> BuildKernelModule(
+    llvm::LLVMContext& context, const std::vector<ChainKernel>& chains, KernelTarget target) {
+  auto module = std::make_unique<llvm::Module>("noma_kernels", context);
+  // Global memory on the GPU; the only address space on the host.
+  llvm::Type* ptr = llvm::PointerType::get(context, target == KernelTarget::kNvptx ? 1 : 0);
+  if (absl::Status built = BuildStandardKernels(*module, target, ptr); !built.ok()) return built;
+  std::set<std::string> names;
+  std::vector<ChainKernel> all = StandardChains();
+  all.insert(all.end(), chains.begin(), chains.end());
+  for (const ChainKernel& chain : all) {
+    if (!names.insert(ChainKernelName(chain.leaf_count, chain.program)).second) continue;
+    if (absl::Status built = BuildChainKernel(*module, target, ptr, chain); !built.ok()) {
+      return built;
+    }
+  }
+  std::string problems;
+  llvm::raw_string_ostream problem_stream(problems);
+  if (llvm::verifyModule(*module, &problem_stream)) {
+    return absl::InternalError("generated invalid kernel IR: " + problem_stream.str());
+  }
+  return module;
 }
 
 std::string LibdevicePath(const std::string& cuda_prefix) {
   return cuda_prefix + "/nvvm/libdevice/libdevice.10.bc";
 }
 
-absl::StatusOr<std::string> ChainsPtx(const std::vector<ChainKernel>& chains, const std::string& sm,
-                                      const std::string& libdevice) {
+absl::StatusOr<std::string> KernelsPtx(const std::vector<ChainKernel>& chains,
+                                       const std::string& sm, const std::string& libdevice) {
   InitializeNvptx();
   std::string error;
   const llvm::Target* target = llvm::TargetRegistry::lookupTarget(kTriple, error);
@@ -261,16 +462,15 @@ absl::StatusOr<std::string> ChainsPtx(const std::vector<ChainKernel>& chains, co
   if (machine == nullptr) return absl::InvalidArgumentError("unknown GPU architecture " + sm);
 
   llvm::LLVMContext context;
-  auto module = std::make_unique<llvm::Module>("noma_kernels", context);
+  absl::StatusOr<std::unique_ptr<llvm::Module>> built =
+      BuildKernelModule(context, chains, KernelTarget::kNvptx);
+  if (!built.ok()) return built.status();
+  std::unique_ptr<llvm::Module> module = *std::move(built);
   module->setTargetTriple(kTriple);
   module->setDataLayout(machine->createDataLayout());
   std::set<std::string> kernels;
-  for (const ChainKernel& chain : chains) {
-    if (absl::Status built = BuildKernel(*module, chain.program, chain.leaf_count, chain.name);
-        !built.ok()) {
-      return built;
-    }
-    kernels.insert(chain.name);
+  for (llvm::Function& function : *module) {
+    if (!function.isDeclaration()) kernels.insert(function.getName().str());
   }
   llvm::SMDiagnostic diagnostic;
   std::unique_ptr<llvm::Module> math = llvm::parseIRFile(libdevice, diagnostic, context);

@@ -1,4 +1,4 @@
-// Every fused chain of every given program, and every elementwise kernel on its own, compiles
+// The GPU kernels (the standard ones, and those of every given program's fused chains) compile
 // to PTX for sm_80 and sm_90 that CUDA's ptxas assembles without error.
 //   ptx_test PTXAS PROGRAM...
 #include "noma/gpu/ptx.h"
@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "noma/autodiff/autodiff.h"
 #include "noma/codegen/codegen.h"
+#include "noma/gpu/kernel_names.h"
 #include "noma/graph/lower.h"
 #include "noma/runtime/tensor.h"
 #include "noma/syntax/parser.h"
@@ -47,26 +48,47 @@ std::string Assemble(const std::string& ptx, const std::string& sm, const std::s
   return std::string(std::istreambuf_iterator<char>(in), {}) + " (" + path + ")";
 }
 
-void CheckKernel(const std::vector<int32_t>& program, int32_t leaves, const std::string& label) {
+// The text of kernel `name` in `ptx`, up to the next kernel.
+std::string KernelText(const std::string& ptx, const std::string& name) {
+  size_t begin = ptx.find(absl::StrCat(".entry ", name, "("));
+  if (begin == std::string::npos) return "";
+  size_t end = ptx.find(".entry ", begin + 1);
+  return ptx.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+}
+
+// Our kernels' arithmetic is rounded per operation and never contracted into FMAs (libdevice's
+// own functions may use them), so results stay the CPU's.
+void ExpectNoContraction(const std::string& ptx, const std::string& label) {
+  std::string matmul = KernelText(ptx, kMatmulKernel);
+  EXPECT_NE(matmul.find("mul.rn.f64"), std::string::npos) << label;
+  EXPECT_NE(matmul.find("add.rn.f64"), std::string::npos) << label;
+  EXPECT_EQ(matmul.find("fma."), std::string::npos) << label;
+  std::string add = KernelText(ptx, ChainKernelName(2, {2, 0, 0, 1}));
+  EXPECT_NE(add.find("add.rn.f64"), std::string::npos) << label;
+}
+
+TEST(PtxTest, TheStandardKernelsAssemble) {
   for (const char* sm : {"sm_80", "sm_90"}) {
-    absl::StatusOr<std::string> ptx = ElementwiseKernelPtx(program, leaves, "k", sm, Libdevice());
-    ASSERT_TRUE(ptx.ok()) << label << ": " << ptx.status();
-    EXPECT_NE(ptx->find(".entry k("), std::string::npos) << label;
-    EXPECT_EQ(ptx->find("__nvvm_reflect"), std::string::npos) << label;
-    EXPECT_EQ(Assemble(*ptx, sm, label), "") << label << " for " << sm;
+    absl::StatusOr<std::string> ptx = KernelsPtx({}, sm, Libdevice());
+    ASSERT_TRUE(ptx.ok()) << ptx.status();
+    for (const char* name : {kMatmulKernel, kTransposeKernel, kReduceKernel}) {
+      EXPECT_NE(ptx->find(absl::StrCat(".entry ", name, "(")), std::string::npos) << name;
+    }
+    int chains = 0;
+    for (const ChainKernel& chain : StandardChains()) {
+      std::string name = ChainKernelName(chain.leaf_count, chain.program);
+      EXPECT_NE(ptx->find(absl::StrCat(".entry ", name, "(")), std::string::npos) << name;
+      ++chains;
+    }
+    EXPECT_EQ(chains, static_cast<int>(runtime::UnaryKernel::kCastI64) + 1 +
+                          static_cast<int>(runtime::BinaryKernel::kOr) + 1);
+    EXPECT_EQ(ptx->find("__nvvm_reflect"), std::string::npos);
+    ExpectNoContraction(*ptx, "standard");
+    EXPECT_EQ(Assemble(*ptx, sm, "standard"), "") << sm;
   }
 }
 
-TEST(PtxTest, EveryElementwiseKernelAssembles) {
-  for (int k = 0; k <= static_cast<int>(runtime::UnaryKernel::kCastI64); ++k) {
-    CheckKernel({1, k, 0, 0}, 1, absl::StrCat("unary", k));
-  }
-  for (int k = 0; k <= static_cast<int>(runtime::BinaryKernel::kOr); ++k) {
-    CheckKernel({2, k, 0, 1}, 2, absl::StrCat("binary", k));
-  }
-}
-
-TEST(PtxTest, EveryFusedChainOfTheProgramsAssembles) {
+TEST(PtxTest, EveryKernelOfTheProgramsAssembles) {
   ASSERT_FALSE(programs.empty());
   int chains = 0;
   for (const std::string& path : programs) {
@@ -81,21 +103,19 @@ TEST(PtxTest, EveryFusedChainOfTheProgramsAssembles) {
     if (diagnostics.has_errors()) continue;
     autodiff::Differentiate(module, diagnostics);
     if (diagnostics.has_errors()) continue;
-    // All chains of a program in one module, as `noma compile --emit=ptx` writes it.
-    std::vector<ChainKernel> kernels;
-    for (const graph::Function& fn : module.functions) {
-      for (const codegen::FusionGroup& group : codegen::PlanFusionGroups(fn)) {
-        kernels.push_back({codegen::FusionProgram(fn, group),
-                           static_cast<int32_t>(group.leaves.size()),
-                           absl::StrCat("chain", chains++)});
-      }
-    }
+    // The module `--target=cuda` embeds: the standard kernels and every fused chain.
+    std::vector<ChainKernel> kernels = ProgramChains(module);
     if (kernels.empty()) continue;
+    chains += static_cast<int>(kernels.size());
     std::string label = path.substr(path.rfind('/') + 1);
     for (const char* sm : {"sm_80", "sm_90"}) {
-      absl::StatusOr<std::string> ptx = ChainsPtx(kernels, sm, Libdevice());
+      absl::StatusOr<std::string> ptx = KernelsPtx(kernels, sm, Libdevice());
       ASSERT_TRUE(ptx.ok()) << label << ": " << ptx.status();
-      EXPECT_NE(ptx->find(absl::StrCat(".entry ", kernels.back().name, "(")), std::string::npos);
+      for (const ChainKernel& chain : kernels) {
+        std::string name = ChainKernelName(chain.leaf_count, chain.program);
+        EXPECT_NE(ptx->find(absl::StrCat(".entry ", name, "(")), std::string::npos) << label;
+      }
+      ExpectNoContraction(*ptx, label);
       EXPECT_EQ(Assemble(*ptx, sm, label), "") << label << " for " << sm;
     }
   }

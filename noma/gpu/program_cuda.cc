@@ -1,0 +1,117 @@
+#include "noma/gpu/program_cuda.h"
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "noma/gpu/cuda_backend.h"
+#include "noma/runtime/device.h"
+
+namespace noma::gpu {
+
+const char kGpuProgramHelp[] =
+    "usage: PROGRAM [options]\n"
+    "\n"
+    "A NOMA program compiled with `noma build-exe --target=cuda`; it trains on an NVIDIA GPU\n"
+    "when it runs.\n"
+    "\n"
+    "options:\n"
+    "  --device=cuda|auto|cpu  where tensors are computed: the GPU (default; an error without\n"
+    "                     one), the GPU when there is one (else the CPU, with a notice), or\n"
+    "                     the CPU\n"
+    "  --seed N           seed of the program's random generator (default 0)\n"
+    "  --check-nan        make the first NaN/inf produced in an optimize loop an error\n"
+    "  --max-alloc BYTES  largest tensor the program may allocate (default 8 GiB)\n"
+    "  -h, --help         show this help\n";
+
+std::string TakeDeviceOption(std::vector<const char*>* args, DeviceChoice* choice) {
+  std::vector<const char*> rest;
+  for (size_t i = 0; i < args->size(); ++i) {
+    std::string arg = (*args)[i];
+    std::string value;
+    if (arg.rfind("--device=", 0) == 0) {
+      value = arg.substr(9);
+    } else if (arg == "--device") {
+      if (i + 1 >= args->size()) return "--device needs a value: cuda, auto or cpu";
+      value = (*args)[++i];
+    } else {
+      rest.push_back((*args)[i]);
+      continue;
+    }
+    if (value == "cuda") {
+      *choice = DeviceChoice::kCuda;
+    } else if (value == "auto") {
+      *choice = DeviceChoice::kAuto;
+    } else if (value == "cpu") {
+      *choice = DeviceChoice::kCpu;
+    } else {
+      return absl::StrCat("--device must be cuda, auto or cpu, not '", value, "'");
+    }
+  }
+  *args = std::move(rest);
+  return "";
+}
+
+namespace {
+
+absl::StatusOr<std::unique_ptr<CudaBackend>> OpenBackend(const std::string& ptx,
+                                                         const DriverApi* driver) {
+  DriverApi api;
+  if (driver != nullptr) {
+    api = *driver;
+  } else {
+    absl::StatusOr<DriverApi> loaded = LoadDriver();
+    if (!loaded.ok()) return loaded.status();
+    api = *loaded;
+  }
+  absl::StatusOr<std::unique_ptr<Device>> device = Device::Open(api);
+  if (!device.ok()) return device.status();
+  return CudaBackend::Create(*std::move(device), ptx);
+}
+
+}  // namespace
+
+int32_t RunProgram(const noma_program* program, const std::string& ptx,
+                   const noma_run_options& options, DeviceChoice choice,
+                   const DriverApi* driver) {
+  if (choice == DeviceChoice::kCpu) return noma_p_run(program, &options);
+  absl::StatusOr<std::unique_ptr<CudaBackend>> backend = OpenBackend(ptx, driver);
+  if (!backend.ok()) {
+    std::string reason(backend.status().message());
+    if (choice == DeviceChoice::kAuto) {
+      std::fprintf(stderr, "noma: no usable CUDA GPU (%s); running on the CPU\n", reason.c_str());
+      return noma_p_run(program, &options);
+    }
+    std::fprintf(stderr,
+                 "error: this program runs on an NVIDIA GPU, but there is none: %s (use "
+                 "--device=auto to run on the CPU instead)\n",
+                 reason.c_str());
+    return 1;
+  }
+  runtime::SetDeviceBackend(backend->get());
+  int32_t code = noma_p_run(program, &options);
+  runtime::SetDeviceBackend(nullptr);
+  return code;
+}
+
+}  // namespace noma::gpu
+
+extern "C" int32_t noma_gpu_main(const noma_program* program, const char* ptx, int argc,
+                                 char** argv) {
+  std::vector<const char*> args(argv + 1, argv + argc);
+  noma::gpu::DeviceChoice choice = noma::gpu::DeviceChoice::kCuda;
+  std::string error = noma::gpu::TakeDeviceOption(&args, &choice);
+  if (!error.empty()) {
+    std::fprintf(stderr, "error: %s (see --help)\n", error.c_str());
+    return 2;
+  }
+  noma_run_options options;
+  int32_t parsed = noma_p_parse_options(static_cast<int>(args.size()), args.data(),
+                                        noma::gpu::kGpuProgramHelp, &options);
+  if (parsed == 1) return 0;
+  if (parsed != 0) return parsed;
+  return noma::gpu::RunProgram(program, ptx, options, choice);
+}
