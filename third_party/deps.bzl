@@ -112,6 +112,7 @@ def noma_dependencies():
             "include",
             "bin",
             "lib64",
+            "nvvm",
         ],
         env = "NOMA_CUDA_PREFIX",
     )

@@ -19,11 +19,12 @@ std::string BuildExeUsage() {
       "Compiles FILE (gradients included) to an object file with LLVM and links it with the\n"
       "static NOMA runtime into OUT, a standalone executable that needs only libc and libm\n"
       "and runs the whole program, training included, when it is started. OUT accepts the\n"
-      "options of `noma run` (--seed N, --check-nan, --max-alloc BYTES).\n"
+      "options of `noma run` (--seed N, --check-nan, --max-alloc BYTES); built with\n"
+      "--target=cuda it also takes --device=cuda|auto|cpu.\n"
       "\n"
       "options:\n"
       "  -o OUT             the executable to write (written only if everything succeeds)\n",
-      kCodegenFlagsHelp,
+      kCodegenFlagsHelp, kGpuFlagsHelp,
       "  --linker CC        C++ compiler driver used to link (default: $CXX, else c++)\n"
       "  --runtime-archive A  the static program runtime (default: found next to noma)\n"
       "  -h, --help         show this help\n");
@@ -39,6 +40,7 @@ int Usage(const std::string& message) {
 int BuildExeCommand(const std::vector<std::string>& args) {
   std::string file, output, linker, archive;
   codegen::Options options;
+  GpuTarget gpu;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     std::string error;
@@ -50,7 +52,8 @@ int BuildExeCommand(const std::vector<std::string>& args) {
     if (arg == "-h" || arg == "--help") {
       std::cout << BuildExeUsage();
       return 0;
-    } else if (ParseCodegenFlag(args, &i, &options, &error)) {
+    } else if (ParseCodegenFlag(args, &i, &options, &error) ||
+               ParseGpuFlag(args, &i, &gpu, &error)) {
       if (!error.empty()) return Usage(error);
     } else if (arg == "-o") {
       if (!value(&output)) return Usage("-o needs a file name");
@@ -68,10 +71,12 @@ int BuildExeCommand(const std::vector<std::string>& args) {
     const char* cxx = std::getenv("CXX");
     linker = cxx != nullptr && *cxx != '\0' ? cxx : "c++";
   }
-  if (archive.empty()) archive = FindProgramArchive();
+  if (archive.empty()) archive = FindProgramArchive(gpu.cuda);
   if (archive.empty()) {
-    std::cerr << "noma build-exe: error: cannot find the NOMA program runtime "
-                 "(libnoma_program.a); set NOMA_PROGRAM_ARCHIVE or --runtime-archive\n";
+    std::cerr << "noma build-exe: error: cannot find the NOMA program runtime ("
+              << (gpu.cuda ? "libnoma_program_cuda.a); set NOMA_PROGRAM_CUDA_ARCHIVE"
+                           : "libnoma_program.a); set NOMA_PROGRAM_ARCHIVE")
+              << " or --runtime-archive\n";
     return 1;
   }
 
@@ -80,6 +85,10 @@ int BuildExeCommand(const std::vector<std::string>& args) {
       driver::Compile(ResolveUserPath(file), file, driver::Stage::kDifferentiate, compilation);
   driver::PrintDiagnostics(compilation, std::cerr);
   if (!ok) return 1;
+  if (absl::Status prepared = PrepareGpuTarget(compilation, gpu, &options); !prepared.ok()) {
+    std::cerr << "noma build-exe: error: " << prepared.message() << "\n";
+    return 1;
+  }
   return driver::BuildExecutable(compilation, options, ResolveUserPath(archive), linker,
                                  ResolveUserPath(output), std::cerr)
              ? 0

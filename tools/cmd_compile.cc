@@ -25,14 +25,13 @@ std::string CompileUsage() {
       "options:\n"
       "  -o OUT             output file\n"
       "  --emit=KIND        llvm (textual LLVM IR), asm, obj, or ptx (the program's GPU\n"
-      "                     kernels for NVIDIA GPUs, through LLVM's NVPTX back end)\n"
-      "  --gpu-arch=SM      with --emit=ptx: sm_80 or sm_90 (default sm_90)\n"
-      "  --cuda-path=DIR    with --emit=ptx: the CUDA toolkit, for libdevice (default\n"
-      "                     $NOMA_CUDA_PREFIX, else /usr/local/cuda)\n"
+      "                     kernels for NVIDIA GPUs, through LLVM's NVPTX back end); with\n"
+      "                     --target=cuda, the main of llvm/asm/obj runs them on the GPU (link\n"
+      "                     with libnoma_program_cuda.a)\n"
       "  --library=NAME     compile as a library: no main, a C entry point NAME_f for every\n"
       "                     function f (link with libnoma_program.a; see noma_library)\n"
       "  --header=PATH      with --library: also write the C++ header declaring namespace NAME\n",
-      kCodegenFlagsHelp, "  -h, --help         show this help\n");
+      kCodegenFlagsHelp, kGpuFlagsHelp, "  -h, --help         show this help\n");
 }
 
 int Usage(const std::string& message) {
@@ -51,9 +50,7 @@ std::string DefaultOutput(const std::string& file, const char* extension) {
 
 int CompileCommand(const std::vector<std::string>& args) {
   std::string file, output, library, header;
-  std::string gpu_arch = "sm_90";
-  const char* cuda_env = std::getenv("NOMA_CUDA_PREFIX");
-  std::string cuda_path = cuda_env != nullptr && *cuda_env != '\0' ? cuda_env : "/usr/local/cuda";
+  GpuTarget gpu;
   bool ptx = false;
   codegen::Options options;
   codegen::OutputKind kind = codegen::OutputKind::kLlvmIr;
@@ -64,7 +61,8 @@ int CompileCommand(const std::vector<std::string>& args) {
     if (arg == "-h" || arg == "--help") {
       std::cout << CompileUsage();
       return 0;
-    } else if (ParseCodegenFlag(args, &i, &options, &error)) {
+    } else if (ParseCodegenFlag(args, &i, &options, &error) ||
+               ParseGpuFlag(args, &i, &gpu, &error)) {
       if (!error.empty()) return Usage(error);
     } else if (arg == "-o") {
       if (i + 1 >= args.size()) return Usage("-o needs a file name");
@@ -79,13 +77,6 @@ int CompileCommand(const std::vector<std::string>& args) {
     } else if (arg == "--emit=ptx") {
       ptx = true;
       extension = ".ptx";
-    } else if (arg.rfind("--gpu-arch=", 0) == 0) {
-      gpu_arch = arg.substr(sizeof("--gpu-arch=") - 1);
-      if (gpu_arch != "sm_80" && gpu_arch != "sm_90") {
-        return Usage("unsupported GPU architecture '" + gpu_arch + "' (use sm_80 or sm_90)");
-      }
-    } else if (arg.rfind("--cuda-path=", 0) == 0) {
-      cuda_path = arg.substr(sizeof("--cuda-path=") - 1);
     } else if (arg == "--emit=llvm" || arg == "--emit=ll") {
       kind = codegen::OutputKind::kLlvmIr;
       extension = ".ll";
@@ -109,9 +100,13 @@ int CompileCommand(const std::vector<std::string>& args) {
   driver::PrintDiagnostics(compilation, std::cerr);
   if (!ok) return 1;
   if (ptx && !library.empty()) return Usage("--emit=ptx does not take --library");
+  if (gpu.cuda && !library.empty()) return Usage("--target=cuda does not take --library");
+  absl::Status prepared =
+      ptx ? absl::OkStatus() : PrepareGpuTarget(compilation, gpu, &options);
   absl::StatusOr<std::string> text =
-      ptx ? driver::CompileToPtx(compilation, gpu_arch, ResolveUserPath(cuda_path))
-          : driver::CompileToText(compilation, options, kind, library);
+      !prepared.ok() ? absl::StatusOr<std::string>(prepared)
+      : ptx          ? driver::CompileToPtx(compilation, gpu.sm, ResolveUserPath(gpu.cuda_path))
+                     : driver::CompileToText(compilation, options, kind, library);
   if (!text.ok()) {
     std::cerr << "noma compile: error: " << text.status().message() << "\n";
     return 1;

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "noma/driver/driver.h"
+#include "noma/gpu/program_cuda.h"
 #include "noma/runtime/program.h"
 #include "tools/commands.h"
 #include "tools/native_flags.h"
@@ -21,7 +22,10 @@ std::string FastRunUsage() {
       "process and without temporary files, and runs it: training happens at run time.\n"
       "\n"
       "options:\n",
-      kProgramOptionsHelp, kCodegenFlagsHelp, "  -h, --help         show this help\n");
+      kProgramOptionsHelp,
+      "  --device=cuda|auto|cpu  with --target=cuda: the GPU (default; an error without one),\n"
+      "                     the GPU when there is one (else the CPU, with a notice), or the CPU\n",
+      kCodegenFlagsHelp, kGpuFlagsHelp, "  -h, --help         show this help\n");
 }
 
 }  // namespace
@@ -30,6 +34,7 @@ int FastRunCommand(const std::vector<std::string>& args) {
   std::string file;
   codegen::Options options;
   options.target_cpu = "native";
+  GpuTarget gpu;
   std::vector<const char*> program_args;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -38,7 +43,7 @@ int FastRunCommand(const std::vector<std::string>& args) {
       std::cout << FastRunUsage();
       return 0;
     }
-    if (ParseCodegenFlag(args, &i, &options, &error)) {
+    if (ParseCodegenFlag(args, &i, &options, &error) || ParseGpuFlag(args, &i, &gpu, &error)) {
       if (!error.empty()) {
         std::cerr << "noma fast-run: error: " << error << "\n";
         return 2;
@@ -51,6 +56,16 @@ int FastRunCommand(const std::vector<std::string>& args) {
   }
   if (file.empty()) {
     std::cerr << "noma fast-run: error: no input file\n" << FastRunUsage();
+    return 2;
+  }
+  gpu::DeviceChoice device = gpu::DeviceChoice::kCuda;
+  std::vector<const char*> cpu_args = program_args;
+  if (std::string problem = gpu::TakeDeviceOption(&program_args, &device); !problem.empty()) {
+    std::cerr << "error: " << problem << " (see --help)\n";
+    return 2;
+  }
+  if (!gpu.cuda && program_args.size() != cpu_args.size()) {
+    std::cerr << "error: --device needs a program compiled with --target=cuda (see --help)\n";
     return 2;
   }
   std::string help = FastRunUsage();
@@ -69,8 +84,17 @@ int FastRunCommand(const std::vector<std::string>& args) {
     std::cerr << "noma fast-run: error: cannot enter the working directory\n";
     return 1;
   }
+  if (absl::Status prepared = PrepareGpuTarget(compilation, gpu, &options); !prepared.ok()) {
+    std::cerr << "noma fast-run: error: " << prepared.message() << "\n";
+    return 1;
+  }
   std::cout.flush();
-  return driver::RunNative(compilation, options, run_options, std::cerr);
+  if (!gpu.cuda) return driver::RunNative(compilation, options, run_options, std::cerr);
+  const std::string ptx = options.gpu_ptx;
+  return driver::RunNative(compilation, options, run_options, std::cerr,
+                           [&](const noma_program* program, const noma_run_options& run) {
+                             return gpu::RunProgram(program, ptx, run, device);
+                           });
 }
 
 }  // namespace noma::tools

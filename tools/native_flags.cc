@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "absl/strings/match.h"
+#include "tools/paths.h"
 
 namespace noma::tools {
 
@@ -20,6 +21,55 @@ const char kProgramOptionsHelp[] =
     "  --seed N           seed of the program's random generator (default 0)\n"
     "  --check-nan        make the first NaN/inf produced in an optimize loop an error\n"
     "  --max-alloc BYTES  largest tensor a program may allocate (default 8589934592 = 8 GiB)\n";
+
+const char kGpuFlagsHelp[] =
+    "  --target=cpu|cuda  where the tensor work runs: the CPU (default), or an NVIDIA GPU\n"
+    "                     (kernels compiled to PTX by LLVM; the CUDA driver is loaded at run\n"
+    "                     time, and the program's --device=cuda|auto|cpu option chooses)\n"
+    "  --gpu-arch=SM      GPU architecture of the PTX: sm_80 (default; also runs on newer\n"
+    "                     GPUs) or sm_90\n"
+    "  --cuda-path=DIR    the CUDA toolkit, for libdevice (default $NOMA_CUDA_PREFIX, else\n"
+    "                     /usr/local/cuda)\n";
+
+GpuTarget::GpuTarget() {
+  const char* env = std::getenv("NOMA_CUDA_PREFIX");
+  cuda_path = env != nullptr && *env != '\0' ? env : "/usr/local/cuda";
+}
+
+bool ParseGpuFlag(const std::vector<std::string>& args, size_t* i, GpuTarget* target,
+                  std::string* error) {
+  const std::string& arg = args[*i];
+  if (arg == "--target=cuda" || arg == "--target=cpu") {
+    target->cuda = arg == "--target=cuda";
+    return true;
+  }
+  if (absl::StartsWith(arg, "--target=") || arg == "--target") {
+    *error = "unknown target '" + arg + "' (use --target=cpu or --target=cuda)";
+    return true;
+  }
+  if (absl::StartsWith(arg, "--gpu-arch=")) {
+    target->sm = arg.substr(sizeof("--gpu-arch=") - 1);
+    if (target->sm != "sm_80" && target->sm != "sm_90") {
+      *error = "unsupported GPU architecture '" + target->sm + "' (use sm_80 or sm_90)";
+    }
+    return true;
+  }
+  if (absl::StartsWith(arg, "--cuda-path=")) {
+    target->cuda_path = arg.substr(sizeof("--cuda-path=") - 1);
+    return true;
+  }
+  return false;
+}
+
+absl::Status PrepareGpuTarget(const driver::Compilation& compilation, const GpuTarget& target,
+                              codegen::Options* options) {
+  if (!target.cuda) return absl::OkStatus();
+  absl::StatusOr<std::string> ptx =
+      driver::CompileToPtx(compilation, target.sm, ResolveUserPath(target.cuda_path));
+  if (!ptx.ok()) return ptx.status();
+  options->gpu_ptx = *std::move(ptx);
+  return absl::OkStatus();
+}
 
 bool ParseCodegenFlag(const std::vector<std::string>& args, size_t* i, codegen::Options* options,
                       std::string* error) {
@@ -60,7 +110,7 @@ void TakeProgramArg(const std::vector<std::string>& args, size_t* i,
                     std::vector<const char*>* program_args) {
   const std::string& arg = args[*i];
   program_args->push_back(arg.c_str());
-  if ((arg == "--seed" || arg == "--max-alloc") && *i + 1 < args.size()) {
+  if ((arg == "--seed" || arg == "--max-alloc" || arg == "--device") && *i + 1 < args.size()) {
     program_args->push_back(args[++*i].c_str());
   }
 }
@@ -80,20 +130,23 @@ bool Readable(const std::string& path) { return access(path.c_str(), R_OK) == 0;
 
 }  // namespace
 
-std::string FindProgramArchive() {
-  constexpr char kRunfile[] = "noma/noma/runtime/libnoma_program.a";
-  if (const char* env = std::getenv("NOMA_PROGRAM_ARCHIVE"); env != nullptr && *env != '\0') {
+std::string FindProgramArchive(bool cuda) {
+  const std::string name = cuda ? "libnoma_program_cuda.a" : "libnoma_program.a";
+  const std::string package = cuda ? "noma/gpu/" : "noma/runtime/";
+  const std::string runfile = "noma/" + package + name;
+  if (const char* env = std::getenv(cuda ? "NOMA_PROGRAM_CUDA_ARCHIVE" : "NOMA_PROGRAM_ARCHIVE");
+      env != nullptr && *env != '\0') {
     return env;
   }
   std::string self = SelfDirectory();
-  std::vector<std::string> candidates = {self + "/noma.runfiles/" + kRunfile};
+  std::vector<std::string> candidates = {self + "/noma.runfiles/" + runfile};
   for (const char* var : {"RUNFILES_DIR", "TEST_SRCDIR"}) {
     if (const char* dir = std::getenv(var); dir != nullptr && *dir != '\0') {
-      candidates.push_back(std::string(dir) + "/" + kRunfile);
+      candidates.push_back(std::string(dir) + "/" + runfile);
     }
   }
-  candidates.push_back(self + "/../noma/runtime/libnoma_program.a");  // bazel-bin layout.
-  candidates.push_back(self + "/../lib/noma/libnoma_program.a");      // Installed layout.
+  candidates.push_back(self + "/../" + package + name);  // bazel-bin layout.
+  candidates.push_back(self + "/../lib/noma/" + name);   // Installed layout.
   for (const std::string& candidate : candidates) {
     if (Readable(candidate)) return candidate;
   }

@@ -4,7 +4,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "noma/codegen/codegen.h"
+#include "noma/driver/driver.h"
 
 namespace noma::tools {
 
@@ -16,6 +18,21 @@ bool ParseCodegenFlag(const std::vector<std::string>& args, size_t* i, codegen::
 
 // The help text for those flags.
 extern const char kCodegenFlagsHelp[];
+
+// Where the tensor work runs: --target=cpu|cuda, --gpu-arch=SM, --cuda-path=DIR.
+struct GpuTarget {
+  bool cuda = false;
+  std::string sm = "sm_80";  // PTX for sm_80 also runs on newer GPUs (the driver compiles it).
+  std::string cuda_path;     // The CUDA toolkit (libdevice): $NOMA_CUDA_PREFIX or /usr/local/cuda.
+  GpuTarget();
+};
+// Like ParseCodegenFlag, for the GpuTarget flags.
+bool ParseGpuFlag(const std::vector<std::string>& args, size_t* i, GpuTarget* target,
+                  std::string* error);
+extern const char kGpuFlagsHelp[];
+// For --target=cuda: compiles the program's GPU kernels into options->gpu_ptx.
+absl::Status PrepareGpuTarget(const driver::Compilation& compilation, const GpuTarget& target,
+                              codegen::Options* options);
 
 // The program options (--seed, --check-nan, --max-alloc) as the runtime parses them, so that
 // `noma run`, `noma fast-run` and executables accept and reject exactly the same arguments.
@@ -29,9 +46,11 @@ std::string TakeInputFile(const std::string& arg, std::string* file);
 void TakeProgramArg(const std::vector<std::string>& args, size_t* i,
                     std::vector<const char*>* program_args);
 
-// Where `build-exe` finds the static program runtime: $NOMA_PROGRAM_ARCHIVE, else beside this
-// binary in its Bazel runfiles, else ../lib/noma/ next to it (an installed layout). "" if none.
-std::string FindProgramArchive();
+// Where `build-exe` finds the static program runtime (libnoma_program.a, or for `cuda`
+// libnoma_program_cuda.a): $NOMA_PROGRAM_ARCHIVE (resp. $NOMA_PROGRAM_CUDA_ARCHIVE), else
+// beside this binary in its Bazel runfiles, else ../lib/noma/ next to it (an installed
+// layout). "" if none.
+std::string FindProgramArchive(bool cuda = false);
 
 }  // namespace noma::tools
 

@@ -68,8 +68,9 @@ grep -q '^main:' program.s || fail "no main in the assembly"
 expect_exit 0 "$NOMA" compile "$PROGRAM" --emit=obj -o program.o
 [ "$(head -c 4 program.o | od -An -c | tr -d ' ')" = "177ELF" ] || fail "the object is not ELF"
 expect_exit 0 "$NOMA" compile "$PROGRAM" --emit=ptx -o program.ptx
-grep -q '\.entry main_chain0(' program.ptx || fail "no kernel in the PTX: $(head -c 300 program.ptx)"
-grep -q '^\.target sm_90' program.ptx || fail "the PTX is not for sm_90"
+grep -q '\.entry noma_ew_[0-9a-f]*(' program.ptx || fail "no chain kernel in the PTX"
+grep -q '\.entry noma_matmul(' program.ptx || fail "no matmul kernel in the PTX"
+grep -q '^\.target sm_80' program.ptx || fail "the PTX is not for sm_80 (the default)"
 expect_exit 2 "$NOMA" compile "$PROGRAM" --emit=ptx --gpu-arch=sm_10
 (cd "$work" && expect_exit 0 "$NOMA" compile "$PROGRAM" --emit=llvm)
 [ -s "$work/native.ll" ] || fail "compile without -o did not write native.ll"
