@@ -199,6 +199,36 @@ fn main() {
   EXPECT_LT(counters.downloaded_bytes, 400 * 8 * 2 + 1024);
 }
 
+// A failing driver call is a run-time error at the program's source location, exit 1.
+TEST(SimulatedGpuTest, DriverErrorsAreLocatedRunTimeErrors) {
+  const std::string text = R"(fn main() {
+    let x = tensor [[1.0, 2.0], [3.0, 4.0]];
+    print(matmul(x, x));
+}
+)";
+  driver::Compilation compilation;
+  ASSERT_TRUE(driver::CompileSource("oom.noma", text, driver::Stage::kDifferentiate, compilation));
+  absl::StatusOr<std::unique_ptr<gpu::Simulator>> simulator = gpu::Simulator::Create({});
+  ASSERT_TRUE(simulator.ok()) << simulator.status();
+  gpu::DriverApi api = (*simulator)->api();
+  api.mem_alloc = [](CUdeviceptr*, size_t) { return CUDA_ERROR_OUT_OF_MEMORY; };
+  noma_run_options options;
+  ASSERT_EQ(noma_p_parse_options(0, nullptr, "", &options), 0);
+  options.progress = 0;
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  Outcome gpu = RunIn(
+      compilation, options,
+      [&](const noma_program* program, const noma_run_options& run_options) {
+        return gpu::RunProgram(program, "ptx", run_options, gpu::DeviceChoice::kCuda, &api);
+      },
+      std::string(tmp != nullptr ? tmp : "/tmp") + "/oom");
+  EXPECT_EQ(gpu.code, 1);
+  EXPECT_EQ(gpu.out, "");
+  EXPECT_NE(gpu.err.find("oom.noma:3:11: error: CUDA_ERROR_OUT_OF_MEMORY (2) in cuMemAlloc"),
+            std::string::npos)
+      << gpu.err;
+}
+
 }  // namespace
 }  // namespace noma
 
