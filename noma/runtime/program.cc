@@ -151,6 +151,15 @@ std::vector<TensorObject*>& Pool() {
 
 void Recycle(TensorObject* object) {
   std::vector<TensorObject*>& pool = Pool();
+  if (object->device != 0 && object->device_elements > kPoolMaxElements) {
+    // Large device buffers go back to the backend (which caches them within a bound), not
+    // into the pool, where 64 of them could hold on to gigabytes of device memory.
+    Backend()->Free(object->device, object->device_elements);
+    object->device = 0;
+    object->device_elements = 0;
+    object->device_valid = false;
+    object->host_stale = false;  // Unreferenced: the value is dead.
+  }
   if (pool.size() < kPoolSize && object->tensor.size() <= kPoolMaxElements) {
     pool.push_back(object);
   } else {
@@ -259,7 +268,7 @@ class Operand {
 };
 
 std::string ShapeOf(const noma_cell* cell) {
-  return cell->kind == NOMA_P_TENSOR ? noma::runtime::ShapeToString(TensorOf(cell).shape())
+  return cell->kind == NOMA_P_TENSOR ? noma::runtime::ShapeToString(ShapeOfTensor(cell))
                                      : "scalar";
 }
 
@@ -948,12 +957,12 @@ int32_t noma_p_set_tensor(noma_cell* dst, const int64_t* shape, int32_t rank, co
 
 int32_t noma_p_cell_rank(const noma_cell* cell) {
   if (cell->kind == NOMA_P_SCALAR) return 0;
-  if (cell->kind == NOMA_P_TENSOR) return TensorOf(cell).rank();
+  if (cell->kind == NOMA_P_TENSOR) return static_cast<int32_t>(ShapeOfTensor(cell).size());
   return -1;
 }
 
 const int64_t* noma_p_cell_shape(const noma_cell* cell) {
-  return cell->kind == NOMA_P_TENSOR ? TensorOf(cell).shape().data() : nullptr;
+  return cell->kind == NOMA_P_TENSOR ? ShapeOfTensor(cell).data() : nullptr;
 }
 
 const double* noma_p_cell_data(const noma_cell* cell) {
@@ -1405,9 +1414,9 @@ int32_t noma_p_batch_setup(noma_cell* const* sources, int32_t count, const noma_
   for (int32_t i = 0; i < count; ++i) {
     if (RequireTensor(sources[i], "batch")) return 1;
   }
-  int64_t first_rows = TensorOf(sources[0]).shape()[0];
+  int64_t first_rows = ShapeOfTensor(sources[0])[0];
   for (int32_t i = 1; i < count; ++i) {
-    if (TensorOf(sources[i]).shape()[0] != first_rows) {
+    if (ShapeOfTensor(sources[i])[0] != first_rows) {
       return Fail(absl::StrCat("batch sources have different numbers of rows (",
                                ShapeOf(sources[0]), " and ", ShapeOf(sources[i]), ")"));
     }
@@ -1479,14 +1488,14 @@ int32_t noma_p_sum_to_shape(noma_cell* dst, const noma_cell* adjoint, const noma
     SetTensor(dst, noma::runtime::SumAll(*Operand(adjoint)));
     return 0;
   }
-  return Deliver(dst, noma::runtime::SumToShape(*Operand(adjoint), TensorOf(like).shape()));
+  return Deliver(dst, noma::runtime::SumToShape(*Operand(adjoint), ShapeOfTensor(like)));
 }
 
 int32_t noma_p_index_adjoint(noma_cell* dst, const noma_cell* adjoint, const noma_cell* base,
                              const noma_cell* index) {
   double i;
   if (RequireTensor(base, "indexing") || ScalarArg(index, "index", &i)) return 1;
-  return Deliver(dst, noma::runtime::IndexAdjoint(*Operand(adjoint), TensorOf(base).shape(), i));
+  return Deliver(dst, noma::runtime::IndexAdjoint(*Operand(adjoint), ShapeOfTensor(base), i));
 }
 
 int32_t noma_p_zeros_like(noma_cell* dst, const noma_cell* like) {
@@ -1520,7 +1529,7 @@ int32_t noma_p_realloc_like(noma_cell* dst, const noma_cell* value, const noma_c
     noma_p_copy(dst, value);
     return 0;
   }
-  return Deliver(dst, noma::runtime::Realloc(TensorOf(value), TensorOf(like).shape(),
+  return Deliver(dst, noma::runtime::Realloc(TensorOf(value), ShapeOfTensor(like),
                                              State().max_elements, [](int64_t) { return 0.0; }));
 }
 
