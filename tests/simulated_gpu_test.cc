@@ -229,6 +229,42 @@ TEST(SimulatedGpuTest, DriverErrorsAreLocatedRunTimeErrors) {
       << gpu.err;
 }
 
+// A GPU that cannot load the kernels stops the program before it starts (or, with
+// --device=auto, leaves it to the CPU).
+TEST(SimulatedGpuTest, KernelsThatDoNotLoadAreAClearError) {
+  driver::Compilation compilation;
+  ASSERT_TRUE(driver::CompileSource("p.noma", "fn main() { print(tensor [1.0] + 1); }\n",
+                                    driver::Stage::kDifferentiate, compilation));
+  absl::StatusOr<std::unique_ptr<gpu::Simulator>> simulator = gpu::Simulator::Create({});
+  ASSERT_TRUE(simulator.ok()) << simulator.status();
+  gpu::DriverApi api = (*simulator)->api();
+  api.module_load_data = [](CUmodule*, const void*) { return CUDA_ERROR_UNSUPPORTED_PTX_VERSION; };
+  noma_run_options options;
+  ASSERT_EQ(noma_p_parse_options(0, nullptr, "", &options), 0);
+  options.progress = 0;
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  std::string work = std::string(tmp != nullptr ? tmp : "/tmp") + "/noload";
+  for (gpu::DeviceChoice choice : {gpu::DeviceChoice::kCuda, gpu::DeviceChoice::kAuto}) {
+    Outcome outcome = RunIn(
+        compilation, options,
+        [&](const noma_program* program, const noma_run_options& run_options) {
+          return gpu::RunProgram(program, "ptx", run_options, choice, &api);
+        },
+        work);
+    if (choice == gpu::DeviceChoice::kCuda) {
+      EXPECT_EQ(outcome.code, 1);
+      EXPECT_EQ(outcome.out, "");
+      EXPECT_NE(outcome.err.find("error: this program cannot start on the GPU: "), std::string::npos)
+          << outcome.err;
+      EXPECT_NE(outcome.err.find("in cuModuleLoadData"), std::string::npos) << outcome.err;
+    } else {
+      EXPECT_EQ(outcome.code, 0);
+      EXPECT_EQ(outcome.out, "[2]\n");
+      EXPECT_NE(outcome.err.find("running on the CPU"), std::string::npos) << outcome.err;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace noma
 

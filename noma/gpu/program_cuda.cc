@@ -85,9 +85,12 @@ int32_t RunProgram(const noma_program* program, const std::string& ptx,
       std::fprintf(stderr, "noma: no usable CUDA GPU (%s); running on the CPU\n", reason.c_str());
       return noma_p_run(program, &options);
     }
-    std::fprintf(stderr,
-                 "error: this program runs on an NVIDIA GPU, but there is none: %s (use "
-                 "--device=auto to run on the CPU instead)\n",
+    // No driver (NotFound) or no device (FailedPrecondition), or a GPU that cannot run it.
+    bool absent = absl::IsNotFound(backend.status()) ||
+                  absl::IsFailedPrecondition(backend.status());
+    std::fprintf(stderr, "error: %s: %s (use --device=auto to run on the CPU instead)\n",
+                 absent ? "this program runs on an NVIDIA GPU, but there is none"
+                        : "this program cannot start on the GPU",
                  reason.c_str());
     return 1;
   }

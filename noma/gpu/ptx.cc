@@ -457,7 +457,9 @@ absl::StatusOr<std::string> KernelsPtx(const std::vector<ChainKernel>& chains,
   const llvm::Target* target = llvm::TargetRegistry::lookupTarget(kTriple, error);
   if (target == nullptr) return absl::FailedPreconditionError("LLVM has no NVPTX target: " + error);
   std::unique_ptr<llvm::TargetMachine> machine(
-      target->createTargetMachine(kTriple, sm, "+ptx80", llvm::TargetOptions(), std::nullopt,
+      // The oldest PTX ISA each architecture allows, so older drivers load it (7.0: CUDA 11.0).
+      target->createTargetMachine(kTriple, sm, sm == "sm_90" ? "+ptx78" : "+ptx70",
+                                  llvm::TargetOptions(), std::nullopt,
                                   std::nullopt, llvm::CodeGenOptLevel::Default));
   if (machine == nullptr) return absl::InvalidArgumentError("unknown GPU architecture " + sm);
 
