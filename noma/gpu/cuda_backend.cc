@@ -121,7 +121,9 @@ absl::Status CudaBackend::Elementwise(absl::Span<const int32_t> program,
 absl::Status CudaBackend::Matmul(runtime::DeviceAddress out, runtime::DeviceAddress a,
                                  runtime::DeviceAddress b, int64_t n, int64_t k, int64_t m) {
   CUdeviceptr pointers[3] = {Pointer(out), Pointer(a), Pointer(b)};
-  return Launch(kMatmulKernel, n * m, {&pointers[0], &pointers[1], &pointers[2], &n, &k, &m});
+  auto tiles = [](int64_t extent) { return (extent + kMatmulTile - 1) / kMatmulTile; };
+  return Launch(kMatmulKernel, tiles(n) * tiles(m),
+                {&pointers[0], &pointers[1], &pointers[2], &n, &k, &m});
 }
 
 absl::Status CudaBackend::Transpose(runtime::DeviceAddress out, runtime::DeviceAddress a,

@@ -16,6 +16,8 @@ namespace noma::gpu {
 inline constexpr char kMatmulKernel[] = "noma_matmul";
 inline constexpr char kTransposeKernel[] = "noma_transpose";
 inline constexpr char kReduceKernel[] = "noma_reduce";
+// Each thread of noma_matmul computes a kMatmulTile x kMatmulTile block of the result.
+inline constexpr int64_t kMatmulTile = 4;
 
 // "noma_ew_" + 64-bit FNV-1a of the leaf count and the chain's words (noma_p_fused's encoding).
 inline std::string ChainKernelName(int32_t leaf_count, absl::Span<const int32_t> program) {

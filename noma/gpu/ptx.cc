@@ -246,9 +246,12 @@ absl::Status DefineKernel(llvm::Module& module, KernelTarget target, const std::
   return absl::OkStatus();
 }
 
-// for (i = 0; i < n; ++i) acc = step(acc, i); returns the final acc. Emitted at b's position.
-llvm::Value* SumLoop(llvm::IRBuilder<>& b, llvm::Value* n,
-                     const std::function<llvm::Value*(llvm::Value* acc, llvm::Value* i)>& step) {
+// for (i = 0; i < n; ++i) accs = step(accs, i), accs starting at 0.0; returns the final accs.
+// Emitted at b's position.
+std::vector<llvm::Value*> SumLoop(
+    llvm::IRBuilder<>& b, llvm::Value* n, size_t count,
+    const std::function<std::vector<llvm::Value*>(const std::vector<llvm::Value*>& accs,
+                                                  llvm::Value* i)>& step) {
   llvm::Function* function = b.GetInsertBlock()->getParent();
   llvm::LLVMContext& context = b.getContext();
   llvm::BasicBlock* before = b.GetInsertBlock();
@@ -259,18 +262,27 @@ llvm::Value* SumLoop(llvm::IRBuilder<>& b, llvm::Value* n,
   b.CreateBr(head);
   b.SetInsertPoint(head);
   llvm::PHINode* i = b.CreatePHI(b.getInt64Ty(), 2);
-  llvm::PHINode* acc = b.CreatePHI(b.getDoubleTy(), 2);
   i->addIncoming(b.getInt64(0), before);
-  acc->addIncoming(zero, before);
+  std::vector<llvm::PHINode*> phis;
+  std::vector<llvm::Value*> accs;
+  for (size_t a = 0; a < count; ++a) {
+    phis.push_back(b.CreatePHI(b.getDoubleTy(), 2));
+    phis.back()->addIncoming(zero, before);
+    accs.push_back(phis.back());
+  }
   b.CreateCondBr(b.CreateICmpULT(i, n), body, done);
   b.SetInsertPoint(body);
-  llvm::Value* next_acc = step(acc, i);
+  std::vector<llvm::Value*> next = step(accs, i);
   i->addIncoming(b.CreateAdd(i, b.getInt64(1)), b.GetInsertBlock());
-  acc->addIncoming(next_acc, b.GetInsertBlock());
+  for (size_t a = 0; a < count; ++a) phis[a]->addIncoming(next[a], b.GetInsertBlock());
   b.CreateBr(head);
   b.SetInsertPoint(done);
-  return acc;
+  return accs;
 }
+
+// Each thread of noma_matmul computes a kTile x kTile block of outputs, so every loaded
+// element of a and b serves kTile multiply-adds; each output still sums its products in p order.
+constexpr int kTile = static_cast<int>(kMatmulTile);
 
 // The elementwise kernel of one chain (see ptx.h for its parameters).
 absl::Status BuildChainKernel(llvm::Module& module, KernelTarget target, llvm::Type* ptr,
@@ -350,22 +362,65 @@ absl::Status BuildStandardKernels(llvm::Module& module, KernelTarget target, llv
   auto element = [f64](llvm::IRBuilder<>& b, llvm::Value* base, llvm::Value* offset) {
     return b.CreateLoad(f64, b.CreateGEP(f64, base, offset));
   };
-  // out[i, j] = Σ_p a[i, p] b[p, j], p in order.
+  // out[i, j] = Σ_p a[i, p] b[p, j], p in order; one kTile x kTile block per thread. Rows and
+  // columns past the edge load a clamped (valid) element and store nothing.
+  auto tiles = [](llvm::IRBuilder<>& b, llvm::Value* extent) {
+    return b.CreateUDiv(b.CreateAdd(extent, b.getInt64(kTile - 1)), b.getInt64(kTile));
+  };
   absl::Status matmul = DefineKernel(
       module, target, kMatmulKernel, {ptr, ptr, ptr, i64, i64, i64},
-      [](llvm::IRBuilder<>& b, const Args& args) { return b.CreateMul(args[3], args[5]); },
+      [&](llvm::IRBuilder<>& b, const Args& args) {
+        return b.CreateMul(tiles(b, args[3]), tiles(b, args[5]));
+      },
       [&](llvm::IRBuilder<>& b, const Args& args, llvm::Value* index) {
+        llvm::Value* n = args[3];
         llvm::Value* k = args[4];
         llvm::Value* m = args[5];
-        llvm::Value* i = b.CreateUDiv(index, m);
-        llvm::Value* j = b.CreateSub(index, b.CreateMul(i, m));
-        llvm::Value* row = b.CreateMul(i, k);
-        llvm::Value* total = SumLoop(b, k, [&](llvm::Value* acc, llvm::Value* p) {
-          llvm::Value* product = b.CreateFMul(element(b, args[1], b.CreateAdd(row, p)),
-                                              element(b, args[2], b.CreateAdd(b.CreateMul(p, m), j)));
-          return b.CreateFAdd(acc, product);
-        });
-        b.CreateStore(total, b.CreateGEP(f64, args[0], index));
+        llvm::Value* column_tiles = tiles(b, m);
+        llvm::Value* tile_row = b.CreateUDiv(index, column_tiles);
+        llvm::Value* tile_col = b.CreateSub(index, b.CreateMul(tile_row, column_tiles));
+        auto clamp = [&](llvm::Value* v, llvm::Value* extent) {
+          llvm::Value* last = b.CreateSub(extent, b.getInt64(1));
+          return b.CreateSelect(b.CreateICmpULT(v, extent), v, last);
+        };
+        std::vector<llvm::Value*> rows, cols, row_starts;
+        for (int t = 0; t < kTile; ++t) {
+          rows.push_back(b.CreateAdd(b.CreateMul(tile_row, b.getInt64(kTile)), b.getInt64(t)));
+          cols.push_back(b.CreateAdd(b.CreateMul(tile_col, b.getInt64(kTile)), b.getInt64(t)));
+          row_starts.push_back(b.CreateMul(clamp(rows.back(), n), k));
+        }
+        std::vector<llvm::Value*> clamped_cols;
+        for (int t = 0; t < kTile; ++t) clamped_cols.push_back(clamp(cols[t], m));
+        std::vector<llvm::Value*> totals = SumLoop(
+            b, k, kTile * kTile,
+            [&](const std::vector<llvm::Value*>& accs, llvm::Value* p) {
+              std::vector<llvm::Value*> as, bs, next;
+              llvm::Value* b_row = b.CreateMul(p, m);
+              for (int t = 0; t < kTile; ++t) {
+                as.push_back(element(b, args[1], b.CreateAdd(row_starts[t], p)));
+                bs.push_back(element(b, args[2], b.CreateAdd(b_row, clamped_cols[t])));
+              }
+              for (int r = 0; r < kTile; ++r) {
+                for (int c = 0; c < kTile; ++c) {
+                  next.push_back(b.CreateFAdd(accs[r * kTile + c], b.CreateFMul(as[r], bs[c])));
+                }
+              }
+              return next;
+            });
+        llvm::Function* function = b.GetInsertBlock()->getParent();
+        for (int r = 0; r < kTile; ++r) {
+          for (int c = 0; c < kTile; ++c) {
+            auto* store = llvm::BasicBlock::Create(context, "store", function);
+            auto* after = llvm::BasicBlock::Create(context, "stored", function);
+            b.CreateCondBr(b.CreateAnd(b.CreateICmpULT(rows[r], n), b.CreateICmpULT(cols[c], m)),
+                           store, after);
+            b.SetInsertPoint(store);
+            llvm::Value* offset = b.CreateAdd(b.CreateMul(rows[r], m), cols[c]);
+            b.CreateStore(totals[r * kTile + c], b.CreateGEP(f64, args[0], offset));
+            b.CreateBr(after);
+            b.SetInsertPoint(after);
+          }
+        }
         return absl::OkStatus();
       });
   if (!matmul.ok()) return matmul;
@@ -390,10 +445,12 @@ absl::Status BuildStandardKernels(llvm::Module& module, KernelTarget target, llv
         llvm::Value* inner = args[4];
         llvm::Value* o = b.CreateUDiv(index, inner);
         llvm::Value* j = b.CreateSub(index, b.CreateMul(o, inner));
-        llvm::Value* total = SumLoop(b, n, [&](llvm::Value* acc, llvm::Value* k) {
-          llvm::Value* offset = b.CreateAdd(b.CreateMul(b.CreateAdd(b.CreateMul(o, n), k), inner), j);
-          return b.CreateFAdd(acc, element(b, args[1], offset));
-        });
+        llvm::Value* total =
+            SumLoop(b, n, 1, [&](const std::vector<llvm::Value*>& acc, llvm::Value* k) {
+              llvm::Value* offset =
+                  b.CreateAdd(b.CreateMul(b.CreateAdd(b.CreateMul(o, n), k), inner), j);
+              return std::vector<llvm::Value*>{b.CreateFAdd(acc[0], element(b, args[1], offset))};
+            })[0];
         b.CreateStore(b.CreateFDiv(total, args[5]), b.CreateGEP(f64, args[0], index));
         return absl::OkStatus();
       });

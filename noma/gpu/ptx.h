@@ -8,7 +8,8 @@
 //      (double* out, i64 rows, i64 cols, then per leaf: const double* base, i64 row_stride,
 //       i64 col_stride, double scalar)   -- base null: the leaf is `scalar`.
 //    One thread per element of the [rows, cols] result.
-//  - noma_matmul(out, a, b, i64 n, i64 k, i64 m): one thread per output, k summed in order.
+//  - noma_matmul(out, a, b, i64 n, i64 k, i64 m): one thread per kMatmulTile² block of outputs
+//    (kernel_names.h), each output summed over k in order.
 //  - noma_transpose(out, a, i64 rows, i64 cols): one thread per element.
 //  - noma_reduce(out, x, i64 outer, i64 n, i64 inner, double divisor): one thread per output.
 // Each result element is computed in the CPU kernels' order without contraction into FMAs
