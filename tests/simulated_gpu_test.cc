@@ -84,7 +84,7 @@ struct Outcome {
 
 // Runs the compiled program in a fresh copy of the working directory (programs write files).
 Outcome RunIn(const driver::Compilation& compilation, const noma_run_options& options,
-            const codegen::ProgramRunner& runner, const std::string& work) {
+              const codegen::ProgramRunner& runner, const std::string& work) {
   std::filesystem::remove_all(work);
   std::filesystem::create_directories(work + "/tests");
   std::filesystem::copy("tests/data", work + "/tests/data",
@@ -254,7 +254,8 @@ TEST(SimulatedGpuTest, KernelsThatDoNotLoadAreAClearError) {
     if (choice == gpu::DeviceChoice::kCuda) {
       EXPECT_EQ(outcome.code, 1);
       EXPECT_EQ(outcome.out, "");
-      EXPECT_NE(outcome.err.find("error: this program cannot start on the GPU: "), std::string::npos)
+      EXPECT_NE(outcome.err.find("error: this program cannot start on the GPU: "),
+                std::string::npos)
           << outcome.err;
       EXPECT_NE(outcome.err.find("in cuModuleLoadData"), std::string::npos) << outcome.err;
     } else {

@@ -101,8 +101,7 @@ int CompileCommand(const std::vector<std::string>& args) {
   if (!ok) return 1;
   if (ptx && !library.empty()) return Usage("--emit=ptx does not take --library");
   if (gpu.cuda && !library.empty()) return Usage("--target=cuda does not take --library");
-  absl::Status prepared =
-      ptx ? absl::OkStatus() : PrepareGpuTarget(compilation, gpu, &options);
+  absl::Status prepared = ptx ? absl::OkStatus() : PrepareGpuTarget(compilation, gpu, &options);
   absl::StatusOr<std::string> text =
       !prepared.ok() ? absl::StatusOr<std::string>(prepared)
       : ptx          ? driver::CompileToPtx(compilation, gpu.sm, ResolveUserPath(gpu.cuda_path))

@@ -40,8 +40,7 @@ struct Options {
 // (on the GPU, through noma_gpu_main, when `gpu_ptx` is not empty: see Options::gpu_ptx).
 absl::StatusOr<std::unique_ptr<llvm::Module>> EmitModule(const graph::Module& module,
                                                          const syntax::SourceManager& sources,
-                                                         llvm::LLVMContext& context,
-                                                         bool with_main,
+                                                         llvm::LLVMContext& context, bool with_main,
                                                          const std::string& gpu_ptx = "");
 
 // Library mode (`noma_library`): no main; the program descriptor is private and each NOMA

@@ -232,11 +232,10 @@ class ModuleEmitter {
                                         *llvm_module_);
     llvm::IRBuilder<> b(llvm::BasicBlock::Create(context_, "entry", main));
     llvm::Value* code =
-        gpu_ptx.empty()
-            ? b.CreateCall(Runtime("noma_p_main", i32_, {ptr_, i32_, ptr_}),
-                           {global, main->getArg(0), main->getArg(1)})
-            : b.CreateCall(Runtime("noma_gpu_main", i32_, {ptr_, ptr_, i32_, ptr_}),
-                           {global, String(gpu_ptx), main->getArg(0), main->getArg(1)});
+        gpu_ptx.empty() ? b.CreateCall(Runtime("noma_p_main", i32_, {ptr_, i32_, ptr_}),
+                                       {global, main->getArg(0), main->getArg(1)})
+                        : b.CreateCall(Runtime("noma_gpu_main", i32_, {ptr_, ptr_, i32_, ptr_}),
+                                       {global, String(gpu_ptx), main->getArg(0), main->getArg(1)});
     b.CreateRet(code);
   }
 
@@ -1142,12 +1141,9 @@ class FunctionEmitter {
 }  // namespace
 
 namespace {
-absl::StatusOr<std::unique_ptr<llvm::Module>> EmitModuleImpl(const graph::Module& module,
-                                                             const syntax::SourceManager& sources,
-                                                             llvm::LLVMContext& context,
-                                                             bool with_main,
-                                                             const std::string& library,
-                                                             const std::string& gpu_ptx);
+absl::StatusOr<std::unique_ptr<llvm::Module>> EmitModuleImpl(
+    const graph::Module& module, const syntax::SourceManager& sources, llvm::LLVMContext& context,
+    bool with_main, const std::string& library, const std::string& gpu_ptx);
 }  // namespace
 
 bool IsLibraryName(const std::string& name) {
@@ -1166,8 +1162,7 @@ std::string LibraryEntryName(const std::string& library, const std::string& func
 
 absl::StatusOr<std::unique_ptr<llvm::Module>> EmitModule(const graph::Module& module,
                                                          const syntax::SourceManager& sources,
-                                                         llvm::LLVMContext& context,
-                                                         bool with_main,
+                                                         llvm::LLVMContext& context, bool with_main,
                                                          const std::string& gpu_ptx) {
   return EmitModuleImpl(module, sources, context, with_main, "", gpu_ptx);
 }
@@ -1184,12 +1179,9 @@ absl::StatusOr<std::unique_ptr<llvm::Module>> EmitLibraryModule(
 
 namespace {
 
-absl::StatusOr<std::unique_ptr<llvm::Module>> EmitModuleImpl(const graph::Module& module,
-                                                             const syntax::SourceManager& sources,
-                                                             llvm::LLVMContext& context,
-                                                             bool with_main,
-                                                             const std::string& library,
-                                                             const std::string& gpu_ptx) {
+absl::StatusOr<std::unique_ptr<llvm::Module>> EmitModuleImpl(
+    const graph::Module& module, const syntax::SourceManager& sources, llvm::LLVMContext& context,
+    bool with_main, const std::string& library, const std::string& gpu_ptx) {
   if (module.main == graph::kNone) return absl::InvalidArgumentError("the program has no main");
   ModuleEmitter emitter(module, sources, context);
   emitter.SetLibrary(library);

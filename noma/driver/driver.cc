@@ -128,9 +128,9 @@ absl::StatusOr<std::string> CompileToText(const Compilation& c, const codegen::O
                                           codegen::OutputKind kind, const std::string& library) {
   llvm::LLVMContext context;
   absl::StatusOr<std::unique_ptr<llvm::Module>> ir =
-      library.empty() ? codegen::EmitModule(c.module, c.sources, context, /*with_main=*/true,
-                                            options.gpu_ptx)
-                      : codegen::EmitLibraryModule(c.module, c.sources, context, library);
+      library.empty()
+          ? codegen::EmitModule(c.module, c.sources, context, /*with_main=*/true, options.gpu_ptx)
+          : codegen::EmitLibraryModule(c.module, c.sources, context, library);
   if (!ir.ok()) return ir.status();
   absl::StatusOr<std::unique_ptr<llvm::TargetMachine>> machine =
       codegen::MakeTargetMachine(options);

@@ -101,8 +101,8 @@ absl::Status CudaBackend::Launch(const std::string& name, int64_t threads,
   return device_->Launch(*function, threads, kBlock, std::move(params), "");
 }
 
-absl::Status CudaBackend::Elementwise(absl::Span<const int32_t> program,
-                                      runtime::DeviceAddress out, int64_t rows, int64_t cols,
+absl::Status CudaBackend::Elementwise(absl::Span<const int32_t> program, runtime::DeviceAddress out,
+                                      int64_t rows, int64_t cols,
                                       absl::Span<const runtime::DeviceOperand> operands) {
   int32_t leaf_count = static_cast<int32_t>(operands.size());
   CUdeviceptr out_pointer = Pointer(out);

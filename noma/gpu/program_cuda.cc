@@ -75,8 +75,7 @@ absl::StatusOr<std::unique_ptr<CudaBackend>> OpenBackend(const std::string& ptx,
 }  // namespace
 
 int32_t RunProgram(const noma_program* program, const std::string& ptx,
-                   const noma_run_options& options, DeviceChoice choice,
-                   const DriverApi* driver) {
+                   const noma_run_options& options, DeviceChoice choice, const DriverApi* driver) {
   if (choice == DeviceChoice::kCpu) return noma_p_run(program, &options);
   absl::StatusOr<std::unique_ptr<CudaBackend>> backend = OpenBackend(ptx, driver);
   if (!backend.ok()) {
@@ -86,8 +85,8 @@ int32_t RunProgram(const noma_program* program, const std::string& ptx,
       return noma_p_run(program, &options);
     }
     // No driver (NotFound) or no device (FailedPrecondition), or a GPU that cannot run it.
-    bool absent = absl::IsNotFound(backend.status()) ||
-                  absl::IsFailedPrecondition(backend.status());
+    bool absent =
+        absl::IsNotFound(backend.status()) || absl::IsFailedPrecondition(backend.status());
     std::fprintf(stderr, "error: %s: %s (use --device=auto to run on the CPU instead)\n",
                  absent ? "this program runs on an NVIDIA GPU, but there is none"
                         : "this program cannot start on the GPU",

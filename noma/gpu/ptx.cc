@@ -1,7 +1,7 @@
 #include "noma/gpu/ptx.h"
 
-#include <memory>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -166,13 +166,11 @@ class KernelBuilder {
   llvm::IRBuilder<>& b_;
 };
 
-
 // The work of one thread: emitted at the builder's insertion point, which it may move.
-using ThreadBody = std::function<absl::Status(llvm::IRBuilder<>& b,
-                                              const std::vector<llvm::Value*>& args,
-                                              llvm::Value* index)>;
-using ThreadCount = std::function<llvm::Value*(llvm::IRBuilder<>& b,
-                                               const std::vector<llvm::Value*>& args)>;
+using ThreadBody = std::function<absl::Status(
+    llvm::IRBuilder<>& b, const std::vector<llvm::Value*>& args, llvm::Value* index)>;
+using ThreadCount =
+    std::function<llvm::Value*(llvm::IRBuilder<>& b, const std::vector<llvm::Value*>& args)>;
 
 // Kernel `name` over `params`: threads [0, count(args)) each run `body`. On NVPTX a kernel
 // entry point with one thread per index; on the host `void name(void** params, i64 begin,
@@ -212,8 +210,9 @@ absl::Status DefineKernel(llvm::Module& module, KernelTarget target, const std::
     b.CreateRetVoid();
   } else {
     llvm::Type* ptr = b.getPtrTy();
-    function = llvm::Function::Create(llvm::FunctionType::get(b.getVoidTy(), {ptr, i64, i64}, false),
-                                      llvm::GlobalValue::ExternalLinkage, name, module);
+    function =
+        llvm::Function::Create(llvm::FunctionType::get(b.getVoidTy(), {ptr, i64, i64}, false),
+                               llvm::GlobalValue::ExternalLinkage, name, module);
     b.SetInsertPoint(llvm::BasicBlock::Create(context, "entry", function));
     for (size_t p = 0; p < params.size(); ++p) {
       llvm::Value* slot = b.CreateLoad(ptr, b.CreateConstGEP1_64(ptr, function->getArg(0), p));
@@ -316,8 +315,8 @@ absl::Status BuildChainKernel(llvm::Module& module, KernelTarget target, llvm::T
       auto* merge = llvm::BasicBlock::Create(context, "leaf", function);
       b.CreateCondBr(b.CreateIsNull(base), merge, load);
       b.SetInsertPoint(load);
-      llvm::Value* offset = b.CreateAdd(b.CreateMul(row, args[4 + 4 * l]),
-                                        b.CreateMul(col, args[5 + 4 * l]));
+      llvm::Value* offset =
+          b.CreateAdd(b.CreateMul(row, args[4 + 4 * l]), b.CreateMul(col, args[5 + 4 * l]));
       llvm::Value* loaded = b.CreateLoad(f64, b.CreateGEP(f64, base, offset));
       b.CreateBr(merge);
       b.SetInsertPoint(merge);
@@ -392,8 +391,7 @@ absl::Status BuildStandardKernels(llvm::Module& module, KernelTarget target, llv
         std::vector<llvm::Value*> clamped_cols;
         for (int t = 0; t < kTile; ++t) clamped_cols.push_back(clamp(cols[t], m));
         std::vector<llvm::Value*> totals = SumLoop(
-            b, k, kTile * kTile,
-            [&](const std::vector<llvm::Value*>& accs, llvm::Value* p) {
+            b, k, kTile * kTile, [&](const std::vector<llvm::Value*>& accs, llvm::Value* p) {
               std::vector<llvm::Value*> as, bs, next;
               llvm::Value* b_row = b.CreateMul(p, m);
               for (int t = 0; t < kTile; ++t) {
@@ -516,8 +514,8 @@ absl::StatusOr<std::string> KernelsPtx(const std::vector<ChainKernel>& chains,
   std::unique_ptr<llvm::TargetMachine> machine(
       // The oldest PTX ISA each architecture allows, so older drivers load it (7.0: CUDA 11.0).
       target->createTargetMachine(kTriple, sm, sm == "sm_90" ? "+ptx78" : "+ptx70",
-                                  llvm::TargetOptions(), std::nullopt,
-                                  std::nullopt, llvm::CodeGenOptLevel::Default));
+                                  llvm::TargetOptions(), std::nullopt, std::nullopt,
+                                  llvm::CodeGenOptLevel::Default));
   if (machine == nullptr) return absl::InvalidArgumentError("unknown GPU architecture " + sm);
 
   llvm::LLVMContext context;

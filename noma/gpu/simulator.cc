@@ -129,8 +129,8 @@ DriverApi SimulatedApi() {
     return CUDA_SUCCESS;
   };
   api.launch_kernel = [](CUfunction function, unsigned grid_x, unsigned grid_y, unsigned grid_z,
-                         unsigned block_x, unsigned block_y, unsigned block_z, unsigned,
-                         CUstream, void** params, void** extra) {
+                         unsigned block_x, unsigned block_y, unsigned block_z, unsigned, CUstream,
+                         void** params, void** extra) {
     if (grid_y != 1 || grid_z != 1 || block_y != 1 || block_z != 1 || extra != nullptr ||
         block_x == 0 || block_x > 1024) {
       return CUDA_ERROR_INVALID_VALUE;
@@ -142,10 +142,10 @@ DriverApi SimulatedApi() {
   };
   api.ctx_synchronize = [] { return CUDA_SUCCESS; };
   api.get_error_name = [](CUresult error, const char** name) {
-    *name = error == CUDA_ERROR_NOT_FOUND         ? "CUDA_ERROR_NOT_FOUND"
-            : error == CUDA_ERROR_OUT_OF_MEMORY   ? "CUDA_ERROR_OUT_OF_MEMORY"
-            : error == CUDA_ERROR_INVALID_VALUE   ? "CUDA_ERROR_INVALID_VALUE"
-                                                  : "CUDA_ERROR_UNKNOWN";
+    *name = error == CUDA_ERROR_NOT_FOUND       ? "CUDA_ERROR_NOT_FOUND"
+            : error == CUDA_ERROR_OUT_OF_MEMORY ? "CUDA_ERROR_OUT_OF_MEMORY"
+            : error == CUDA_ERROR_INVALID_VALUE ? "CUDA_ERROR_INVALID_VALUE"
+                                                : "CUDA_ERROR_UNKNOWN";
     return CUDA_SUCCESS;
   };
   return api;

@@ -42,9 +42,9 @@ class CountingDevice : public DeviceBackend {
     for (int64_t r = 0; r < rows; ++r) {
       for (int64_t c = 0; c < cols; ++c) {
         auto at = [&](const DeviceOperand& x) {
-          return x.data == 0 ? x.scalar
-                             : reinterpret_cast<const double*>(
-                                   x.data)[r * x.row_stride + c * x.col_stride];
+          return x.data == 0
+                     ? x.scalar
+                     : reinterpret_cast<const double*>(x.data)[r * x.row_stride + c * x.col_stride];
         };
         o[r * cols + c] = at(operands[0]) + at(operands[1]);
       }
@@ -58,8 +58,8 @@ class CountingDevice : public DeviceBackend {
   absl::Status Transpose(DeviceAddress, DeviceAddress, int64_t, int64_t) override {
     return absl::UnimplementedError("not in this test");
   }
-  absl::Status Reduce(DeviceAddress out, DeviceAddress x, int64_t outer, int64_t n,
-                      int64_t inner, double divisor) override {
+  absl::Status Reduce(DeviceAddress out, DeviceAddress x, int64_t outer, int64_t n, int64_t inner,
+                      double divisor) override {
     ++kernels;
     const double* in = reinterpret_cast<const double*>(x);
     for (int64_t o = 0; o < outer; ++o) {

@@ -268,8 +268,7 @@ class Operand {
 };
 
 std::string ShapeOf(const noma_cell* cell) {
-  return cell->kind == NOMA_P_TENSOR ? noma::runtime::ShapeToString(ShapeOfTensor(cell))
-                                     : "scalar";
+  return cell->kind == NOMA_P_TENSOR ? noma::runtime::ShapeToString(ShapeOfTensor(cell)) : "scalar";
 }
 
 bool IsNumeric(const noma_cell* cell) {
@@ -480,7 +479,6 @@ bool BroadcastSmall(const SmallShape& a, const SmallShape& b, SmallShape* out) {
   return true;
 }
 
-
 // How a fused chain runs: its result shape, as [rows, cols], and each leaf's row and column
 // strides (0 where it is broadcast; both 0 for a scalar leaf).
 struct ChainPlan {
@@ -652,9 +650,9 @@ int32_t DeviceChain(noma_cell* dst, const noma_cell* const* leaves, int32_t leaf
   }
   absl::StatusOr<TensorObject*> result = NewDeviceResult(plan.shape, plan.elements);
   if (!result.ok()) return Fail(result.status());
-  absl::Status ran = Backend()->Elementwise(absl::MakeConstSpan(program, 4 * node_count),
-                                            (*result)->device, plan.rows, plan.cols,
-                                            absl::MakeConstSpan(operands, leaf_count));
+  absl::Status ran =
+      Backend()->Elementwise(absl::MakeConstSpan(program, 4 * node_count), (*result)->device,
+                             plan.rows, plan.cols, absl::MakeConstSpan(operands, leaf_count));
   if (!ran.ok()) {
     DiscardDeviceResult(*result);
     return absl::IsNotFound(ran) ? -1 : Fail(ran);
