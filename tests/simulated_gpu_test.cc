@@ -136,7 +136,7 @@ TEST(SimulatedGpuTest, EveryProgramGivesTheCpuOutput) {
         compilation, options,
         [&](const noma_program* program, const noma_run_options& run_options) {
           return gpu::RunProgram(program, "(PTX: the simulator runs host kernels)", run_options,
-                                 gpu::DeviceChoice::kCuda, &api);
+                                 gpu::GpuRunOptions{}, &api);
         },
         scratch + "/gpu");
     const gpu::Simulator::Counters& counters = (*simulator)->counters();
@@ -187,7 +187,7 @@ fn main() {
   Outcome gpu = RunIn(
       compilation, options,
       [&](const noma_program* program, const noma_run_options& run_options) {
-        return gpu::RunProgram(program, "ptx", run_options, gpu::DeviceChoice::kCuda, &api);
+        return gpu::RunProgram(program, "ptx", run_options, gpu::GpuRunOptions{}, &api);
       },
       std::string(tmp != nullptr ? tmp : "/tmp") + "/resident");
   ASSERT_EQ(gpu.code, 0) << gpu.err;
@@ -219,7 +219,7 @@ TEST(SimulatedGpuTest, DriverErrorsAreLocatedRunTimeErrors) {
   Outcome gpu = RunIn(
       compilation, options,
       [&](const noma_program* program, const noma_run_options& run_options) {
-        return gpu::RunProgram(program, "ptx", run_options, gpu::DeviceChoice::kCuda, &api);
+        return gpu::RunProgram(program, "ptx", run_options, gpu::GpuRunOptions{}, &api);
       },
       std::string(tmp != nullptr ? tmp : "/tmp") + "/oom");
   EXPECT_EQ(gpu.code, 1);
@@ -248,7 +248,7 @@ TEST(SimulatedGpuTest, KernelsThatDoNotLoadAreAClearError) {
     Outcome outcome = RunIn(
         compilation, options,
         [&](const noma_program* program, const noma_run_options& run_options) {
-          return gpu::RunProgram(program, "ptx", run_options, choice, &api);
+          return gpu::RunProgram(program, "ptx", run_options, gpu::GpuRunOptions{choice}, &api);
         },
         work);
     if (choice == gpu::DeviceChoice::kCuda) {
@@ -264,6 +264,40 @@ TEST(SimulatedGpuTest, KernelsThatDoNotLoadAreAClearError) {
       EXPECT_NE(outcome.err.find("running on the CPU"), std::string::npos) << outcome.err;
     }
   }
+}
+
+// --gpu-matmul=cublas: matmul through cuBLAS's column-major DGEMM (operands swapped for
+// row-major), training included, gives the CPU's output.
+TEST(SimulatedGpuTest, CublasMatmulGivesTheCpuOutput) {
+  std::ifstream in("examples/xor_growth.noma");
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  ASSERT_FALSE(text.empty());
+  driver::Compilation compilation;
+  ASSERT_TRUE(driver::CompileSource("xor.noma", text, driver::Stage::kDifferentiate, compilation));
+  absl::StatusOr<std::unique_ptr<gpu::Simulator>> simulator =
+      gpu::Simulator::Create(gpu::ProgramChains(compilation.module));
+  ASSERT_TRUE(simulator.ok()) << simulator.status();
+  noma_run_options options;
+  ASSERT_EQ(noma_p_parse_options(0, nullptr, "", &options), 0);
+  options.progress = 0;
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  std::string work = std::string(tmp != nullptr ? tmp : "/tmp") + "/cublas";
+  Outcome cpu = RunIn(compilation, options, nullptr, work);
+  gpu::GpuRunOptions gpu_options;
+  gpu_options.cublas = true;
+  const gpu::DriverApi& api = (*simulator)->api();
+  const gpu::BlasApi& blas = (*simulator)->blas();
+  Outcome gpu = RunIn(
+      compilation, options,
+      [&](const noma_program* program, const noma_run_options& run_options) {
+        return gpu::RunProgram(program, "ptx", run_options, gpu_options, &api, &blas);
+      },
+      work);
+  std::string why;
+  EXPECT_EQ(gpu.code, cpu.code) << gpu.err;
+  EXPECT_TRUE(SameOutput(cpu.out, gpu.out, &why)) << why;
+  EXPECT_GT((*simulator)->counters().dgemms, 100);
+  EXPECT_EQ((*simulator)->counters().live_handles, 0);
 }
 
 }  // namespace

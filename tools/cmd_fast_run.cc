@@ -24,7 +24,9 @@ std::string FastRunUsage() {
       "options:\n",
       kProgramOptionsHelp,
       "  --device=cuda|auto|cpu  with --target=cuda: the GPU (default; an error without one),\n"
-      "                     the GPU when there is one (else the CPU, with a notice), or the CPU\n",
+      "                     the GPU when there is one (else the CPU, with a notice), or the CPU\n"
+      "  --gpu-matmul=generated|cublas  with --target=cuda: matmul by NOMA's kernel (default)\n"
+      "                     or by cuBLAS, loaded at run time\n",
       kCodegenFlagsHelp, kGpuFlagsHelp, "  -h, --help         show this help\n");
 }
 
@@ -58,14 +60,15 @@ int FastRunCommand(const std::vector<std::string>& args) {
     std::cerr << "noma fast-run: error: no input file\n" << FastRunUsage();
     return 2;
   }
-  gpu::DeviceChoice device = gpu::DeviceChoice::kCuda;
+  gpu::GpuRunOptions gpu_options;
   std::vector<const char*> cpu_args = program_args;
-  if (std::string problem = gpu::TakeDeviceOption(&program_args, &device); !problem.empty()) {
+  if (std::string problem = gpu::TakeGpuOptions(&program_args, &gpu_options); !problem.empty()) {
     std::cerr << "error: " << problem << " (see --help)\n";
     return 2;
   }
   if (!gpu.cuda && program_args.size() != cpu_args.size()) {
-    std::cerr << "error: --device needs a program compiled with --target=cuda (see --help)\n";
+    std::cerr << "error: --device and --gpu-matmul need a program compiled with --target=cuda "
+                 "(see --help)\n";
     return 2;
   }
   std::string help = FastRunUsage();
@@ -93,7 +96,7 @@ int FastRunCommand(const std::vector<std::string>& args) {
   const std::string ptx = options.gpu_ptx;
   return driver::RunNative(compilation, options, run_options, std::cerr,
                            [&](const noma_program* program, const noma_run_options& run) {
-                             return gpu::RunProgram(program, ptx, run, device);
+                             return gpu::RunProgram(program, ptx, run, gpu_options);
                            });
 }
 

@@ -51,6 +51,10 @@ cmp -s out.txt reference.txt || fail "--device=cpu differs from run"
 [ ! -s err.txt ] || fail "--device=cpu printed on stderr: $(cat err.txt)"
 expect_exit 2 ./gpu_exe --device=tpu
 grep -q "device must be cuda, auto or cpu" err.txt || fail "bad --device: $(cat err.txt)"
+expect_exit 2 ./gpu_exe --gpu-matmul=mkl
+grep -q "gpu-matmul must be generated or cublas" err.txt || fail "bad --gpu-matmul: $(cat err.txt)"
+expect_exit 0 ./gpu_exe --device=cpu --gpu-matmul=cublas
+cmp -s out.txt reference.txt || fail "--gpu-matmul=cublas on the CPU differs from run"
 expect_exit 0 ./gpu_exe --help
 grep -q -- "--device=cuda|auto|cpu" out.txt || fail "the GPU executable's help lacks --device"
 
@@ -63,7 +67,9 @@ if [ "$has_driver" -eq 0 ]; then
   grep -q "there is none" err.txt || fail "fast-run --target=cuda: no clear error: $(cat err.txt)"
 fi
 expect_exit 2 "$NOMA" fast-run "$PROGRAM" --device=auto
-grep -q "needs a program compiled with --target=cuda" err.txt || fail "--device without cuda"
+grep -q "need a program compiled with --target=cuda" err.txt || fail "--device without cuda"
+expect_exit 2 "$NOMA" fast-run "$PROGRAM" --gpu-matmul=cublas
+grep -q "need a program compiled with --target=cuda" err.txt || fail "--gpu-matmul without cuda"
 
 # Bad flags and a missing toolkit.
 expect_exit 2 "$NOMA" build-exe "$PROGRAM" --target=tpu -o x

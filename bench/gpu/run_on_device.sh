@@ -4,7 +4,8 @@
 #   2. runs every program of tests/ and examples/ with `noma fast-run --target=cuda` on the GPU
 #      and compares it with `noma run` (same exit status; stdout and stderr equal, numbers
 #      within 1e-12 relative);
-#   3. benchmarks mlp_gpu.noma (build-exe --target=cuda) against PyTorch CUDA on the same GPU,
+#   3. benchmarks mlp_gpu.noma (build-exe --target=cuda; generated matmul and cuBLAS) against
+#      PyTorch CUDA on the same GPU,
 #      and measures cuBLAS DGEMM as the device's practical f64 peak.
 #   bench/gpu/run_on_device.sh [OUT_DIR]     (default: $OUT, else /tmp/noma-gpu)
 # Needs the project's toolchain (tools/bootstrap.sh) and, for step 3, PyTorch with CUDA.
@@ -64,12 +65,15 @@ say "programs on the GPU: $pass match the CPU, $fail differ"
 
 # 3. Benchmarks.
 "$NOMA" build-exe --target=cuda bench/gpu/mlp_gpu.noma -o "$out/mlp_gpu" || say "build-exe failed"
-for run in 1 2 3; do
-  start=$(date +%s.%N)
-  "$out/mlp_gpu" >"$out/mlp_gpu.stdout" 2>"$out/mlp_gpu.stderr"
-  code=$?
-  end=$(date +%s.%N)
-  say "noma mlp_gpu (whole process, 20 steps) run $run: $(echo "$end - $start" | bc) s, exit $code, $(tail -1 "$out/mlp_gpu.stdout")"
+for matmul in generated cublas; do
+  for run in 1 2 3; do
+    start=$(date +%s.%N)
+    "$out/mlp_gpu" --gpu-matmul=$matmul >"$out/mlp_gpu.stdout" 2>"$out/mlp_gpu.stderr"
+    code=$?
+    end=$(date +%s.%N)
+    say "noma mlp_gpu --gpu-matmul=$matmul (whole process, 20 steps) run $run:" \
+      "$(python3 -c "print(round($end - $start, 3))") s, exit $code, $(tail -1 "$out/mlp_gpu.stdout")"
+  done
 done
 python3 bench/gpu/mlp_torch_cuda.py 2>&1 | tee -a "$summary"
 python3 bench/gpu/dgemm_peak_cuda.py 2>&1 | tee -a "$summary"

@@ -120,6 +120,11 @@ absl::Status CudaBackend::Elementwise(absl::Span<const int32_t> program, runtime
 
 absl::Status CudaBackend::Matmul(runtime::DeviceAddress out, runtime::DeviceAddress a,
                                  runtime::DeviceAddress b, int64_t n, int64_t k, int64_t m) {
+  if (blas_ != nullptr) {
+    if (absl::Status entered = Enter(); !entered.ok()) return entered;
+    ++launches_;
+    return blas_->Matmul(Pointer(out), Pointer(a), Pointer(b), n, k, m);
+  }
   CUdeviceptr pointers[3] = {Pointer(out), Pointer(a), Pointer(b)};
   auto tiles = [](int64_t extent) { return (extent + kMatmulTile - 1) / kMatmulTile; };
   return Launch(kMatmulKernel, tiles(n) * tiles(m),

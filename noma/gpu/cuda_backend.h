@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "noma/gpu/cublas.h"
 #include "noma/gpu/cuda_driver.h"
 #include "noma/runtime/device.h"
 
@@ -38,6 +39,11 @@ class CudaBackend : public runtime::DeviceBackend {
   absl::Status Reduce(runtime::DeviceAddress out, runtime::DeviceAddress x, int64_t outer,
                       int64_t n, int64_t inner, double divisor) override;
 
+  // Matmul through cuBLAS instead of the generated kernel (must be opened on this device).
+  void UseBlas(std::unique_ptr<Blas> blas) { blas_ = std::move(blas); }
+  // Makes the context current when called from a thread other than the last one's.
+  absl::Status Enter();
+
   const Device& device() const { return *device_; }
   // Kernel launches so far (for tests and benchmarks).
   int64_t launches() const { return launches_; }
@@ -45,14 +51,13 @@ class CudaBackend : public runtime::DeviceBackend {
  private:
   CudaBackend(std::unique_ptr<Device> device, CUmodule module)
       : device_(std::move(device)), module_(module) {}
-  // Makes the context current when called from a thread other than the last one's.
-  absl::Status Enter();
   // The kernel `name`, looked up once; NotFound when the module has none.
   absl::StatusOr<CUfunction> Kernel(const std::string& name);
   absl::Status Launch(const std::string& name, int64_t threads, std::vector<void*> params);
 
   std::unique_ptr<Device> device_;
   CUmodule module_;
+  std::unique_ptr<Blas> blas_;
   std::unordered_map<std::string, CUfunction> kernels_;
   std::unordered_map<std::string, bool> missing_;
   // Freed buffers by element count, and how many bytes they hold.

@@ -22,18 +22,28 @@ const char kGpuProgramHelp[] =
     "  --device=cuda|auto|cpu  where tensors are computed: the GPU (default; an error without\n"
     "                     one), the GPU when there is one (else the CPU, with a notice), or\n"
     "                     the CPU\n"
+    "  --gpu-matmul=generated|cublas  matmul by NOMA's kernel (default: sums in the CPU's\n"
+    "                     order) or by cuBLAS, loaded at run time (faster; last bits differ)\n"
     "  --seed N           seed of the program's random generator (default 0)\n"
     "  --check-nan        make the first NaN/inf produced in an optimize loop an error\n"
     "  --max-alloc BYTES  largest tensor the program may allocate (default 8 GiB)\n"
     "  -h, --help         show this help\n";
 
-std::string TakeDeviceOption(std::vector<const char*>* args, DeviceChoice* choice) {
+std::string TakeGpuOptions(std::vector<const char*>* args, GpuRunOptions* options) {
   std::vector<const char*> rest;
   for (size_t i = 0; i < args->size(); ++i) {
     std::string arg = (*args)[i];
+    if (arg.rfind("--gpu-matmul=", 0) == 0) {
+      std::string value = arg.substr(sizeof("--gpu-matmul=") - 1);
+      if (value != "generated" && value != "cublas") {
+        return absl::StrCat("--gpu-matmul must be generated or cublas, not '", value, "'");
+      }
+      options->cublas = value == "cublas";
+      continue;
+    }
     std::string value;
     if (arg.rfind("--device=", 0) == 0) {
-      value = arg.substr(9);
+      value = arg.substr(sizeof("--device=") - 1);
     } else if (arg == "--device") {
       if (i + 1 >= args->size()) return "--device needs a value: cuda, auto or cpu";
       value = (*args)[++i];
@@ -42,11 +52,11 @@ std::string TakeDeviceOption(std::vector<const char*>* args, DeviceChoice* choic
       continue;
     }
     if (value == "cuda") {
-      *choice = DeviceChoice::kCuda;
+      options->device = DeviceChoice::kCuda;
     } else if (value == "auto") {
-      *choice = DeviceChoice::kAuto;
+      options->device = DeviceChoice::kAuto;
     } else if (value == "cpu") {
-      *choice = DeviceChoice::kCpu;
+      options->device = DeviceChoice::kCpu;
     } else {
       return absl::StrCat("--device must be cuda, auto or cpu, not '", value, "'");
     }
@@ -58,7 +68,9 @@ std::string TakeDeviceOption(std::vector<const char*>* args, DeviceChoice* choic
 namespace {
 
 absl::StatusOr<std::unique_ptr<CudaBackend>> OpenBackend(const std::string& ptx,
-                                                         const DriverApi* driver) {
+                                                         const GpuRunOptions& gpu,
+                                                         const DriverApi* driver,
+                                                         const BlasApi* blas) {
   DriverApi api;
   if (driver != nullptr) {
     api = *driver;
@@ -69,15 +81,27 @@ absl::StatusOr<std::unique_ptr<CudaBackend>> OpenBackend(const std::string& ptx,
   }
   absl::StatusOr<std::unique_ptr<Device>> device = Device::Open(api);
   if (!device.ok()) return device.status();
-  return CudaBackend::Create(*std::move(device), ptx);
+  absl::StatusOr<std::unique_ptr<CudaBackend>> backend =
+      CudaBackend::Create(*std::move(device), ptx);
+  if (!backend.ok() || !gpu.cublas) return backend;
+  absl::StatusOr<BlasApi> blas_api = blas != nullptr ? *blas : LoadBlas();
+  if (!blas_api.ok()) return absl::FailedPreconditionError(blas_api.status().message());
+  // A cuBLAS handle belongs to the context current when it is made.
+  if (absl::Status entered = (*backend)->Enter(); !entered.ok()) return entered;
+  absl::StatusOr<std::unique_ptr<Blas>> opened = Blas::Open(*blas_api);
+  if (!opened.ok()) return opened.status();
+  (*backend)->UseBlas(*std::move(opened));
+  return backend;
 }
 
 }  // namespace
 
 int32_t RunProgram(const noma_program* program, const std::string& ptx,
-                   const noma_run_options& options, DeviceChoice choice, const DriverApi* driver) {
+                   const noma_run_options& options, const GpuRunOptions& gpu,
+                   const DriverApi* driver, const BlasApi* blas) {
+  DeviceChoice choice = gpu.device;
   if (choice == DeviceChoice::kCpu) return noma_p_run(program, &options);
-  absl::StatusOr<std::unique_ptr<CudaBackend>> backend = OpenBackend(ptx, driver);
+  absl::StatusOr<std::unique_ptr<CudaBackend>> backend = OpenBackend(ptx, gpu, driver, blas);
   if (!backend.ok()) {
     std::string reason(backend.status().message());
     if (choice == DeviceChoice::kAuto) {
@@ -104,8 +128,8 @@ int32_t RunProgram(const noma_program* program, const std::string& ptx,
 extern "C" int32_t noma_gpu_main(const noma_program* program, const char* ptx, int argc,
                                  char** argv) {
   std::vector<const char*> args(argv + 1, argv + argc);
-  noma::gpu::DeviceChoice choice = noma::gpu::DeviceChoice::kCuda;
-  std::string error = noma::gpu::TakeDeviceOption(&args, &choice);
+  noma::gpu::GpuRunOptions gpu;
+  std::string error = noma::gpu::TakeGpuOptions(&args, &gpu);
   if (!error.empty()) {
     std::fprintf(stderr, "error: %s (see --help)\n", error.c_str());
     return 2;
@@ -115,5 +139,5 @@ extern "C" int32_t noma_gpu_main(const noma_program* program, const char* ptx, i
                                         noma::gpu::kGpuProgramHelp, &options);
   if (parsed == 1) return 0;
   if (parsed != 0) return parsed;
-  return noma::gpu::RunProgram(program, ptx, options, choice);
+  return noma::gpu::RunProgram(program, ptx, options, gpu);
 }

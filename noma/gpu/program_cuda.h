@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "noma/gpu/cublas.h"
 #include "noma/gpu/cuda_driver.h"
 #include "noma/runtime/program.h"
 
@@ -20,15 +21,21 @@ enum class DeviceChoice {
   kCpu,
 };
 
-// Takes `--device=cuda|auto|cpu` (or `--device VALUE`) out of `args`. Returns "" or the usage
-// error.
-std::string TakeDeviceOption(std::vector<const char*>* args, DeviceChoice* choice);
+// The program options of GPU builds.
+struct GpuRunOptions {
+  DeviceChoice device = DeviceChoice::kCuda;  // --device=cuda|auto|cpu
+  bool cublas = false;                        // --gpu-matmul=cublas (default: generated)
+};
 
-// Runs `program` (as noma_p_run) with its kernels from `ptx`. `driver`: the CUDA driver to
-// use; nullptr loads libcuda.so.1. Returns the process exit code.
+// Takes the GpuRunOptions (`--device=V`, `--device V`, `--gpu-matmul=V`) out of `args`.
+// Returns "" or the usage error.
+std::string TakeGpuOptions(std::vector<const char*>* args, GpuRunOptions* options);
+
+// Runs `program` (as noma_p_run) with its kernels from `ptx`. `driver` / `blas`: the CUDA
+// driver and cuBLAS to use; nullptr loads libcuda.so.1 / libcublas. Returns the exit code.
 int32_t RunProgram(const noma_program* program, const std::string& ptx,
-                   const noma_run_options& options, DeviceChoice choice,
-                   const DriverApi* driver = nullptr);
+                   const noma_run_options& options, const GpuRunOptions& gpu,
+                   const DriverApi* driver = nullptr, const BlasApi* blas = nullptr);
 
 // The help of a GPU executable's options.
 extern const char kGpuProgramHelp[];

@@ -151,6 +151,34 @@ DriverApi SimulatedApi() {
   return api;
 }
 
+BlasApi SimulatedBlas() {
+  BlasApi blas{};
+  blas.create = [](void** handle) {
+    *handle = reinterpret_cast<void*>(0x3);
+    ++active->counters->live_handles;
+    return 0;
+  };
+  blas.destroy = [](void*) {
+    --active->counters->live_handles;
+    return 0;
+  };
+  blas.dgemm = [](void*, int transa, int transb, int m, int n, int k, const double* alpha,
+                  const double* a, int lda, const double* b, int ldb, const double* beta, double* c,
+                  int ldc) {
+    if (transa != 0 || transb != 0 || lda < m || ldb < k || ldc < m) return 7;  // INVALID_VALUE
+    ++active->counters->dgemms;
+    for (int j = 0; j < n; ++j) {
+      for (int i = 0; i < m; ++i) {
+        double total = 0;
+        for (int p = 0; p < k; ++p) total += a[i + p * lda] * b[p + j * ldb];
+        c[i + j * ldc] = *alpha * total + (*beta == 0 ? 0 : *beta * c[i + j * ldc]);
+      }
+    }
+    return 0;
+  };
+  return blas;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Simulator>> Simulator::Create(
@@ -200,6 +228,7 @@ absl::StatusOr<std::unique_ptr<Simulator>> Simulator::Create(
   simulator->state_->jit = std::move(*jit);
   simulator->state_->counters = &simulator->counters_;
   simulator->api_ = SimulatedApi();
+  simulator->blas_ = SimulatedBlas();
   active = simulator->state_.get();
   return simulator;
 }

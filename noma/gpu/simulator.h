@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "noma/gpu/cublas.h"
 #include "noma/gpu/cuda_driver.h"
 #include "noma/gpu/ptx.h"
 
@@ -25,12 +26,16 @@ class Simulator {
   ~Simulator();
 
   const DriverApi& api() const { return api_; }
+  // A cuBLAS whose DGEMM follows cuBLAS's column-major contract on the simulated memory.
+  const BlasApi& blas() const { return blas_; }
 
   struct Counters {
     int64_t launches = 0;
     int64_t uploaded_bytes = 0;
     int64_t downloaded_bytes = 0;
     int64_t live_buffers = 0;  // Allocated and not freed.
+    int64_t dgemms = 0;
+    int64_t live_handles = 0;  // cuBLAS handles created and not destroyed.
   };
   const Counters& counters() const { return counters_; }
 
@@ -39,6 +44,7 @@ class Simulator {
  private:
   Simulator() = default;
   DriverApi api_{};
+  BlasApi blas_{};
   Counters counters_;
   std::unique_ptr<State> state_;
 };
