@@ -300,6 +300,35 @@ TEST(SimulatedGpuTest, CublasMatmulGivesTheCpuOutput) {
   EXPECT_EQ((*simulator)->counters().live_handles, 0);
 }
 
+// --gpu-matmul=cublas without a working cuBLAS is a start-up error that does not claim the GPU
+// is missing.
+TEST(SimulatedGpuTest, AFailingCublasIsAClearError) {
+  driver::Compilation compilation;
+  ASSERT_TRUE(driver::CompileSource("p.noma", "fn main() { print(tensor [1.0] + 1); }\n",
+                                    driver::Stage::kDifferentiate, compilation));
+  absl::StatusOr<std::unique_ptr<gpu::Simulator>> simulator = gpu::Simulator::Create({});
+  ASSERT_TRUE(simulator.ok()) << simulator.status();
+  gpu::BlasApi blas = (*simulator)->blas();
+  blas.create = [](void**) { return 3; };  // CUBLAS_STATUS_ALLOC_FAILED
+  noma_run_options options;
+  ASSERT_EQ(noma_p_parse_options(0, nullptr, "", &options), 0);
+  options.progress = 0;
+  gpu::GpuRunOptions gpu_options;
+  gpu_options.cublas = true;
+  const gpu::DriverApi& api = (*simulator)->api();
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  Outcome outcome = RunIn(
+      compilation, options,
+      [&](const noma_program* program, const noma_run_options& run_options) {
+        return gpu::RunProgram(program, "ptx", run_options, gpu_options, &api, &blas);
+      },
+      std::string(tmp != nullptr ? tmp : "/tmp") + "/badblas");
+  EXPECT_EQ(outcome.code, 1);
+  EXPECT_NE(outcome.err.find("error: this program cannot start on the GPU: cublasCreate_v2 failed"),
+            std::string::npos)
+      << outcome.err;
+}
+
 }  // namespace
 }  // namespace noma
 

@@ -45,8 +45,7 @@ absl::StatusOr<BlasApi> LoadBlas() {
 absl::StatusOr<std::unique_ptr<Blas>> Blas::Open(const BlasApi& api) {
   void* handle = nullptr;
   if (int status = api.create(&handle); status != 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cublasCreate_v2 failed (status ", status, ")"));
+    return absl::InternalError(absl::StrCat("cublasCreate_v2 failed (status ", status, ")"));
   }
   return std::unique_ptr<Blas>(new Blas(api, handle));
 }

@@ -85,7 +85,8 @@ absl::StatusOr<std::unique_ptr<CudaBackend>> OpenBackend(const std::string& ptx,
       CudaBackend::Create(*std::move(device), ptx);
   if (!backend.ok() || !gpu.cublas) return backend;
   absl::StatusOr<BlasApi> blas_api = blas != nullptr ? *blas : LoadBlas();
-  if (!blas_api.ok()) return absl::FailedPreconditionError(blas_api.status().message());
+  // Not "no GPU": the GPU is there, the library asked for is not.
+  if (!blas_api.ok()) return absl::UnavailableError(blas_api.status().message());
   // A cuBLAS handle belongs to the context current when it is made.
   if (absl::Status entered = (*backend)->Enter(); !entered.ok()) return entered;
   absl::StatusOr<std::unique_ptr<Blas>> opened = Blas::Open(*blas_api);
