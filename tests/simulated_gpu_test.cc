@@ -106,10 +106,35 @@ Outcome RunIn(const driver::Compilation& compilation, const noma_run_options& op
   return outcome;
 }
 
+std::string Scratch(const std::string& name) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  return std::string(tmp != nullptr ? tmp : "/tmp") + "/" + name;
+}
+
+// The default program options, without live progress.
+noma_run_options QuietOptions() {
+  noma_run_options options;
+  EXPECT_EQ(noma_p_parse_options(0, nullptr, "", &options), 0);
+  options.progress = 0;
+  return options;
+}
+
+// Runs the program through the real launcher on `driver` (and `blas`).
+Outcome RunOnGpu(const driver::Compilation& compilation, const noma_run_options& options,
+                 const gpu::GpuRunOptions& gpu_options, const gpu::DriverApi& driver,
+                 const gpu::BlasApi* blas, const std::string& work) {
+  return RunIn(
+      compilation, options,
+      [&](const noma_program* program, const noma_run_options& run_options) {
+        return gpu::RunProgram(program, "(PTX: the simulator runs host kernels)", run_options,
+                               gpu_options, &driver, blas);
+      },
+      work);
+}
+
 TEST(SimulatedGpuTest, EveryProgramGivesTheCpuOutput) {
   ASSERT_FALSE(programs.empty());
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  std::string scratch = std::string(tmp != nullptr ? tmp : "/tmp") + "/simulated_gpu";
+  std::string scratch = Scratch("simulated_gpu");
   int compared = 0, on_gpu = 0;
   int64_t launches = 0;
   for (const std::string& path : programs) {
@@ -131,14 +156,8 @@ TEST(SimulatedGpuTest, EveryProgramGivesTheCpuOutput) {
     absl::StatusOr<std::unique_ptr<gpu::Simulator>> simulator =
         gpu::Simulator::Create(gpu::ProgramChains(compilation.module));
     ASSERT_TRUE(simulator.ok()) << path << ": " << simulator.status();
-    const gpu::DriverApi& api = (*simulator)->api();
-    Outcome gpu = RunIn(
-        compilation, options,
-        [&](const noma_program* program, const noma_run_options& run_options) {
-          return gpu::RunProgram(program, "(PTX: the simulator runs host kernels)", run_options,
-                                 gpu::GpuRunOptions{}, &api);
-        },
-        scratch + "/gpu");
+    Outcome gpu = RunOnGpu(compilation, options, gpu::GpuRunOptions{}, (*simulator)->api(), nullptr,
+                           scratch + "/gpu");
     const gpu::Simulator::Counters& counters = (*simulator)->counters();
     std::string why;
     EXPECT_EQ(cpu.code, gpu.code) << path << "\nCPU stderr: " << cpu.err << "\nGPU: " << gpu.err;
@@ -179,17 +198,8 @@ fn main() {
   absl::StatusOr<std::unique_ptr<gpu::Simulator>> simulator =
       gpu::Simulator::Create(gpu::ProgramChains(compilation.module));
   ASSERT_TRUE(simulator.ok()) << simulator.status();
-  noma_run_options options;
-  ASSERT_EQ(noma_p_parse_options(0, nullptr, "", &options), 0);
-  options.progress = 0;
-  const gpu::DriverApi& api = (*simulator)->api();
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  Outcome gpu = RunIn(
-      compilation, options,
-      [&](const noma_program* program, const noma_run_options& run_options) {
-        return gpu::RunProgram(program, "ptx", run_options, gpu::GpuRunOptions{}, &api);
-      },
-      std::string(tmp != nullptr ? tmp : "/tmp") + "/resident");
+  Outcome gpu = RunOnGpu(compilation, QuietOptions(), gpu::GpuRunOptions{}, (*simulator)->api(),
+                         nullptr, Scratch("resident"));
   ASSERT_EQ(gpu.code, 0) << gpu.err;
   const gpu::Simulator::Counters& counters = (*simulator)->counters();
   // 400 iterations of ~30 kernels; what crosses the bus is the inputs once and one 8-byte
@@ -212,16 +222,8 @@ TEST(SimulatedGpuTest, DriverErrorsAreLocatedRunTimeErrors) {
   ASSERT_TRUE(simulator.ok()) << simulator.status();
   gpu::DriverApi api = (*simulator)->api();
   api.mem_alloc = [](CUdeviceptr*, size_t) { return CUDA_ERROR_OUT_OF_MEMORY; };
-  noma_run_options options;
-  ASSERT_EQ(noma_p_parse_options(0, nullptr, "", &options), 0);
-  options.progress = 0;
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  Outcome gpu = RunIn(
-      compilation, options,
-      [&](const noma_program* program, const noma_run_options& run_options) {
-        return gpu::RunProgram(program, "ptx", run_options, gpu::GpuRunOptions{}, &api);
-      },
-      std::string(tmp != nullptr ? tmp : "/tmp") + "/oom");
+  Outcome gpu =
+      RunOnGpu(compilation, QuietOptions(), gpu::GpuRunOptions{}, api, nullptr, Scratch("oom"));
   EXPECT_EQ(gpu.code, 1);
   EXPECT_EQ(gpu.out, "");
   EXPECT_NE(gpu.err.find("oom.noma:3:11: error: CUDA_ERROR_OUT_OF_MEMORY (2) in cuMemAlloc"),
@@ -229,28 +231,22 @@ TEST(SimulatedGpuTest, DriverErrorsAreLocatedRunTimeErrors) {
       << gpu.err;
 }
 
+// A program that adds 1 to a tensor, for the start-up tests below.
+constexpr char kTinyProgram[] = "fn main() { print(tensor [1.0] + 1); }\n";
+
 // A GPU that cannot load the kernels stops the program before it starts (or, with
 // --device=auto, leaves it to the CPU).
 TEST(SimulatedGpuTest, KernelsThatDoNotLoadAreAClearError) {
   driver::Compilation compilation;
-  ASSERT_TRUE(driver::CompileSource("p.noma", "fn main() { print(tensor [1.0] + 1); }\n",
-                                    driver::Stage::kDifferentiate, compilation));
+  ASSERT_TRUE(
+      driver::CompileSource("p.noma", kTinyProgram, driver::Stage::kDifferentiate, compilation));
   absl::StatusOr<std::unique_ptr<gpu::Simulator>> simulator = gpu::Simulator::Create({});
   ASSERT_TRUE(simulator.ok()) << simulator.status();
   gpu::DriverApi api = (*simulator)->api();
   api.module_load_data = [](CUmodule*, const void*) { return CUDA_ERROR_UNSUPPORTED_PTX_VERSION; };
-  noma_run_options options;
-  ASSERT_EQ(noma_p_parse_options(0, nullptr, "", &options), 0);
-  options.progress = 0;
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  std::string work = std::string(tmp != nullptr ? tmp : "/tmp") + "/noload";
   for (gpu::DeviceChoice choice : {gpu::DeviceChoice::kCuda, gpu::DeviceChoice::kAuto}) {
-    Outcome outcome = RunIn(
-        compilation, options,
-        [&](const noma_program* program, const noma_run_options& run_options) {
-          return gpu::RunProgram(program, "ptx", run_options, gpu::GpuRunOptions{choice}, &api);
-        },
-        work);
+    Outcome outcome = RunOnGpu(compilation, QuietOptions(), gpu::GpuRunOptions{choice}, api,
+                               nullptr, Scratch("noload"));
     if (choice == gpu::DeviceChoice::kCuda) {
       EXPECT_EQ(outcome.code, 1);
       EXPECT_EQ(outcome.out, "");
@@ -277,22 +273,12 @@ TEST(SimulatedGpuTest, CublasMatmulGivesTheCpuOutput) {
   absl::StatusOr<std::unique_ptr<gpu::Simulator>> simulator =
       gpu::Simulator::Create(gpu::ProgramChains(compilation.module));
   ASSERT_TRUE(simulator.ok()) << simulator.status();
-  noma_run_options options;
-  ASSERT_EQ(noma_p_parse_options(0, nullptr, "", &options), 0);
-  options.progress = 0;
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  std::string work = std::string(tmp != nullptr ? tmp : "/tmp") + "/cublas";
-  Outcome cpu = RunIn(compilation, options, nullptr, work);
+  noma_run_options options = QuietOptions();
+  Outcome cpu = RunIn(compilation, options, nullptr, Scratch("cublas"));
   gpu::GpuRunOptions gpu_options;
   gpu_options.cublas = true;
-  const gpu::DriverApi& api = (*simulator)->api();
-  const gpu::BlasApi& blas = (*simulator)->blas();
-  Outcome gpu = RunIn(
-      compilation, options,
-      [&](const noma_program* program, const noma_run_options& run_options) {
-        return gpu::RunProgram(program, "ptx", run_options, gpu_options, &api, &blas);
-      },
-      work);
+  Outcome gpu = RunOnGpu(compilation, options, gpu_options, (*simulator)->api(),
+                         &(*simulator)->blas(), Scratch("cublas"));
   std::string why;
   EXPECT_EQ(gpu.code, cpu.code) << gpu.err;
   EXPECT_TRUE(SameOutput(cpu.out, gpu.out, &why)) << why;
@@ -304,25 +290,16 @@ TEST(SimulatedGpuTest, CublasMatmulGivesTheCpuOutput) {
 // is missing.
 TEST(SimulatedGpuTest, AFailingCublasIsAClearError) {
   driver::Compilation compilation;
-  ASSERT_TRUE(driver::CompileSource("p.noma", "fn main() { print(tensor [1.0] + 1); }\n",
-                                    driver::Stage::kDifferentiate, compilation));
+  ASSERT_TRUE(
+      driver::CompileSource("p.noma", kTinyProgram, driver::Stage::kDifferentiate, compilation));
   absl::StatusOr<std::unique_ptr<gpu::Simulator>> simulator = gpu::Simulator::Create({});
   ASSERT_TRUE(simulator.ok()) << simulator.status();
   gpu::BlasApi blas = (*simulator)->blas();
   blas.create = [](void**) { return 3; };  // CUBLAS_STATUS_ALLOC_FAILED
-  noma_run_options options;
-  ASSERT_EQ(noma_p_parse_options(0, nullptr, "", &options), 0);
-  options.progress = 0;
   gpu::GpuRunOptions gpu_options;
   gpu_options.cublas = true;
-  const gpu::DriverApi& api = (*simulator)->api();
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  Outcome outcome = RunIn(
-      compilation, options,
-      [&](const noma_program* program, const noma_run_options& run_options) {
-        return gpu::RunProgram(program, "ptx", run_options, gpu_options, &api, &blas);
-      },
-      std::string(tmp != nullptr ? tmp : "/tmp") + "/badblas");
+  Outcome outcome = RunOnGpu(compilation, QuietOptions(), gpu_options, (*simulator)->api(), &blas,
+                             Scratch("badblas"));
   EXPECT_EQ(outcome.code, 1);
   EXPECT_NE(outcome.err.find("error: this program cannot start on the GPU: cublasCreate_v2 failed"),
             std::string::npos)

@@ -19,10 +19,7 @@ constexpr char kRunUsage[] =
     "\n"
     "Compiles FILE (gradients included) and runs it with the interpreter.\n"
     "\n"
-    "options:\n"
-    "  --seed N           seed of the program's random generator (default 0)\n"
-    "  --check-nan        make the first NaN/inf produced in an optimize loop an error\n"
-    "  --max-alloc BYTES  largest tensor a program may allocate (default 8589934592 = 8 GiB)\n"
+    "options:\n" NOMA_P_OPTIONS_HELP
     "  --dump-ir[=KIND]   print the IR instead of running. KIND: 'grad' (default: after\n"
     "                     autodiff, with the generated backward and update IR), 'lowered'\n"
     "                     (before autodiff) or 'dot' (the 'grad' IR as a Graphviz graph)\n"

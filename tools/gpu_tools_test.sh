@@ -5,23 +5,12 @@
 # `compile --target=cuda` embeds the PTX and starts through noma_gpu_main.
 #   gpu_tools_test.sh NOMA PROGRAM LIBDEVICE
 set -uo pipefail
+source "$(dirname "$0")/testlib.sh" || exit 1
 NOMA=$(realpath "$1")
 PROGRAM=$(realpath "$2")
 CUDA=$(realpath "$(dirname "$3")/../..")
 work=$(mktemp -d "${TEST_TMPDIR:-/tmp}/gpu.XXXXXX")
 cd "$work" || exit 1
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-expect_exit() {  # CODE COMMAND...
-  local want=$1
-  shift
-  "$@" >out.txt 2>err.txt
-  local got=$?
-  [ "$got" -eq "$want" ] || fail "'$*' exited $got, expected $want: $(cat err.txt)"
-}
 # A machine with a CUDA driver would run the GPU path here; the no-GPU checks need none.
 has_driver=0
 if ldconfig -p 2>/dev/null | grep -q 'libcuda\.so\.1'; then has_driver=1; fi
@@ -87,8 +76,4 @@ grep -q "^.target sm_80" kernels.ptx || fail "the PTX is not for sm_80 by defaul
 expect_exit 0 "$NOMA" compile "$PROGRAM" --cuda-path="$CUDA" --emit=ptx --gpu-arch=sm_90 -o k90.ptx
 grep -q "^.target sm_90" k90.ptx || fail "--gpu-arch=sm_90 ignored"
 
-if [ "$failures" -ne 0 ]; then
-  echo "$failures failure(s)" >&2
-  exit 1
-fi
-echo "gpu_tools_test: OK"
+finish "gpu_tools_test: OK"

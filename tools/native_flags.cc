@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "absl/strings/match.h"
+#include "noma/runtime/program.h"
 #include "tools/paths.h"
 
 namespace noma::tools {
@@ -17,10 +18,7 @@ const char kCodegenFlagsHelp[] =
     "                     'x86-64-v3' (default: the host for fast-run, the portable x86-64\n"
     "                     baseline for compile and build-exe)\n";
 
-const char kProgramOptionsHelp[] =
-    "  --seed N           seed of the program's random generator (default 0)\n"
-    "  --check-nan        make the first NaN/inf produced in an optimize loop an error\n"
-    "  --max-alloc BYTES  largest tensor a program may allocate (default 8589934592 = 8 GiB)\n";
+const char kProgramOptionsHelp[] = NOMA_P_OPTIONS_HELP;
 
 const char kGpuFlagsHelp[] =
     "  --target=cpu|cuda  where the tensor work runs: the CPU (default), or an NVIDIA GPU\n"

@@ -4,23 +4,12 @@
 # (no partial output, exit 1).
 #   native_tools_test.sh NOMA PROGRAM BAD_PROGRAM
 set -uo pipefail
+source "$(dirname "$0")/testlib.sh" || exit 1
 NOMA=$(realpath "$1")
 PROGRAM=$(realpath "$2")
 BAD=$(realpath "$3")
 work=$(mktemp -d "${TEST_TMPDIR:-/tmp}/native.XXXXXX")
 cd "$work" || exit 1
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-expect_exit() {  # CODE COMMAND...
-  local want=$1
-  shift
-  "$@" >out.txt 2>err.txt
-  local got=$?
-  [ "$got" -eq "$want" ] || fail "'$*' exited $got, expected $want: $(cat err.txt)"
-}
 
 # --help everywhere.
 for cmd in compile fast-run build-exe; do
@@ -95,8 +84,4 @@ grep -q "unknown target CPU 'no-such-cpu'" err.txt || fail "unknown CPU: $(cat e
 expect_exit 2 "$NOMA" compile "$PROGRAM" -O7
 expect_exit 2 "$NOMA" build-exe "$PROGRAM"
 
-if [ "$failures" -ne 0 ]; then
-  echo "$failures failure(s)" >&2
-  exit 1
-fi
-echo "all native tool checks passed"
+finish "all native tool checks passed"

@@ -85,7 +85,7 @@ absl::StatusOr<CUfunction> CudaBackend::Kernel(const std::string& name) {
   if (missing_.count(name)) return absl::NotFoundError(absl::StrCat("no GPU kernel ", name));
   absl::StatusOr<CUfunction> function = device_->Function(module_, name, "");
   if (!function.ok()) {
-    if (absl::IsNotFound(function.status())) missing_[name] = true;
+    if (absl::IsNotFound(function.status())) missing_.insert(name);
     return function.status();
   }
   kernels_[name] = *function;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -59,7 +60,7 @@ class CudaBackend : public runtime::DeviceBackend {
   CUmodule module_;
   std::unique_ptr<Blas> blas_;
   std::unordered_map<std::string, CUfunction> kernels_;
-  std::unordered_map<std::string, bool> missing_;
+  std::unordered_set<std::string> missing_;  // Names the module lacks.
   // Freed buffers by element count, and how many bytes they hold.
   std::unordered_map<int64_t, std::vector<CUdeviceptr>> free_buffers_;
   int64_t cached_bytes_ = 0;

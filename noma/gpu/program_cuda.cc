@@ -23,11 +23,8 @@ const char kGpuProgramHelp[] =
     "                     one), the GPU when there is one (else the CPU, with a notice), or\n"
     "                     the CPU\n"
     "  --gpu-matmul=generated|cublas  matmul by NOMA's kernel (default: sums in the CPU's\n"
-    "                     order) or by cuBLAS, loaded at run time (faster; last bits differ)\n"
-    "  --seed N           seed of the program's random generator (default 0)\n"
-    "  --check-nan        make the first NaN/inf produced in an optimize loop an error\n"
-    "  --max-alloc BYTES  largest tensor the program may allocate (default 8 GiB)\n"
-    "  -h, --help         show this help\n";
+    "                     order) or by cuBLAS, loaded at run time (faster; last bits "
+    "differ)\n" NOMA_P_OPTIONS_HELP "  -h, --help         show this help\n";
 
 std::string TakeGpuOptions(std::vector<const char*>* args, GpuRunOptions* options) {
   std::vector<const char*> rest;

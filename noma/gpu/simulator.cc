@@ -56,6 +56,14 @@ std::string ErrorText(llvm::Error error) {
   return stream.str();
 }
 
+// Copies must stay inside one allocation, as on a device.
+bool Inside(CUdeviceptr pointer, size_t bytes) {
+  auto it = active->buffers.upper_bound(pointer);
+  if (it == active->buffers.begin()) return false;
+  --it;
+  return pointer + bytes <= it->first + it->second;
+}
+
 DriverApi SimulatedApi() {
   DriverApi api{};
   api.init = [](unsigned) { return CUDA_SUCCESS; };
@@ -108,22 +116,14 @@ DriverApi SimulatedApi() {
     --active->counters->live_buffers;
     return CUDA_SUCCESS;
   };
-  // Copies must stay inside one allocation, as on a device.
-  auto inside = [](CUdeviceptr pointer, size_t bytes) {
-    auto it = active->buffers.upper_bound(pointer);
-    if (it == active->buffers.begin()) return false;
-    --it;
-    return pointer + bytes <= it->first + it->second;
-  };
-  static bool (*check)(CUdeviceptr, size_t) = inside;
   api.memcpy_htod = [](CUdeviceptr dst, const void* src, size_t bytes) {
-    if (!check(dst, bytes)) return CUDA_ERROR_INVALID_VALUE;
+    if (!Inside(dst, bytes)) return CUDA_ERROR_INVALID_VALUE;
     std::memcpy(reinterpret_cast<void*>(dst), src, bytes);
     active->counters->uploaded_bytes += static_cast<int64_t>(bytes);
     return CUDA_SUCCESS;
   };
   api.memcpy_dtoh = [](void* dst, CUdeviceptr src, size_t bytes) {
-    if (!check(src, bytes)) return CUDA_ERROR_INVALID_VALUE;
+    if (!Inside(src, bytes)) return CUDA_ERROR_INVALID_VALUE;
     std::memcpy(dst, reinterpret_cast<const void*>(src), bytes);
     active->counters->downloaded_bytes += static_cast<int64_t>(bytes);
     return CUDA_SUCCESS;

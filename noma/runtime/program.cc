@@ -132,6 +132,15 @@ void MarkHostWrite(TensorObject* object) {
   object->device_valid = false;
 }
 
+// Gives an unreferenced object's device buffer back to the backend (its value is dead).
+void DropDeviceCopy(TensorObject* object) {
+  if (object->device != 0) Backend()->Free(object->device, object->device_elements);
+  object->device = 0;
+  object->device_elements = 0;
+  object->device_valid = false;
+  object->host_stale = false;
+}
+
 void DestroyObject(TensorObject* object) {
   if (object->device != 0 && Backend() != nullptr) {
     Backend()->Free(object->device, object->device_elements);
@@ -151,15 +160,9 @@ std::vector<TensorObject*>& Pool() {
 
 void Recycle(TensorObject* object) {
   std::vector<TensorObject*>& pool = Pool();
-  if (object->device != 0 && object->device_elements > kPoolMaxElements) {
-    // Large device buffers go back to the backend (which caches them within a bound), not
-    // into the pool, where 64 of them could hold on to gigabytes of device memory.
-    Backend()->Free(object->device, object->device_elements);
-    object->device = 0;
-    object->device_elements = 0;
-    object->device_valid = false;
-    object->host_stale = false;  // Unreferenced: the value is dead.
-  }
+  // Large device buffers go back to the backend (which caches them within a bound), not into
+  // the pool, where 64 of them could hold on to gigabytes of device memory.
+  if (object->device_elements > kPoolMaxElements) DropDeviceCopy(object);
   if (pool.size() < kPoolSize && object->tensor.size() <= kPoolMaxElements) {
     pool.push_back(object);
   } else {
@@ -672,6 +675,28 @@ int32_t DeviceElementwise(noma_cell* dst, int32_t arity, int32_t kernel, const n
   return DeviceChain(dst, leaves, arity, program, 1, plan);
 }
 
+// `kernel`(a, b) over a result of `shape` (rank 1 or 2) that no operand has: `a` is read with
+// the given strides, `b` is a scalar. -1 declines (see DeviceChain).
+int32_t DeviceBinaryOver(noma_cell* dst, BinaryKernel kernel, const Shape& shape,
+                         const noma_cell* a, int64_t a_row_stride, int64_t a_col_stride,
+                         const noma_cell* b) {
+  if (Backend() == nullptr || noma_p_error_pending || shape.empty() || shape.size() > 2) {
+    return -1;
+  }
+  const noma_cell* leaves[2] = {a, b};
+  const int32_t program[4] = {2, static_cast<int32_t>(kernel), 0, 1};
+  ChainPlan plan;
+  plan.shape = shape;
+  plan.elements = 1;
+  for (int64_t d : shape) plan.elements *= d;
+  plan.rows = shape.size() == 2 ? shape[0] : 1;
+  plan.cols = shape.back();
+  plan.row_stride[0] = a_row_stride;
+  plan.col_stride[0] = a_col_stride;
+  plan.row_stride[1] = plan.col_stride[1] = 0;
+  return DeviceChain(dst, leaves, 2, program, 1, plan);
+}
+
 // Σ (or mean) of `x` viewed as [outer, n, inner] over n, into a result of `shape`.
 int32_t DeviceReduce(noma_cell* dst, const noma_cell* x, int64_t outer, int64_t n, int64_t inner,
                      double divisor, Shape shape) {
@@ -749,16 +774,7 @@ int32_t DeviceTranspose(noma_cell* dst, const noma_cell* a) {
 
 // Frees the device copies of pooled objects (before the backend changes).
 void DropPooledDeviceCopies() {
-  for (TensorObject* object : Pool()) {
-    if (object->device == 0) continue;
-    if (object->host_stale) {  // Pooled objects are unreferenced: their values are dead.
-      object->host_stale = false;
-    }
-    Backend()->Free(object->device, object->device_elements);
-    object->device = 0;
-    object->device_elements = 0;
-    object->device_valid = false;
-  }
+  for (TensorObject* object : Pool()) DropDeviceCopy(object);
 }
 
 struct Tapes {
@@ -861,11 +877,7 @@ int32_t noma_p_main(const noma_program* program, int argc, char** argv) {
       "\n"
       "A NOMA program compiled with `noma build-exe`; it trains when it runs.\n"
       "\n"
-      "options:\n"
-      "  --seed N           seed of the program's random generator (default 0)\n"
-      "  --check-nan        make the first NaN/inf produced in an optimize loop an error\n"
-      "  --max-alloc BYTES  largest tensor the program may allocate (default 8 GiB)\n"
-      "  -h, --help         show this help\n";
+      "options:\n" NOMA_P_OPTIONS_HELP "  -h, --help         show this help\n";
   noma_run_options options;
   int32_t parsed = noma_p_parse_options(argc - 1, argv + 1, kHelp, &options);
   if (parsed == 1) return 0;
@@ -1093,9 +1105,8 @@ int32_t noma_p_builtin(noma_cell* dst, int32_t builtin, noma_cell* const* args, 
           return 0;
         }
         if (DeviceReduces(args[0])) {
-          int64_t n = ShapeOfTensor(args[0]).size() == 2
-                          ? ShapeOfTensor(args[0])[0] * ShapeOfTensor(args[0])[1]
-                          : ShapeOfTensor(args[0])[0];
+          int64_t n = 1;
+          for (int64_t d : ShapeOfTensor(args[0])) n *= d;
           return DeviceReduce(dst, args[0], 1, n, 1, is_sum ? 1.0 : static_cast<double>(n), {});
         }
         const Tensor& t = TensorOf(args[0]);
@@ -1498,21 +1509,12 @@ int32_t noma_p_index_adjoint(noma_cell* dst, const noma_cell* adjoint, const nom
 
 int32_t noma_p_zeros_like(noma_cell* dst, const noma_cell* like) {
   if (like->kind == NOMA_P_TENSOR) {
-    if (Backend() != nullptr && ShapeOfTensor(like).size() <= 2 && !noma_p_error_pending) {
-      // 0 * 0 in the shape of `like`: zeros made where they are used.
-      noma_cell zero = {NOMA_P_SCALAR, 0.0, nullptr};
-      const noma_cell* leaves[2] = {&zero, &zero};
-      const int32_t program[4] = {2, static_cast<int32_t>(BinaryKernel::kMul), 0, 1};
-      ChainPlan plan;
-      plan.shape = ShapeOfTensor(like);
-      plan.elements = 1;
-      for (int64_t d : plan.shape) plan.elements *= d;
-      plan.rows = 1;
-      plan.cols = plan.elements;
-      plan.row_stride[0] = plan.col_stride[0] = plan.row_stride[1] = plan.col_stride[1] = 0;
-      if (int32_t on_device = DeviceChain(dst, leaves, 2, program, 1, plan); on_device >= 0) {
-        return on_device;
-      }
+    // 0 * 0 in the shape of `like`: zeros made where they are used.
+    noma_cell zero = {NOMA_P_SCALAR, 0.0, nullptr};
+    if (int32_t on_device =
+            DeviceBinaryOver(dst, BinaryKernel::kMul, ShapeOfTensor(like), &zero, 0, 0, &zero);
+        on_device >= 0) {
+      return on_device;
     }
     SetTensor(dst, Tensor::Zeros(ShapeOfTensor(like)));
   } else {
@@ -1552,25 +1554,14 @@ int32_t noma_p_unreduce(noma_cell* dst, const noma_cell* adjoint, const noma_cel
     return Fail("internal error: reduction adjoint of the wrong size");
   }
   double count = static_cast<double>(shape[a]);
-  if (Backend() != nullptr && !noma_p_error_pending && rank <= 2) {
-    // The adjoint broadcast along `axis`, divided by the count for a mean (times 1 for a sum).
-    noma_cell factor = {NOMA_P_SCALAR, is_mean ? count : 1.0, nullptr};
-    const noma_cell* leaves[2] = {adjoint, &factor};
-    const int32_t program[4] = {
-        2, static_cast<int32_t>(is_mean ? BinaryKernel::kDiv : BinaryKernel::kMul), 0, 1};
-    ChainPlan plan;
-    plan.shape = shape;
-    plan.elements = 1;
-    for (int64_t d : shape) plan.elements *= d;
-    plan.rows = rank == 2 ? shape[0] : 1;
-    plan.cols = shape.back();
-    bool spread = adjoint->kind != NOMA_P_TENSOR || rank == 1;
-    plan.row_stride[0] = spread || a == 0 ? 0 : 1;
-    plan.col_stride[0] = spread || a == 1 ? 0 : 1;
-    plan.row_stride[1] = plan.col_stride[1] = 0;
-    if (int32_t on_device = DeviceChain(dst, leaves, 2, program, 1, plan); on_device >= 0) {
-      return on_device;
-    }
+  // The adjoint broadcast along `axis`, divided by the count for a mean (times 1 for a sum).
+  noma_cell factor = {NOMA_P_SCALAR, is_mean ? count : 1.0, nullptr};
+  bool spread = adjoint->kind != NOMA_P_TENSOR || rank == 1;
+  if (int32_t on_device =
+          DeviceBinaryOver(dst, is_mean ? BinaryKernel::kDiv : BinaryKernel::kMul, shape, adjoint,
+                           spread || a == 0 ? 0 : 1, spread || a == 1 ? 0 : 1, &factor);
+      on_device >= 0) {
+    return on_device;
   }
   Tensor reshaped(kept, (*Operand(adjoint)).values());
   auto result = noma::runtime::BroadcastTo(reshaped, shape);

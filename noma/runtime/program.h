@@ -92,6 +92,13 @@ typedef struct noma_run_options {
   int32_t progress; /* Live training progress on stderr. */
 } noma_run_options;
 
+/* The help of the program options noma_p_parse_options accepts, one line each (a string
+ * literal, so every --help that lists them can embed it). */
+#define NOMA_P_OPTIONS_HELP                                                        \
+  "  --seed N           seed of the program's random generator (default 0)\n"      \
+  "  --check-nan        make the first NaN/inf produced in an optimize loop an error\n" \
+  "  --max-alloc BYTES  largest tensor a program may allocate (default 8589934592 = 8 GiB)\n"
+
 /* ---- Running a program ---- */
 /* Parses the program options (--seed N, --check-nan, --max-alloc BYTES, --help) shared by
  * `noma run`/`fast-run` and executables. Returns 0 (ok), 1 (--help printed: exit 0) or 2 (a
