@@ -11,8 +11,8 @@ namespace {
 using linear_model::Tensor;
 
 TEST(LinearModel, PredictAppliesGivenParameters) {
-  Tensor params{{2, 1}, {3, -1}};               // y = 3x - 1
-  Tensor x{{3, 2}, {0, 1, 1, 1, 2.5, 1}};     // rows [x, 1]
+  Tensor params{{2, 1}, {3, -1}};          // y = 3x - 1
+  Tensor x{{3, 2}, {0, 1, 1, 1, 2.5, 1}};  // rows [x, 1]
   absl::StatusOr<Tensor> y = linear_model::predict(params, x);
   ASSERT_TRUE(y.ok()) << y.status();
   EXPECT_EQ(y->shape, (std::vector<int64_t>{3, 1}));

@@ -3,7 +3,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=check
-[ "${1:-}" = "--fix" ] && mode=fix
+case "${1:-}" in
+  --fix) mode=fix ;;
+  --check | "") ;;
+  *) echo "usage: tools/format.sh [--check|--fix]" >&2; exit 2 ;;
+esac
 files=$(git ls-files '*.cc' '*.h' | grep -v '^third_party/' || true)
 [ -n "$files" ] || exit 0
 if [ "$mode" = fix ]; then

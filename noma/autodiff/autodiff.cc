@@ -139,9 +139,37 @@ bool PropagatesActivity(const Op& op) {
     case OpCode::kIndex:
     case OpCode::kTensorLit:
       return true;
-    default:
+    case OpCode::kConst:
+    case OpCode::kStringConst:
+    case OpCode::kLoad:
+    case OpCode::kStore:
+    case OpCode::kShortCircuit:
+    case OpCode::kCall:
+    case OpCode::kYield:
+    case OpCode::kIf:
+    case OpCode::kWhile:
+    case OpCode::kReturn:
+    case OpCode::kOptimize:
+    case OpCode::kMinimize:
+    case OpCode::kAlloc:
+    case OpCode::kRealloc:
+    case OpCode::kFree:
+    case OpCode::kResetOptimizer:
+    case OpCode::kLoadCsv:
+    case OpCode::kSaveCsv:
+    case OpCode::kLoadSafetensors:
+    case OpCode::kSaveSafetensors:
+    case OpCode::kBatch:
+    case OpCode::kTapePush:
+    case OpCode::kTapePop:
+    case OpCode::kSumToShape:
+    case OpCode::kIndexAdjoint:
+    case OpCode::kZerosLike:
+    case OpCode::kReallocLike:
+    case OpCode::kUnreduce:
       return false;
   }
+  return false;  // Not reached: the switch covers every op.
 }
 
 // Differentiates one region D (an optimize body, or the body of a batch holding the minimize)
@@ -403,7 +431,23 @@ class RegionDifferentiator {
           ReadAndClear(b, op.result);
         }
         return;
-      default:
+      case OpCode::kConst:
+      case OpCode::kStringConst:
+      case OpCode::kShortCircuit:
+      case OpCode::kCall:
+      case OpCode::kYield:
+      case OpCode::kReturn:
+      case OpCode::kOptimize:
+      case OpCode::kResetOptimizer:
+      case OpCode::kSaveCsv:
+      case OpCode::kSaveSafetensors:
+      case OpCode::kTapePush:
+      case OpCode::kTapePop:
+      case OpCode::kSumToShape:
+      case OpCode::kIndexAdjoint:
+      case OpCode::kZerosLike:
+      case OpCode::kReallocLike:
+      case OpCode::kUnreduce:
         return;  // Constants, strings, control that cannot carry gradients, I/O.
     }
   }
@@ -453,7 +497,34 @@ class RegionDifferentiator {
         return;
       case OpCode::kBuiltin:
         break;
-      default:
+      case OpCode::kConst:
+      case OpCode::kStringConst:
+      case OpCode::kLoad:
+      case OpCode::kStore:
+      case OpCode::kShortCircuit:
+      case OpCode::kCall:
+      case OpCode::kYield:
+      case OpCode::kIf:
+      case OpCode::kWhile:
+      case OpCode::kReturn:
+      case OpCode::kOptimize:
+      case OpCode::kMinimize:
+      case OpCode::kAlloc:
+      case OpCode::kRealloc:
+      case OpCode::kFree:
+      case OpCode::kResetOptimizer:
+      case OpCode::kLoadCsv:
+      case OpCode::kSaveCsv:
+      case OpCode::kLoadSafetensors:
+      case OpCode::kSaveSafetensors:
+      case OpCode::kBatch:
+      case OpCode::kTapePush:
+      case OpCode::kTapePop:
+      case OpCode::kSumToShape:
+      case OpCode::kIndexAdjoint:
+      case OpCode::kZerosLike:
+      case OpCode::kReallocLike:
+      case OpCode::kUnreduce:
         return;
     }
     Builtin builtin = static_cast<Builtin>(op.sub);
@@ -542,8 +613,17 @@ class RegionDifferentiator {
       case Builtin::kTranspose:
         Accumulate(b, x(0), b.Call(Builtin::kTranspose, {g}), false);
         return;
-      default:
-        return;  // Not differentiable (floor, ceil, shape, len, random, seed).
+        // Every builtin the registry marks not differentiable (floor, ceil, shape, len, random,
+        // seed): no gradient flows. A differentiable one without a case above is a compile
+        // error (-Werror=switch).
+#define NOMA_BUILTIN(Id, name, min_args, max_args, Differentiability) \
+  NOMA_AD_CASE_IF_##Differentiability(Id)
+#define NOMA_AD_CASE_IF_Differentiable(Id)
+#define NOMA_AD_CASE_IF_NotDifferentiable(Id) case Builtin::k##Id:
+#include "noma/graph/builtins.def"
+#undef NOMA_AD_CASE_IF_Differentiable
+#undef NOMA_AD_CASE_IF_NotDifferentiable
+        return;
     }
   }
 
@@ -590,7 +670,14 @@ class RegionDifferentiator {
         }
         return;
       }
-      default:
+      case BinaryOpKind::kEq:
+      case BinaryOpKind::kNe:
+      case BinaryOpKind::kLt:
+      case BinaryOpKind::kGt:
+      case BinaryOpKind::kLe:
+      case BinaryOpKind::kGe:
+      case BinaryOpKind::kAnd:
+      case BinaryOpKind::kOr:
         return;  // Comparisons and logic have zero derivative.
     }
   }

@@ -34,10 +34,8 @@ using graph::OpCode;
 using graph::RegionId;
 using graph::ValueId;
 
-static_assert(static_cast<int>(Builtin::kSigmoid) == NOMA_P_SIGMOID);
-static_assert(static_cast<int>(Builtin::kSum) == NOMA_P_SUM);
-static_assert(static_cast<int>(Builtin::kRand) == NOMA_P_RAND);
-static_assert(static_cast<int>(Builtin::kPrint) == NOMA_P_PRINT);
+// graph::Builtin and the program ABI's builtin ids come from one registry (builtins.def).
+static_assert(graph::kBuiltinCount == NOMA_P_BUILTIN_COUNT);
 
 runtime::BinaryKernel ToKernel(graph::BinaryOpKind op) { return graph::BinaryKernelOf(op); }
 runtime::UnaryKernel ToKernel(graph::UnaryOpKind op) { return graph::UnaryKernelOf(op); }
@@ -65,9 +63,39 @@ std::pair<int, int> ElementwiseKernel(const Op& op) {
       }
       return {0, 0};
     }
-    default:
+    case OpCode::kConst:
+    case OpCode::kStringConst:
+    case OpCode::kTensorLit:
+    case OpCode::kLoad:
+    case OpCode::kStore:
+    case OpCode::kShortCircuit:
+    case OpCode::kCall:
+    case OpCode::kIndex:
+    case OpCode::kYield:
+    case OpCode::kIf:
+    case OpCode::kWhile:
+    case OpCode::kReturn:
+    case OpCode::kOptimize:
+    case OpCode::kMinimize:
+    case OpCode::kAlloc:
+    case OpCode::kRealloc:
+    case OpCode::kFree:
+    case OpCode::kResetOptimizer:
+    case OpCode::kLoadCsv:
+    case OpCode::kSaveCsv:
+    case OpCode::kLoadSafetensors:
+    case OpCode::kSaveSafetensors:
+    case OpCode::kBatch:
+    case OpCode::kTapePush:
+    case OpCode::kTapePop:
+    case OpCode::kSumToShape:
+    case OpCode::kIndexAdjoint:
+    case OpCode::kZerosLike:
+    case OpCode::kReallocLike:
+    case OpCode::kUnreduce:
       return {0, 0};
   }
+  return {0, 0};  // Not reached: the switch covers every op.
 }
 
 // Functions that may run inside an optimize loop (called from one, directly or not): all of
@@ -928,10 +956,13 @@ class FunctionEmitter {
         return to_f64(b_.CreateFCmpOLE(x, y));
       case runtime::BinaryKernel::kGe:
         return to_f64(b_.CreateFCmpOGE(x, y));
-      default:
-        return Call("noma_p_binary_scalar", m_.f64(),
-                    {b_.getInt32(static_cast<int>(kernel)), x, y});
+      case runtime::BinaryKernel::kAnd:
+      case runtime::BinaryKernel::kOr:
+#define NOMA_BINARY_ELEMENTWISE(Id, name, Differentiability) case runtime::BinaryKernel::k##Id:
+#include "noma/graph/builtins.def"
+        break;
     }
+    return Call("noma_p_binary_scalar", m_.f64(), {b_.getInt32(static_cast<int>(kernel)), x, y});
   }
 
   void EmitShortCircuit(const Op& op) {

@@ -23,6 +23,7 @@
 #include "llvm/Target/TargetMachine.h"
 #include "noma/codegen/codegen.h"
 #include "noma/gpu/kernel_names.h"
+#include "noma/runtime/formulas.h"
 #include "noma/runtime/tensor.h"
 
 extern "C" {
@@ -78,41 +79,48 @@ class KernelBuilder {
     return b_.CreateSelect(b_.CreateFCmpUNO(x, x), x, truncated);
   }
 
+  // The math policy of runtime/formulas.h in LLVM IR for the GPU: IEEE arithmetic (never
+  // contracted: the kernels carry no fast-math flags), libdevice for the primitives.
+  struct PtxMath {
+    KernelBuilder* k;
+    llvm::IRBuilder<>& b() { return k->b_; }
+    llvm::Value* C(double c) { return llvm::ConstantFP::get(b().getDoubleTy(), c); }
+    llvm::Value* Add(llvm::Value* x, llvm::Value* y) { return b().CreateFAdd(x, y); }
+    llvm::Value* Sub(llvm::Value* x, llvm::Value* y) { return b().CreateFSub(x, y); }
+    llvm::Value* Mul(llvm::Value* x, llvm::Value* y) { return b().CreateFMul(x, y); }
+    llvm::Value* Div(llvm::Value* x, llvm::Value* y) { return b().CreateFDiv(x, y); }
+    llvm::Value* Neg(llvm::Value* x) { return b().CreateFNeg(x); }
+    llvm::Value* Gt(llvm::Value* x, llvm::Value* y) { return b().CreateFCmpOGT(x, y); }
+    llvm::Value* Ge(llvm::Value* x, llvm::Value* y) { return b().CreateFCmpOGE(x, y); }
+    llvm::Value* Lt(llvm::Value* x, llvm::Value* y) { return b().CreateFCmpOLT(x, y); }
+    llvm::Value* Select(llvm::Value* c, llvm::Value* x, llvm::Value* y) {
+      return b().CreateSelect(c, x, y);
+    }
+    llvm::Value* Abs(llvm::Value* x) { return k->Libdevice("__nv_fabs", {x}); }
+    llvm::Value* Exp(llvm::Value* x) { return k->Libdevice("__nv_exp", {x}); }
+    llvm::Value* Tanh(llvm::Value* x) { return k->Libdevice("__nv_tanh", {x}); }
+    llvm::Value* Log(llvm::Value* x) { return k->Libdevice("__nv_log", {x}); }
+    llvm::Value* Sqrt(llvm::Value* x) { return k->Libdevice("__nv_sqrt", {x}); }
+    llvm::Value* Sin(llvm::Value* x) { return k->Libdevice("__nv_sin", {x}); }
+    llvm::Value* Cos(llvm::Value* x) { return k->Libdevice("__nv_cos", {x}); }
+    llvm::Value* Tan(llvm::Value* x) { return k->Libdevice("__nv_tan", {x}); }
+    llvm::Value* Floor(llvm::Value* x) { return k->Libdevice("__nv_floor", {x}); }
+    llvm::Value* Ceil(llvm::Value* x) { return k->Libdevice("__nv_ceil", {x}); }
+    llvm::Value* Pow(llvm::Value* x, llvm::Value* y) { return k->Libdevice("__nv_pow", {x, y}); }
+  };
+
   absl::StatusOr<llvm::Value*> Unary(int32_t kernel, llvm::Value* x) {
     switch (static_cast<UnaryKernel>(kernel)) {
       case UnaryKernel::kNeg:
         return b_.CreateFNeg(x);
       case UnaryKernel::kNot:
         return Bool(b_.CreateFCmpOEQ(x, Zero()));
-      case UnaryKernel::kSigmoid: {
-        // Never overflows: 1/(1+e^-x) for x >= 0, e^x/(1+e^x) below.
-        llvm::Value* e = Libdevice("__nv_exp", {b_.CreateFNeg(Libdevice("__nv_fabs", {x}))});
-        llvm::Value* positive = b_.CreateFDiv(One(), b_.CreateFAdd(One(), e));
-        llvm::Value* negative = b_.CreateFDiv(e, b_.CreateFAdd(One(), e));
-        return b_.CreateSelect(b_.CreateFCmpOGE(x, Zero()), positive, negative);
-      }
-      case UnaryKernel::kRelu:
-        return b_.CreateSelect(b_.CreateFCmpOGT(x, Zero()), x, Zero());
-      case UnaryKernel::kTanh:
-        return Libdevice("__nv_tanh", {x});
-      case UnaryKernel::kExp:
-        return Libdevice("__nv_exp", {x});
-      case UnaryKernel::kLog:
-        return Libdevice("__nv_log", {x});
-      case UnaryKernel::kSqrt:
-        return Libdevice("__nv_sqrt", {x});
-      case UnaryKernel::kSin:
-        return Libdevice("__nv_sin", {x});
-      case UnaryKernel::kCos:
-        return Libdevice("__nv_cos", {x});
-      case UnaryKernel::kTan:
-        return Libdevice("__nv_tan", {x});
-      case UnaryKernel::kAbs:
-        return Libdevice("__nv_fabs", {x});
-      case UnaryKernel::kFloor:
-        return Libdevice("__nv_floor", {x});
-      case UnaryKernel::kCeil:
-        return Libdevice("__nv_ceil", {x});
+#define NOMA_UNARY_ELEMENTWISE(Id, name, Differentiability) \
+  case UnaryKernel::k##Id: {                                \
+    PtxMath m{this};                                        \
+    return runtime::formulas::Id(m, x);                     \
+  }
+#include "noma/graph/builtins.def"
       case UnaryKernel::kCastF32:
         return b_.CreateFPExt(b_.CreateFPTrunc(x, b_.getFloatTy()), b_.getDoubleTy());
       case UnaryKernel::kCastI32:
@@ -135,8 +143,6 @@ class KernelBuilder {
         return b_.CreateFDiv(a, c);
       case BinaryKernel::kMod:
         return Libdevice("__nv_fmod", {a, c});
-      case BinaryKernel::kPow:
-        return Libdevice("__nv_pow", {a, c});
       case BinaryKernel::kEq:
         return Bool(b_.CreateFCmpOEQ(a, c));
       case BinaryKernel::kNe:
@@ -149,14 +155,16 @@ class KernelBuilder {
         return Bool(b_.CreateFCmpOLE(a, c));
       case BinaryKernel::kGe:
         return Bool(b_.CreateFCmpOGE(a, c));
-      case BinaryKernel::kMin:  // The first operand on ties and when the second is NaN.
-        return b_.CreateSelect(b_.CreateFCmpOLT(c, a), c, a);
-      case BinaryKernel::kMax:
-        return b_.CreateSelect(b_.CreateFCmpOGT(c, a), c, a);
       case BinaryKernel::kAnd:  // Truthy: != 0 (NaN is true).
         return Bool(b_.CreateAnd(b_.CreateFCmpUNE(a, Zero()), b_.CreateFCmpUNE(c, Zero())));
       case BinaryKernel::kOr:
         return Bool(b_.CreateOr(b_.CreateFCmpUNE(a, Zero()), b_.CreateFCmpUNE(c, Zero())));
+#define NOMA_BINARY_ELEMENTWISE(Id, name, Differentiability) \
+  case BinaryKernel::k##Id: {                                \
+    PtxMath m{this};                                         \
+    return runtime::formulas::Id(m, a, c);                   \
+  }
+#include "noma/graph/builtins.def"
     }
     return absl::InvalidArgumentError(absl::StrCat("unknown binary kernel ", kernel));
   }
@@ -458,10 +466,10 @@ absl::Status BuildStandardKernels(llvm::Module& module, KernelTarget target, llv
 
 std::vector<ChainKernel> StandardChains() {
   std::vector<ChainKernel> chains;
-  for (int32_t k = 0; k <= static_cast<int32_t>(UnaryKernel::kCastI64); ++k) {
+  for (int32_t k = 0; k < runtime::kUnaryKernelCount; ++k) {
     chains.push_back({{1, k, 0, 0}, 1});
   }
-  for (int32_t k = 0; k <= static_cast<int32_t>(BinaryKernel::kOr); ++k) {
+  for (int32_t k = 0; k < runtime::kBinaryKernelCount; ++k) {
     chains.push_back({{2, k, 0, 1}, 2});
   }
   return chains;

@@ -80,8 +80,7 @@ TEST(PtxTest, TheStandardKernelsAssemble) {
       EXPECT_NE(ptx->find(absl::StrCat(".entry ", name, "(")), std::string::npos) << name;
       ++chains;
     }
-    EXPECT_EQ(chains, static_cast<int>(runtime::UnaryKernel::kCastI64) + 1 +
-                          static_cast<int>(runtime::BinaryKernel::kOr) + 1);
+    EXPECT_EQ(chains, runtime::kUnaryKernelCount + runtime::kBinaryKernelCount);
     EXPECT_EQ(ptx->find("__nvvm_reflect"), std::string::npos);
     ExpectNoContraction(*ptx, "standard");
     EXPECT_EQ(Assemble(*ptx, sm, "standard"), "") << sm;

@@ -165,7 +165,24 @@ class Inferrer {
           }
           break;
         }
-        default:
+        case OpCode::kCall:
+        case OpCode::kYield:
+        case OpCode::kIf:
+        case OpCode::kWhile:
+        case OpCode::kReturn:
+        case OpCode::kOptimize:
+        case OpCode::kMinimize:
+        case OpCode::kFree:
+        case OpCode::kResetOptimizer:
+        case OpCode::kSaveCsv:
+        case OpCode::kSaveSafetensors:
+        case OpCode::kTapePush:
+        case OpCode::kTapePop:
+        case OpCode::kSumToShape:
+        case OpCode::kIndexAdjoint:
+        case OpCode::kZerosLike:
+        case OpCode::kReallocLike:
+        case OpCode::kUnreduce:
           break;
       }
       for (RegionId nested : op.regions) Visit(nested);
@@ -230,13 +247,15 @@ Type BuiltinResultType(Builtin builtin, const std::vector<Type>& args,
       return ShapeFromConstants(constants, 2, args.size());
     case Builtin::kHeInit:
       return ShapeFromConstants(constants, 1, args.size());
-    case Builtin::kPow:
-    case Builtin::kMin:
-    case Builtin::kMax:
+#define NOMA_BINARY_ELEMENTWISE(Id, name, Differentiability) case Builtin::k##Id:
+#include "noma/graph/builtins.def"
       return BroadcastTypes(args[0], args[1]);
-    default:
-      return args[0];  // Elementwise builtins and print keep their operand's type.
+#define NOMA_UNARY_ELEMENTWISE(Id, name, Differentiability) case Builtin::k##Id:
+#include "noma/graph/builtins.def"
+    case Builtin::kPrint:
+      return args[0];  // Unary elementwise builtins and print keep their operand's type.
   }
+  return Type::Unknown();
 }
 
 }  // namespace noma::graph

@@ -1,6 +1,6 @@
 #include "noma/graph/ir.h"
 
-#include <array>
+#include <iterator>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -9,39 +9,15 @@
 namespace noma::graph {
 namespace {
 
-constexpr std::array<BuiltinInfo, static_cast<size_t>(Builtin::kPrint) + 1> kBuiltins = {{
-    {"sigmoid", 1, 1, true},
-    {"relu", 1, 1, true},
-    {"tanh", 1, 1, true},
-    {"exp", 1, 1, true},
-    {"log", 1, 1, true},
-    {"sqrt", 1, 1, true},
-    {"sin", 1, 1, true},
-    {"cos", 1, 1, true},
-    {"tan", 1, 1, true},
-    {"abs", 1, 1, true},
-    {"pow", 2, 2, true},
-    {"min", 2, 2, true},
-    {"max", 2, 2, true},
-    {"floor", 1, 1, false},
-    {"ceil", 1, 1, false},
-    {"sum", 1, 2, true},
-    {"mean", 1, 2, true},
-    {"dot", 2, 2, true},
-    {"matmul", 2, 2, true},
-    {"transpose", 1, 1, true},
-    {"shape", 1, 1, false},
-    {"len", 1, 1, false},
-    {"rand", 0, 0, false},
-    {"rand_uniform", 2, 2, false},
-    {"rand_normal", 2, 2, false},
-    {"rand_tensor", 1, -1, false},
-    {"rand_normal_tensor", 3, -1, false},
-    {"xavier_init", 3, -1, false},
-    {"he_init", 2, -1, false},
-    {"seed", 1, 1, false},
-    {"print", 1, 1, true},
-}};
+constexpr bool kDifferentiable = true, kNotDifferentiable = false;
+constexpr BuiltinInfo kBuiltins[] = {
+#define NOMA_BUILTIN(Id, name, min_args, max_args, Differentiability) \
+  {name, min_args, max_args, k##Differentiability, 0},
+#define NOMA_UNARY_ELEMENTWISE(Id, name, Differentiability) {name, 1, 1, k##Differentiability, 1},
+#define NOMA_BINARY_ELEMENTWISE(Id, name, Differentiability) {name, 2, 2, k##Differentiability, 2},
+#include "noma/graph/builtins.def"
+};
+static_assert(std::size(kBuiltins) == kBuiltinCount);
 
 }  // namespace
 
@@ -72,7 +48,7 @@ const BuiltinInfo& GetBuiltinInfo(Builtin builtin) {
 bool LookupBuiltin(const std::string& name, Builtin* builtin) {
   static const auto* by_name = [] {
     auto* map = new absl::flat_hash_map<std::string, Builtin>();
-    for (size_t i = 0; i < kBuiltins.size(); ++i) {
+    for (size_t i = 0; i < std::size(kBuiltins); ++i) {
       (*map)[kBuiltins[i].name] = static_cast<Builtin>(i);
     }
     return map;
@@ -107,43 +83,11 @@ const char* BinaryOpName(BinaryOpKind op) {
 
 const char* OpCodeName(OpCode code) {
   static constexpr const char* kNames[] = {
-      "const",
-      "string",
-      "tensor",
-      "load",
-      "store",
-      "unary",
-      "binary",
-      "short_circuit",
-      "builtin",
-      "call",
-      "index",
-      "yield",
-      "if",
-      "while",
-      "return",
-      "optimize",
-      "minimize",
-      "alloc",
-      "realloc",
-      "free",
-      "reset_optimizer",
-      "load_csv",
-      "save_csv",
-      "load_safetensors",
-      "save_safetensors",
-      "batch",
-      "tape_push",
-      "tape_pop",
-      "sum_to_shape",
-      "index_adjoint",
-      "zeros_like",
-      "realloc_like",
-      "unreduce",
+#define NOMA_OP(Id, name, ComputesValue) name,
+#include "noma/graph/ops.def"
   };
   return kNames[static_cast<int>(code)];
 }
-
 ValueId Function::NewValue(Type type) {
   value_types.push_back(type);
   return static_cast<ValueId>(value_types.size() - 1);
@@ -171,26 +115,20 @@ int Module::FindFunction(const std::string& name) const {
 }
 
 bool ComputesValue(OpCode code) {
-  switch (code) {
-    case OpCode::kConst:
-    case OpCode::kStringConst:
-    case OpCode::kLoad:
-    case OpCode::kTapePop:
-      return false;
-    default:
-      return true;
-  }
+  constexpr bool kComputes = true, kMoves = false;
+  static constexpr bool kTable[] = {
+#define NOMA_OP(Id, name, ComputesValue) k##ComputesValue,
+#include "noma/graph/ops.def"
+  };
+  return kTable[static_cast<int>(code)];
 }
 
 std::string NanCheckName(const Op& op) {
-  switch (op.code) {
-    case OpCode::kBinary:
-      return std::string("'") + BinaryOpName(static_cast<BinaryOpKind>(op.sub)) + "'";
-    case OpCode::kBuiltin:
-      return std::string("'") + GetBuiltinInfo(static_cast<Builtin>(op.sub)).name + "'";
-    default:
-      return std::string("'") + OpCodeName(op.code) + "'";
-  }
+  const char* name = op.code == OpCode::kBinary ? BinaryOpName(static_cast<BinaryOpKind>(op.sub))
+                     : op.code == OpCode::kBuiltin
+                         ? GetBuiltinInfo(static_cast<Builtin>(op.sub)).name
+                         : OpCodeName(op.code);
+  return absl::StrCat("'", name, "'");
 }
 
 }  // namespace noma::graph

@@ -49,50 +49,22 @@ struct Type {
 // "string", "any".
 std::string TypeToString(const Type& type);
 
+// The builtin functions, from the registry (builtins.def).
 enum class Builtin : uint8_t {
-  // Elementwise, differentiable.
-  kSigmoid,
-  kRelu,
-  kTanh,
-  kExp,
-  kLog,
-  kSqrt,
-  kSin,
-  kCos,
-  kTan,
-  kAbs,
-  kPow,
-  kMin,
-  kMax,
-  // Elementwise, not differentiable.
-  kFloor,
-  kCeil,
-  // Reductions and linear algebra.
-  kSum,
-  kMean,
-  kDot,
-  kMatmul,
-  kTranspose,
-  // Shape queries (not differentiable).
-  kShape,
-  kLen,
-  // Random (not differentiable).
-  kRand,
-  kRandUniform,
-  kRandNormal,
-  kRandTensor,
-  kRandNormalTensor,
-  kXavierInit,
-  kHeInit,
-  kSeed,
-  // Output.
-  kPrint,
+#define NOMA_BUILTIN(Id, name, min_args, max_args, Differentiability) k##Id,
+#include "noma/graph/builtins.def"
 };
+inline constexpr int kBuiltinCount = 0
+#define NOMA_BUILTIN(Id, name, min_args, max_args, Differentiability) +1
+#include "noma/graph/builtins.def"
+    ;
 struct BuiltinInfo {
   const char* name;
   int min_args;
   int max_args;  // -1: variadic.
   bool differentiable;
+  // Elementwise builtins: 1 (unary kernel) or 2 (binary kernel, broadcasting); else 0.
+  int elementwise_arity;
 };
 const BuiltinInfo& GetBuiltinInfo(Builtin builtin);
 // Looks a builtin up by name; false if there is none.
@@ -118,47 +90,10 @@ enum class BinaryOpKind : uint8_t {
 const char* UnaryOpName(UnaryOpKind op);
 const char* BinaryOpName(BinaryOpKind op);
 
+// The IR's operations, from the registry (ops.def, which documents each one's operands).
 enum class OpCode : uint8_t {
-  kConst,         // number -> scalar
-  kStringConst,   // text -> string
-  kTensorLit,     // operands: elements (scalars) ; ints: shape -> tensor
-  kLoad,          // slot -> value
-  kStore,         // slot <- operand 0
-  kUnary,         // unary(operand 0)
-  kBinary,        // binary(operand 0, operand 1), NumPy broadcasting
-  kShortCircuit,  // sub = kAnd/kOr: operand 0 lhs; region 0 computes rhs (ends in kYield) and
-                  //   runs only when a scalar lhs does not decide; tensors: elementwise
-  kBuiltin,       // builtin(operands...)
-  kCall,          // user function `callee`(operands...)
-  kIndex,         // operand 0 [operand 1]
-  kYield,         // ends a condition region: operand 0 is the region's value
-  kIf,            // operand 0 cond; regions: then, else
-  kWhile,         // regions: cond (ends in kYield), body
-  kReturn,        // optional operand 0
-  kOptimize,      // operands: hyperparameters (see OptimizeOperand); regions: body, until,
-                  //   and after autodiff `step` (backward + update), which continues the body:
-                  //   values of region 0 are in scope in region 2. When the minimize sits in a
-                  //   batch, the batch carries the step instead. ints: named parameters
-  kMinimize,      // operand 0: the loss
-  kAlloc,         // slot <- zeros(operands as dims)
-  kRealloc,       // slot resized to operands as dims
-  kFree,          // slot released
-  kResetOptimizer,
-  kLoadCsv,          // slot <- csv(operand 0 path)
-  kSaveCsv,          // operand 0 value, operand 1 path
-  kLoadSafetensors,  // operand 0 path; slots: ints; keys: names (empty key: single-tensor form)
-  kSaveSafetensors,  // operands: values..., path (last); keys: names
-  kBatch,            // operands: data tensors..., chunk size (last); ints: chunk slots, then the
-                     //   index slot or kNone; regions: body, and after autodiff a per-chunk step
-                     //   that continues the body (like kOptimize's)
-  kTapePush,         // autodiff: saves operand 0 on the tape `number` (as an integer id)
-  kTapePop,          // autodiff: restores the most recent value of tape `number`
-  kSumToShape,       // autodiff: operand 0 reduced to the shape of operand 1 (broadcast adjoint)
-  kIndexAdjoint,     // autodiff: zeros shaped like operand 1 with operand 0 added at operand 2
-  kZerosLike,        // autodiff: zeros shaped like operand 0 (scalar for scalars)
-  kReallocLike,      // autodiff: operand 0 mapped to the shape of operand 1 (kept elements; new 0)
-  kUnreduce,         // autodiff: operand 0 (a reduction's adjoint) broadcast back to the shape of
-                     //   operand 1 along axis operand 2; sub = 1 divides by that axis (mean)
+#define NOMA_OP(Id, name, ComputesValue) k##Id,
+#include "noma/graph/ops.def"
 };
 const char* OpCodeName(OpCode code);
 

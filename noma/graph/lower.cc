@@ -363,7 +363,7 @@ class FunctionLowerer {
       std::vector<std::string> candidates;
       for (const auto& [fname, index] : function_index_) candidates.push_back(fname);
       std::sort(candidates.begin(), candidates.end());  // Deterministic ties.
-      for (int i = 0; i <= static_cast<int>(Builtin::kPrint); ++i) {
+      for (int i = 0; i < kBuiltinCount; ++i) {
         candidates.push_back(GetBuiltinInfo(static_cast<Builtin>(i)).name);
       }
       std::string close = syntax::ClosestName(name, candidates);

@@ -72,7 +72,30 @@ class Printer {
       case OpCode::kTapePop:
         absl::StrAppend(&out_, " #", static_cast<int64_t>(op.number));
         break;
-      default:
+      case OpCode::kTensorLit:
+      case OpCode::kLoad:
+      case OpCode::kStore:
+      case OpCode::kIndex:
+      case OpCode::kYield:
+      case OpCode::kIf:
+      case OpCode::kWhile:
+      case OpCode::kReturn:
+      case OpCode::kOptimize:
+      case OpCode::kMinimize:
+      case OpCode::kAlloc:
+      case OpCode::kRealloc:
+      case OpCode::kFree:
+      case OpCode::kResetOptimizer:
+      case OpCode::kLoadCsv:
+      case OpCode::kSaveCsv:
+      case OpCode::kLoadSafetensors:
+      case OpCode::kSaveSafetensors:
+      case OpCode::kBatch:
+      case OpCode::kSumToShape:
+      case OpCode::kIndexAdjoint:
+      case OpCode::kZerosLike:
+      case OpCode::kReallocLike:
+      case OpCode::kUnreduce:
         break;
     }
     if (op.slot != kNone) absl::StrAppend(&out_, " ", SlotName(op.slot));

@@ -54,42 +54,38 @@ runtime::UnaryKernel UnaryKernelOf(UnaryOpKind op) {
   return UnaryKernel::kNeg;
 }
 
+// Each elementwise builtin of the registry has the kernel of its own name; every other
+// builtin has none (its case comes from the registry too, so the switches are complete).
 bool UnaryKernelOf(Builtin builtin, runtime::UnaryKernel* kernel) {
-  using runtime::UnaryKernel;
-  static constexpr struct {
-    Builtin builtin;
-    UnaryKernel kernel;
-  } kTable[] = {
-      {Builtin::kSigmoid, UnaryKernel::kSigmoid}, {Builtin::kRelu, UnaryKernel::kRelu},
-      {Builtin::kTanh, UnaryKernel::kTanh},       {Builtin::kExp, UnaryKernel::kExp},
-      {Builtin::kLog, UnaryKernel::kLog},         {Builtin::kSqrt, UnaryKernel::kSqrt},
-      {Builtin::kSin, UnaryKernel::kSin},         {Builtin::kCos, UnaryKernel::kCos},
-      {Builtin::kTan, UnaryKernel::kTan},         {Builtin::kAbs, UnaryKernel::kAbs},
-      {Builtin::kFloor, UnaryKernel::kFloor},     {Builtin::kCeil, UnaryKernel::kCeil},
-  };
-  for (const auto& entry : kTable) {
-    if (entry.builtin == builtin) {
-      *kernel = entry.kernel;
-      return true;
-    }
+  switch (builtin) {
+#define NOMA_UNARY_ELEMENTWISE(Id, name, Differentiability) \
+  case Builtin::k##Id:                                      \
+    *kernel = runtime::UnaryKernel::k##Id;                  \
+    return true;
+#include "noma/graph/builtins.def"
+    // The other builtins (labels only, after every body above, so none falls through).
+#define NOMA_BUILTIN(Id, name, min_args, max_args, Differentiability) case Builtin::k##Id:
+#define NOMA_UNARY_ELEMENTWISE(Id, name, Differentiability)
+#include "noma/graph/builtins.def"
+    return false;
   }
   return false;
 }
 
 bool BinaryKernelOf(Builtin builtin, runtime::BinaryKernel* kernel) {
   switch (builtin) {
-    case Builtin::kPow:
-      *kernel = runtime::BinaryKernel::kPow;
-      return true;
-    case Builtin::kMin:
-      *kernel = runtime::BinaryKernel::kMin;
-      return true;
-    case Builtin::kMax:
-      *kernel = runtime::BinaryKernel::kMax;
-      return true;
-    default:
-      return false;
+#define NOMA_BINARY_ELEMENTWISE(Id, name, Differentiability) \
+  case Builtin::k##Id:                                       \
+    *kernel = runtime::BinaryKernel::k##Id;                  \
+    return true;
+#include "noma/graph/builtins.def"
+    // The other builtins (labels only, after every body above, so none falls through).
+#define NOMA_BUILTIN(Id, name, min_args, max_args, Differentiability) case Builtin::k##Id:
+#define NOMA_BINARY_ELEMENTWISE(Id, name, Differentiability)
+#include "noma/graph/builtins.def"
+    return false;
   }
+  return false;
 }
 
 }  // namespace noma::graph

@@ -308,16 +308,12 @@ class Interpreter {
       case OpCode::kUnary: {
         const Value& a = Operand(frame, op, 0);
         if (!RequireNumeric(a, op.loc)) return false;
-        runtime::UnaryKernel kernel = graph::UnaryKernelOf(static_cast<graph::UnaryOpKind>(op.sub));
-        if (a.kind == Value::Kind::kScalar) {
-          frame.values[op.result] = Value::Scalar(runtime::ApplyUnary(kernel, a.scalar));
-          return true;
-        }
-        frame.values[op.result] = Value::FromTensor(runtime::Unary(kernel, *a.tensor));
-        return true;
+        return ExecUnaryKernel(frame, op,
+                               graph::UnaryKernelOf(static_cast<graph::UnaryOpKind>(op.sub)), a);
       }
       case OpCode::kBinary:
-        return ExecBinary(frame, op, graph::BinaryKernelOf(static_cast<graph::BinaryOpKind>(op.sub)),
+        return ExecBinary(frame, op,
+                          graph::BinaryKernelOf(static_cast<graph::BinaryOpKind>(op.sub)),
                           Operand(frame, op, 0), Operand(frame, op, 1));
       case OpCode::kShortCircuit: {
         const Value& lhs = Operand(frame, op, 0);
@@ -677,7 +673,7 @@ class Interpreter {
       }
       if (step_here && !CheckOneMinimize(frame, op.loc, "optimize")) return false;
       if (!step_here) ++count;  // One epoch done.
-      bool done;
+      bool done = false;
       if (!Cond(frame, op.regions[1], op.loc, &done)) return false;
       if (done) break;
       if (static_cast<double>(count) >= max_iterations) {
@@ -724,29 +720,18 @@ class Interpreter {
         if (!RequireNumeric(Operand(frame, op, i), op.loc)) return false;
       }
     }
-    runtime::UnaryKernel unary;
-    if (graph::UnaryKernelOf(builtin, &unary)) {
-      const Value& a = Operand(frame, op, 0);
-      if (a.kind == Value::Kind::kScalar) {
-        frame.values[op.result] = Value::Scalar(runtime::ApplyUnary(unary, a.scalar));
-      } else {
-        frame.values[op.result] = Value::FromTensor(runtime::Unary(unary, *a.tensor));
-      }
-      return true;
-    }
     auto scalar = [&](size_t i, double* out) {
       return ScalarArg(Operand(frame, op, i), op.loc, name, out);
     };
     switch (builtin) {
-      case Builtin::kPow:
-        return ExecBinary(frame, op, runtime::BinaryKernel::kPow, Operand(frame, op, 0),
-                          Operand(frame, op, 1));
-      case Builtin::kMin:
-        return ExecBinary(frame, op, runtime::BinaryKernel::kMin, Operand(frame, op, 0),
-                          Operand(frame, op, 1));
-      case Builtin::kMax:
-        return ExecBinary(frame, op, runtime::BinaryKernel::kMax, Operand(frame, op, 0),
-                          Operand(frame, op, 1));
+#define NOMA_UNARY_ELEMENTWISE(Id, name, Differentiability) \
+  case Builtin::k##Id:                                      \
+    return ExecUnaryKernel(frame, op, runtime::UnaryKernel::k##Id, Operand(frame, op, 0));
+#define NOMA_BINARY_ELEMENTWISE(Id, name, Differentiability)                          \
+  case Builtin::k##Id:                                                                \
+    return ExecBinary(frame, op, runtime::BinaryKernel::k##Id, Operand(frame, op, 0), \
+                      Operand(frame, op, 1));
+#include "noma/graph/builtins.def"
       case Builtin::kSum:
       case Builtin::kMean: {
         Tensor t = AsTensor(Operand(frame, op, 0));
@@ -833,9 +818,17 @@ class Interpreter {
         Print(Operand(frame, op, 0));
         frame.values[op.result] = Operand(frame, op, 0);
         return true;
-      default:
-        return Fail(op.loc, absl::StrCat("internal error: builtin ", name, " not handled"));
     }
+    return Fail(op.loc, absl::StrCat("internal error: builtin ", name, " not handled"));
+  }
+
+  bool ExecUnaryKernel(Frame& frame, const Op& op, runtime::UnaryKernel kernel, const Value& a) {
+    if (a.kind == Value::Kind::kScalar) {
+      frame.values[op.result] = Value::Scalar(runtime::ApplyUnary(kernel, a.scalar));
+    } else {
+      frame.values[op.result] = Value::FromTensor(runtime::Unary(kernel, *a.tensor));
+    }
+    return true;
   }
 
   const graph::Module& module_;

@@ -98,7 +98,7 @@ TEST(DeviceTest, ResultsStayOnTheDeviceUntilTheHostReadsThem) {
     EXPECT_EQ(device.downloads, 0);
     // sum(...) is a scalar: one download of one element.
     noma_cell* args[] = {&sum};
-    ASSERT_EQ(noma_p_builtin(&total, NOMA_P_SUM, args, 1), 0);
+    ASSERT_EQ(noma_p_builtin(&total, NOMA_P_BUILTIN_Sum, args, 1), 0);
     EXPECT_EQ(total.kind, NOMA_P_SCALAR);
     EXPECT_EQ(total.scalar, 21 + 2 * 120);
     EXPECT_EQ(device.downloads, 1);

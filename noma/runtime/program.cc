@@ -185,7 +185,7 @@ TensorObject* AcquireObject(int64_t count) {
       return object;
     }
   }
-  return new TensorObject{1, Tensor()};
+  return new TensorObject{1, Tensor(), Shape()};
 }
 
 void Release(noma_cell* cell) {
@@ -215,7 +215,7 @@ void SetTensor(noma_cell* dst, Tensor tensor) {
     MarkHostWrite(object);
     object->tensor = std::move(tensor);
   } else {
-    object = new TensorObject{1, std::move(tensor)};
+    object = new TensorObject{1, std::move(tensor), Shape()};
   }
   Release(dst);
   dst->kind = NOMA_P_TENSOR;
@@ -365,39 +365,9 @@ double MonotonicSeconds() {
   return static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec);
 }
 
-bool ElementwiseUnary(int32_t builtin, UnaryKernel* kernel) {
-  static constexpr struct {
-    int32_t builtin;
-    UnaryKernel kernel;
-  } kTable[] = {
-      {NOMA_P_SIGMOID, UnaryKernel::kSigmoid}, {NOMA_P_RELU, UnaryKernel::kRelu},
-      {NOMA_P_TANH, UnaryKernel::kTanh},       {NOMA_P_EXP, UnaryKernel::kExp},
-      {NOMA_P_LOG, UnaryKernel::kLog},         {NOMA_P_SQRT, UnaryKernel::kSqrt},
-      {NOMA_P_SIN, UnaryKernel::kSin},         {NOMA_P_COS, UnaryKernel::kCos},
-      {NOMA_P_TAN, UnaryKernel::kTan},         {NOMA_P_ABS, UnaryKernel::kAbs},
-      {NOMA_P_FLOOR, UnaryKernel::kFloor},     {NOMA_P_CEIL, UnaryKernel::kCeil},
-  };
-  for (const auto& entry : kTable) {
-    if (entry.builtin == builtin) {
-      *kernel = entry.kernel;
-      return true;
-    }
-  }
-  return false;
-}
-
 const char* const kBuiltinNames[NOMA_P_BUILTIN_COUNT] = {
-    "sigmoid",     "relu",        "tanh",
-    "exp",         "log",         "sqrt",
-    "sin",         "cos",         "tan",
-    "abs",         "pow",         "min",
-    "max",         "floor",       "ceil",
-    "sum",         "mean",        "dot",
-    "matmul",      "transpose",   "shape",
-    "len",         "rand",        "rand_uniform",
-    "rand_normal", "rand_tensor", "rand_normal_tensor",
-    "xavier_init", "he_init",     "seed",
-    "print",
+#define NOMA_BUILTIN(Id, name, min_args, max_args, Differentiability) name,
+#include "noma/graph/builtins.def"
 };
 
 int32_t DeviceElementwise(noma_cell* dst, int32_t arity, int32_t kernel, const noma_cell* a,
@@ -421,45 +391,37 @@ int32_t Binary(noma_cell* dst, BinaryKernel kernel, const noma_cell* a, const no
 }
 
 // The generator's builtins.
-int32_t RandomBuiltin(noma_cell* dst, int32_t builtin, noma_cell* const* args, int32_t count,
-                      const char* name) {
+int32_t RandomBuiltin(noma_cell* dst, noma_builtin_id builtin, noma_cell* const* args,
+                      int32_t count, const char* name) {
   noma::runtime::Rng& rng = State().rng;
   double a = 0, b = 0;
   Shape shape;
-  switch (builtin) {
-    case NOMA_P_RAND:
-      noma_p_set_scalar(dst, rng.Uniform());
-      return 0;
-    case NOMA_P_RAND_UNIFORM:
-    case NOMA_P_RAND_NORMAL:
-      if (ScalarArg(args[0], name, &a) || ScalarArg(args[1], name, &b)) return 1;
-      noma_p_set_scalar(dst, builtin == NOMA_P_RAND_UNIFORM ? rng.Uniform(a, b) : rng.Normal(a, b));
-      return 0;
-    case NOMA_P_RAND_TENSOR:
-      if (Dims(args, count, &shape)) return 1;
-      SetTensor(dst, rng.UniformTensor(std::move(shape)));
-      return 0;
-    case NOMA_P_RAND_NORMAL_TENSOR:
-    case NOMA_P_XAVIER_INIT:
-      if (ScalarArg(args[0], name, &a) || ScalarArg(args[1], name, &b) ||
-          Dims(args + 2, count - 2, &shape)) {
-        return 1;
-      }
-      SetTensor(dst, builtin == NOMA_P_XAVIER_INIT ? rng.Xavier(a, b, std::move(shape))
-                                                   : rng.NormalTensor(a, b, std::move(shape)));
-      return 0;
-    case NOMA_P_HE_INIT:
-      if (ScalarArg(args[0], name, &a) || Dims(args + 1, count - 1, &shape)) return 1;
-      SetTensor(dst, rng.He(a, std::move(shape)));
-      return 0;
-    case NOMA_P_SEED:
-      if (ScalarArg(args[0], name, &a)) return 1;
-      rng.Seed(noma::runtime::SeedFromDouble(a));
-      noma_p_set_scalar(dst, a);
-      return 0;
-    default:
-      return Fail(absl::StrCat("internal error: builtin ", name, " not handled"));
+  // The caller's switch lists exactly these builtins.
+  if (builtin == NOMA_P_BUILTIN_Rand) {
+    noma_p_set_scalar(dst, rng.Uniform());
+  } else if (builtin == NOMA_P_BUILTIN_RandUniform || builtin == NOMA_P_BUILTIN_RandNormal) {
+    if (ScalarArg(args[0], name, &a) || ScalarArg(args[1], name, &b)) return 1;
+    noma_p_set_scalar(dst,
+                      builtin == NOMA_P_BUILTIN_RandUniform ? rng.Uniform(a, b) : rng.Normal(a, b));
+  } else if (builtin == NOMA_P_BUILTIN_RandTensor) {
+    if (Dims(args, count, &shape)) return 1;
+    SetTensor(dst, rng.UniformTensor(std::move(shape)));
+  } else if (builtin == NOMA_P_BUILTIN_RandNormalTensor || builtin == NOMA_P_BUILTIN_XavierInit) {
+    if (ScalarArg(args[0], name, &a) || ScalarArg(args[1], name, &b) ||
+        Dims(args + 2, count - 2, &shape)) {
+      return 1;
+    }
+    SetTensor(dst, builtin == NOMA_P_BUILTIN_XavierInit ? rng.Xavier(a, b, std::move(shape))
+                                                        : rng.NormalTensor(a, b, std::move(shape)));
+  } else if (builtin == NOMA_P_BUILTIN_HeInit) {
+    if (ScalarArg(args[0], name, &a) || Dims(args + 1, count - 1, &shape)) return 1;
+    SetTensor(dst, rng.He(a, std::move(shape)));
+  } else {  // seed
+    if (ScalarArg(args[0], name, &a)) return 1;
+    rng.Seed(noma::runtime::SeedFromDouble(a));
+    noma_p_set_scalar(dst, a);
   }
+  return 0;
 }
 
 // A shape of rank <= 2 without allocation, for fused chains.
@@ -595,7 +557,7 @@ absl::StatusOr<TensorObject*> NewDeviceResult(Shape shape, int64_t elements) {
       break;
     }
   }
-  if (object == nullptr) object = new TensorObject{0, Tensor()};
+  if (object == nullptr) object = new TensorObject{0, Tensor(), Shape()};
   object->refs = 1;
   if (object->device == 0) {
     absl::StatusOr<DeviceAddress> buffer = Backend()->Allocate(elements);
@@ -1080,25 +1042,22 @@ int32_t noma_p_short_circuit(noma_cell* dst, int32_t is_and, const noma_cell* lh
 int32_t noma_p_builtin(noma_cell* dst, int32_t builtin, noma_cell* const* args, int32_t count) {
   if (builtin < 0 || builtin >= NOMA_P_BUILTIN_COUNT) return Fail("internal error: builtin");
   const char* name = kBuiltinNames[builtin];
-  if (builtin != NOMA_P_PRINT) {
+  if (builtin != NOMA_P_BUILTIN_Print) {
     for (int32_t i = 0; i < count; ++i) {
       if (RequireNumeric(args[i])) return 1;
     }
   }
-  UnaryKernel unary;
-  if (ElementwiseUnary(builtin, &unary)) {
-    return noma_p_unary(dst, static_cast<int32_t>(unary), args[0]);
-  }
-  switch (builtin) {
-    case NOMA_P_POW:
-      return Binary(dst, BinaryKernel::kPow, args[0], args[1]);
-    case NOMA_P_MIN:
-      return Binary(dst, BinaryKernel::kMin, args[0], args[1]);
-    case NOMA_P_MAX:
-      return Binary(dst, BinaryKernel::kMax, args[0], args[1]);
-    case NOMA_P_SUM:
-    case NOMA_P_MEAN: {
-      bool is_sum = builtin == NOMA_P_SUM;
+  switch (static_cast<noma_builtin_id>(builtin)) {
+#define NOMA_UNARY_ELEMENTWISE(Id, name, Differentiability) \
+  case NOMA_P_BUILTIN_##Id:                                 \
+    return noma_p_unary(dst, static_cast<int32_t>(UnaryKernel::k##Id), args[0]);
+#define NOMA_BINARY_ELEMENTWISE(Id, name, Differentiability) \
+  case NOMA_P_BUILTIN_##Id:                                  \
+    return Binary(dst, BinaryKernel::k##Id, args[0], args[1]);
+#include "noma/graph/builtins.def"
+    case NOMA_P_BUILTIN_Sum:
+    case NOMA_P_BUILTIN_Mean: {
+      bool is_sum = builtin == NOMA_P_BUILTIN_Sum;
       if (count == 1) {
         if (args[0]->kind == NOMA_P_SCALAR) {
           noma_p_set_scalar(dst, args[0]->scalar);
@@ -1136,9 +1095,9 @@ int32_t noma_p_builtin(noma_cell* dst, int32_t builtin, noma_cell* const* args, 
       Operand t(args[0]);
       return Deliver(dst, is_sum ? noma::runtime::SumAxis(*t, a) : noma::runtime::MeanAxis(*t, a));
     }
-    case NOMA_P_DOT:
+    case NOMA_P_BUILTIN_Dot:
       return Deliver(dst, noma::runtime::Dot(*Operand(args[0]), *Operand(args[1])));
-    case NOMA_P_MATMUL: {
+    case NOMA_P_BUILTIN_Matmul: {
       if (int32_t on_device = DeviceMatmul(dst, args[0], args[1]); on_device >= 0) {
         return on_device;
       }
@@ -1148,28 +1107,38 @@ int32_t noma_p_builtin(noma_cell* dst, int32_t builtin, noma_cell* const* args, 
       return ComputeInto(dst, rows * cols,
                          [&](Tensor* out) { return noma::runtime::MatmulInto(*x, *y, out); });
     }
-    case NOMA_P_TRANSPOSE:
+    case NOMA_P_BUILTIN_Transpose:
       if (RequireTensor(args[0], name)) return 1;
       if (int32_t on_device = DeviceTranspose(dst, args[0]); on_device >= 0) return on_device;
       return Deliver(dst, noma::runtime::Transpose(TensorOf(args[0])));
-    case NOMA_P_SHAPE: {
+    case NOMA_P_BUILTIN_Shape: {
       if (RequireTensor(args[0], name)) return 1;
       const Shape& shape = ShapeOfTensor(args[0]);
       std::vector<double> dims(shape.begin(), shape.end());
       SetTensor(dst, Tensor({static_cast<int64_t>(dims.size())}, dims));
       return 0;
     }
-    case NOMA_P_LEN:
+    case NOMA_P_BUILTIN_Len:
       if (RequireTensor(args[0], name)) return 1;
       noma_p_set_scalar(dst, static_cast<double>(ShapeOfTensor(args[0])[0]));
       return 0;
-    case NOMA_P_PRINT:
+    case NOMA_P_BUILTIN_Print:
       PrintValue(args[0]);
       noma_p_copy(dst, args[0]);
       return 0;
-    default:
-      return RandomBuiltin(dst, builtin, args, count, name);
+    case NOMA_P_BUILTIN_Rand:
+    case NOMA_P_BUILTIN_RandUniform:
+    case NOMA_P_BUILTIN_RandNormal:
+    case NOMA_P_BUILTIN_RandTensor:
+    case NOMA_P_BUILTIN_RandNormalTensor:
+    case NOMA_P_BUILTIN_XavierInit:
+    case NOMA_P_BUILTIN_HeInit:
+    case NOMA_P_BUILTIN_Seed:
+      return RandomBuiltin(dst, static_cast<noma_builtin_id>(builtin), args, count, name);
+    case NOMA_P_BUILTIN_COUNT:
+      break;
   }
+  return Fail("internal error: builtin");
 }
 
 int32_t noma_p_tensor_literal(noma_cell* dst, noma_cell* const* elements, int64_t count,

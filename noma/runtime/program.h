@@ -39,41 +39,13 @@ typedef struct noma_cell {
   void* object; /* NOMA_P_TENSOR: a reference-counted tensor; NOMA_P_STRING: const char*. */
 } noma_cell;
 
-/* Builtins, in the order of noma::graph::Builtin (checked where both are visible). */
-enum {
-  NOMA_P_SIGMOID = 0,
-  NOMA_P_RELU,
-  NOMA_P_TANH,
-  NOMA_P_EXP,
-  NOMA_P_LOG,
-  NOMA_P_SQRT,
-  NOMA_P_SIN,
-  NOMA_P_COS,
-  NOMA_P_TAN,
-  NOMA_P_ABS,
-  NOMA_P_POW,
-  NOMA_P_MIN,
-  NOMA_P_MAX,
-  NOMA_P_FLOOR,
-  NOMA_P_CEIL,
-  NOMA_P_SUM,
-  NOMA_P_MEAN,
-  NOMA_P_DOT,
-  NOMA_P_MATMUL,
-  NOMA_P_TRANSPOSE,
-  NOMA_P_SHAPE,
-  NOMA_P_LEN,
-  NOMA_P_RAND,
-  NOMA_P_RAND_UNIFORM,
-  NOMA_P_RAND_NORMAL,
-  NOMA_P_RAND_TENSOR,
-  NOMA_P_RAND_NORMAL_TENSOR,
-  NOMA_P_XAVIER_INIT,
-  NOMA_P_HE_INIT,
-  NOMA_P_SEED,
-  NOMA_P_PRINT,
+/* Builtins: the ids of noma_p_builtin, numbered by the registry (noma/graph/builtins.def) in
+ * the order of noma::graph::Builtin: NOMA_P_BUILTIN_Sigmoid, ... */
+typedef enum noma_builtin_id {
+#define NOMA_BUILTIN(Id, name, min_args, max_args, Differentiability) NOMA_P_BUILTIN_##Id,
+#include "noma/graph/builtins.def"
   NOMA_P_BUILTIN_COUNT
-};
+} noma_builtin_id;
 
 /* What the generated module describes about itself for the runtime. */
 typedef struct noma_program {
@@ -94,8 +66,8 @@ typedef struct noma_run_options {
 
 /* The help of the program options noma_p_parse_options accepts, one line each (a string
  * literal, so every --help that lists them can embed it). */
-#define NOMA_P_OPTIONS_HELP                                                        \
-  "  --seed N           seed of the program's random generator (default 0)\n"      \
+#define NOMA_P_OPTIONS_HELP                                                             \
+  "  --seed N           seed of the program's random generator (default 0)\n"           \
   "  --check-nan        make the first NaN/inf produced in an optimize loop an error\n" \
   "  --max-alloc BYTES  largest tensor a program may allocate (default 8589934592 = 8 GiB)\n"
 

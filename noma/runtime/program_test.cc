@@ -45,7 +45,7 @@ TEST(ProgramTest, TensorsAreSharedSnapshots) {
   EXPECT_EQ(c[3]->object, c[2]->object);  // Shared, reference-counted.
   // A rank-0 kernel result becomes a scalar.
   noma_cell* args[] = {c[2]};
-  ASSERT_EQ(noma_p_builtin(c[4], NOMA_P_SUM, args, 1), 0);
+  ASSERT_EQ(noma_p_builtin(c[4], NOMA_P_BUILTIN_Sum, args, 1), 0);
   EXPECT_EQ(c[4]->kind, NOMA_P_SCALAR);
   EXPECT_EQ(c[4]->scalar, 0);
   int32_t truth;

@@ -54,43 +54,43 @@ class Tensor {
   std::vector<double> data_ = {0.0};
 };
 
+// Elementwise kernels: the operators' own, then one per elementwise builtin of the registry
+// (noma/graph/builtins.def), which computes that builtin's formula (formulas.h).
 enum class BinaryKernel {
   kAdd,
   kSub,
   kMul,
   kDiv,
   kMod,
-  kPow,
   kEq,
   kNe,
   kLt,
   kGt,
   kLe,
   kGe,
-  kMin,
-  kMax,
   kAnd,
-  kOr
+  kOr,
+#define NOMA_BINARY_ELEMENTWISE(Id, name, Differentiability) k##Id,
+#include "noma/graph/builtins.def"
 };
 enum class UnaryKernel {
   kNeg,
   kNot,
-  kSigmoid,
-  kRelu,
-  kTanh,
-  kExp,
-  kLog,
-  kSqrt,
-  kSin,
-  kCos,
-  kTan,
-  kAbs,
-  kFloor,
-  kCeil,
   kCastF32,
   kCastI32,
-  kCastI64
+  kCastI64,
+#define NOMA_UNARY_ELEMENTWISE(Id, name, Differentiability) k##Id,
+#include "noma/graph/builtins.def"
 };
+
+inline constexpr int kBinaryKernelCount = static_cast<int>(BinaryKernel::kOr) + 1
+#define NOMA_BINARY_ELEMENTWISE(Id, name, Differentiability) +1
+#include "noma/graph/builtins.def"
+    ;
+inline constexpr int kUnaryKernelCount = static_cast<int>(UnaryKernel::kCastI64) + 1
+#define NOMA_UNARY_ELEMENTWISE(Id, name, Differentiability) +1
+#include "noma/graph/builtins.def"
+    ;
 
 double ApplyBinary(BinaryKernel op, double a, double b);  // Scalar semantics (fmod, pow, 1/0 ...).
 double ApplyUnary(UnaryKernel op, double a);

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "noma/runtime/formulas.h"
 #include "noma/runtime/tensor.h"
 
 // Forces inlining (into functions compiled for another instruction set, too).
@@ -169,18 +170,42 @@ NOMA_ALWAYS_INLINE inline double Tanh(double x) {
   return FromBits(Bits(t) | (Bits(x) & 0x8000000000000000u));
 }
 
-// The logistic function as documented (1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) below),
-// with e = e^-|x| in (0, 1] so that nothing overflows.
-NOMA_ALWAYS_INLINE inline double Sigmoid(double x) {
-  double e = Exp(-std::fabs(x));
-  double d = 1 + e;
-  double d_err = (1 - d) + e;  // Exact: 1 >= e.
-  double s = Select(x >= 0, 1.0, e) / d;
-  // s (1 - d_err / d), with 1 / d = s for x >= 0 and 1 - s below.
-  return s - s * (d_err * Select(x >= 0, s, 1 - s));
-}
-
 }  // namespace math
+
+// The math policy of formulas.h on doubles: the runtime's vectorizable exp and tanh, the C
+// library's other functions, selects by bit masks (see math::Select). Everything inlines into
+// the kernel loops, so the loops vectorize where the operations allow.
+struct DoubleMath {
+  NOMA_ALWAYS_INLINE static double C(double c) { return c; }
+  NOMA_ALWAYS_INLINE static double Add(double a, double b) { return a + b; }
+  NOMA_ALWAYS_INLINE static double Sub(double a, double b) { return a - b; }
+  NOMA_ALWAYS_INLINE static double Mul(double a, double b) { return a * b; }
+  NOMA_ALWAYS_INLINE static double Div(double a, double b) { return a / b; }
+  NOMA_ALWAYS_INLINE static double Neg(double a) { return -a; }
+  NOMA_ALWAYS_INLINE static bool Gt(double a, double b) { return a > b; }
+  NOMA_ALWAYS_INLINE static bool Ge(double a, double b) { return a >= b; }
+  NOMA_ALWAYS_INLINE static bool Lt(double a, double b) { return a < b; }
+  NOMA_ALWAYS_INLINE static double Select(bool c, double a, double b) {
+    return math::Select(c, a, b);
+  }
+  NOMA_ALWAYS_INLINE static double Abs(double a) { return std::fabs(a); }
+  NOMA_ALWAYS_INLINE static double Exp(double a) { return math::Exp(a); }
+  NOMA_ALWAYS_INLINE static double Tanh(double a) { return math::Tanh(a); }
+  NOMA_ALWAYS_INLINE static double Log(double a) { return std::log(a); }
+  NOMA_ALWAYS_INLINE static double Sqrt(double a) { return std::sqrt(a); }
+  NOMA_ALWAYS_INLINE static double Sin(double a) { return std::sin(a); }
+  NOMA_ALWAYS_INLINE static double Cos(double a) { return std::cos(a); }
+  NOMA_ALWAYS_INLINE static double Tan(double a) { return std::tan(a); }
+  // a + a: a signaling NaN comes back quiet whether floor is the C library's or an
+  // instruction.
+  NOMA_ALWAYS_INLINE static double Floor(double a) {
+    return math::Select(a != a, a + a, std::floor(a));
+  }
+  NOMA_ALWAYS_INLINE static double Ceil(double a) {
+    return math::Select(a != a, a + a, std::ceil(a));
+  }
+  NOMA_ALWAYS_INLINE static double Pow(double a, double b) { return std::pow(a, b); }
+};
 
 // Calls body(f) with f a function object computing `op` on two doubles. Inside body the
 // operation is a compile-time constant, so loops over f vectorize where the operation allows.
@@ -199,8 +224,6 @@ NOMA_ALWAYS_INLINE inline decltype(auto) DispatchBinary(BinaryKernel op, Body&& 
       return body([](double a, double b) NOMA_ALWAYS_INLINE { return a / b; });
     case BinaryKernel::kMod:
       return body([](double a, double b) NOMA_ALWAYS_INLINE { return std::fmod(a, b); });
-    case BinaryKernel::kPow:
-      return body([](double a, double b) NOMA_ALWAYS_INLINE { return std::pow(a, b); });
     case BinaryKernel::kEq:
       return body([](double a, double b) NOMA_ALWAYS_INLINE { return a == b ? 1.0 : 0.0; });
     case BinaryKernel::kNe:
@@ -213,16 +236,19 @@ NOMA_ALWAYS_INLINE inline decltype(auto) DispatchBinary(BinaryKernel op, Body&& 
       return body([](double a, double b) NOMA_ALWAYS_INLINE { return a <= b ? 1.0 : 0.0; });
     case BinaryKernel::kGe:
       return body([](double a, double b) NOMA_ALWAYS_INLINE { return a >= b ? 1.0 : 0.0; });
-    case BinaryKernel::kMin:  // The first operand on ties (and when b is NaN).
-      return body([](double a, double b) NOMA_ALWAYS_INLINE { return b < a ? b : a; });
-    case BinaryKernel::kMax:
-      return body([](double a, double b) NOMA_ALWAYS_INLINE { return b > a ? b : a; });
     case BinaryKernel::kAnd:  // Elementwise, not short-circuit; NaN is true.
       return body([](double a, double b)
                       NOMA_ALWAYS_INLINE { return (a != 0 && b != 0) ? 1.0 : 0.0; });
     case BinaryKernel::kOr:
       return body([](double a, double b)
                       NOMA_ALWAYS_INLINE { return (a != 0 || b != 0) ? 1.0 : 0.0; });
+#define NOMA_BINARY_ELEMENTWISE(Id, name, Differentiability) \
+  case BinaryKernel::k##Id:                                  \
+    return body([](double a, double b) NOMA_ALWAYS_INLINE {  \
+      DoubleMath m;                                          \
+      return formulas::Id(m, a, b);                          \
+    });
+#include "noma/graph/builtins.def"
   }
   // Not reached for valid enumerators; an out-of-range value computes NaN.
   return body([](double, double) NOMA_ALWAYS_INLINE { return std::nan(""); });
@@ -235,34 +261,13 @@ NOMA_ALWAYS_INLINE inline decltype(auto) DispatchUnary(UnaryKernel op, Body&& bo
       return body([](double a) NOMA_ALWAYS_INLINE { return -a; });
     case UnaryKernel::kNot:
       return body([](double a) NOMA_ALWAYS_INLINE { return a == 0 ? 1.0 : 0.0; });
-    case UnaryKernel::kSigmoid:
-      return body([](double a) NOMA_ALWAYS_INLINE { return math::Sigmoid(a); });
-    case UnaryKernel::kRelu:
-      return body([](double a) NOMA_ALWAYS_INLINE { return a > 0 ? a : 0.0; });
-    case UnaryKernel::kTanh:
-      return body([](double a) NOMA_ALWAYS_INLINE { return math::Tanh(a); });
-    case UnaryKernel::kExp:
-      return body([](double a) NOMA_ALWAYS_INLINE { return math::Exp(a); });
-    case UnaryKernel::kLog:
-      return body([](double a) NOMA_ALWAYS_INLINE { return std::log(a); });
-    case UnaryKernel::kSqrt:
-      return body([](double a) NOMA_ALWAYS_INLINE { return std::sqrt(a); });
-    case UnaryKernel::kSin:
-      return body([](double a) NOMA_ALWAYS_INLINE { return std::sin(a); });
-    case UnaryKernel::kCos:
-      return body([](double a) NOMA_ALWAYS_INLINE { return std::cos(a); });
-    case UnaryKernel::kTan:
-      return body([](double a) NOMA_ALWAYS_INLINE { return std::tan(a); });
-    case UnaryKernel::kAbs:
-      return body([](double a) NOMA_ALWAYS_INLINE { return std::fabs(a); });
-    case UnaryKernel::kFloor:
-      // a + a: a signaling NaN comes back quiet whether floor is the C library's or an
-      // instruction.
-      return body([](double a)
-                      NOMA_ALWAYS_INLINE { return math::Select(a != a, a + a, std::floor(a)); });
-    case UnaryKernel::kCeil:
-      return body([](double a)
-                      NOMA_ALWAYS_INLINE { return math::Select(a != a, a + a, std::ceil(a)); });
+#define NOMA_UNARY_ELEMENTWISE(Id, name, Differentiability) \
+  case UnaryKernel::k##Id:                                  \
+    return body([](double a) NOMA_ALWAYS_INLINE {           \
+      DoubleMath m;                                         \
+      return formulas::Id(m, a);                            \
+    });
+#include "noma/graph/builtins.def"
     case UnaryKernel::kCastF32:
       return body([](double a)
                       NOMA_ALWAYS_INLINE { return static_cast<double>(static_cast<float>(a)); });

@@ -5,12 +5,12 @@
 
 #include "app/model.h"
 
-#define EXPECT(condition)                                          \
-  do {                                                             \
-    if (!(condition)) {                                            \
+#define EXPECT(condition)                                                          \
+  do {                                                                             \
+    if (!(condition)) {                                                            \
       std::fprintf(stderr, "%s:%d: failed: %s\n", __FILE__, __LINE__, #condition); \
-      return 1;                                                    \
-    }                                                              \
+      return 1;                                                                    \
+    }                                                                              \
   } while (0)
 
 int main() {
@@ -20,8 +20,8 @@ int main() {
   EXPECT(std::fabs(w->data[0] - 3) < 0.01);
   EXPECT(std::fabs(w->data[1] + 2) < 0.01);
 
-  absl::StatusOr<model::Tensor> y = model::predict(model::Tensor{{2, 1}, {1, 1}},
-                                                   model::Tensor{{1, 2}, {4, 5}});
+  absl::StatusOr<model::Tensor> y =
+      model::predict(model::Tensor{{2, 1}, {1, 1}}, model::Tensor{{1, 2}, {4, 5}});
   EXPECT(y.ok());
   EXPECT(y->data == std::vector<double>{9});
 

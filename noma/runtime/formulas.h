@@ -1,0 +1,98 @@
+#ifndef NOMA_RUNTIME_FORMULAS_H_
+#define NOMA_RUNTIME_FORMULAS_H_
+
+// The scalar formula of every elementwise builtin of the registry (noma/graph/builtins.def),
+// written once. Each formula is a template over a math policy `M` that a back end supplies, so
+// the runtime's vectorized kernels (on doubles), the PTX emitter (LLVM IR with libdevice) and
+// any later emitter evaluate the same operations in the same order.
+//
+// A policy provides a value type V and a condition type, with
+//   V C(double)                              a constant
+//   V Add(V, V), Sub, Mul, Div; V Neg(V)     IEEE arithmetic, never contracted
+//   Cond Gt(V, V), Ge, Lt                    ordered comparisons (false on NaN)
+//   V Select(Cond, V a, V b)                 a where the condition holds, else b
+//   V Abs(V), Exp, Log, Sqrt, Sin, Cos, Tan, Tanh, Floor, Ceil; V Pow(V, V)
+//                                            the primitives: the runtime's own vectorizable
+//                                            exp/tanh (docs/runtime.md), the C library's others,
+//                                            libdevice on the GPU
+// Every function below is named after its registry entry (NOMA_*_ELEMENTWISE(Id, ...)).
+
+namespace noma::runtime::formulas {
+
+// The logistic function, 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) below, with
+// e = e^-|x| in (0, 1] so nothing overflows, and the rounding of 1 + e compensated.
+template <typename M, typename V>
+inline V Sigmoid(M& m, V x) {
+  V e = m.Exp(m.Neg(m.Abs(x)));
+  V d = m.Add(m.C(1), e);
+  V d_err = m.Add(m.Sub(m.C(1), d), e);  // Exact: 1 >= e.
+  auto positive = m.Ge(x, m.C(0));
+  V s = m.Div(m.Select(positive, m.C(1), e), d);
+  // s (1 - d_err / d), with 1 / d = s for x >= 0 and 1 - s below.
+  return m.Sub(s, m.Mul(s, m.Mul(d_err, m.Select(positive, s, m.Sub(m.C(1), s)))));
+}
+
+// relu'(0) = 0 (autodiff), relu(NaN) = 0.
+template <typename M, typename V>
+inline V Relu(M& m, V x) {
+  return m.Select(m.Gt(x, m.C(0)), x, m.C(0));
+}
+
+template <typename M, typename V>
+inline V Tanh(M& m, V x) {
+  return m.Tanh(x);
+}
+template <typename M, typename V>
+inline V Exp(M& m, V x) {
+  return m.Exp(x);
+}
+template <typename M, typename V>
+inline V Log(M& m, V x) {
+  return m.Log(x);
+}
+template <typename M, typename V>
+inline V Sqrt(M& m, V x) {
+  return m.Sqrt(x);
+}
+template <typename M, typename V>
+inline V Sin(M& m, V x) {
+  return m.Sin(x);
+}
+template <typename M, typename V>
+inline V Cos(M& m, V x) {
+  return m.Cos(x);
+}
+template <typename M, typename V>
+inline V Tan(M& m, V x) {
+  return m.Tan(x);
+}
+template <typename M, typename V>
+inline V Abs(M& m, V x) {
+  return m.Abs(x);
+}
+template <typename M, typename V>
+inline V Floor(M& m, V x) {
+  return m.Floor(x);
+}
+template <typename M, typename V>
+inline V Ceil(M& m, V x) {
+  return m.Ceil(x);
+}
+
+template <typename M, typename V>
+inline V Pow(M& m, V x, V y) {
+  return m.Pow(x, y);
+}
+// The first operand on ties (and when the second is NaN).
+template <typename M, typename V>
+inline V Min(M& m, V x, V y) {
+  return m.Select(m.Lt(y, x), y, x);
+}
+template <typename M, typename V>
+inline V Max(M& m, V x, V y) {
+  return m.Select(m.Gt(y, x), y, x);
+}
+
+}  // namespace noma::runtime::formulas
+
+#endif  // NOMA_RUNTIME_FORMULAS_H_
