@@ -565,6 +565,18 @@ class RegionDifferentiator {
         Accumulate(b, x(0), b.Mul(g, sign), false);
         return;
       }
+      case Builtin::kSoftplus:  // sigmoid(x)
+        Accumulate(b, x(0), b.Mul(g, b.Call(Builtin::kSigmoid, {fx(0)})), false);
+        return;
+      case Builtin::kLeakyRelu: {  // d/dx: 1 where x > 0, else a; d/da: x where x <= 0
+        ValueId positive = b.Bin(BinaryOpKind::kGt, fx(0), b.Const(0));
+        ValueId negative = b.Sub(One(), positive);
+        if (Active(x(0))) {
+          Accumulate(b, x(0), b.Mul(g, b.Add(positive, b.Mul(negative, fx(1)))), true);
+        }
+        if (Active(x(1))) Accumulate(b, x(1), b.Mul(g, b.Mul(negative, fx(0))), true);
+        return;
+      }
       case Builtin::kRelu:  // relu'(0) = 0
         Accumulate(b, x(0), b.Mul(g, b.Bin(BinaryOpKind::kGt, fx(0), b.Const(0))), false);
         return;

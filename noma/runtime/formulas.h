@@ -70,6 +70,19 @@ template <typename M, typename V>
 inline V Abs(M& m, V x) {
   return m.Abs(x);
 }
+// log(1 + e^x) = max(x, 0) + log(1 + e^-|x|): nothing overflows, and log1p of e = e^-|x| is
+// computed as log(u) * e / (u - 1) with u = 1 + e (exact where u rounds to 1: the result is e),
+// so softplus keeps full relative accuracy far below zero (softplus(-40) = e^-40).
+template <typename M, typename V>
+inline V Softplus(M& m, V x) {
+  V e = m.Exp(m.Neg(m.Abs(x)));
+  V u = m.Add(m.C(1), e);
+  V u_minus_1 = m.Sub(u, m.C(1));
+  // u - 1 > 0 exactly when u did not round to 1; otherwise log1p(e) = e to within an ulp.
+  V log1p = m.Select(m.Gt(u_minus_1, m.C(0)), m.Mul(m.Log(u), m.Div(e, u_minus_1)), e);
+  return m.Add(m.Select(m.Gt(x, m.C(0)), x, m.C(0)), log1p);
+}
+
 template <typename M, typename V>
 inline V Floor(M& m, V x) {
   return m.Floor(x);
@@ -91,6 +104,12 @@ inline V Min(M& m, V x, V y) {
 template <typename M, typename V>
 inline V Max(M& m, V x, V y) {
   return m.Select(m.Gt(y, x), y, x);
+}
+
+// x for x > 0, slope * x otherwise (so leaky_relu(0, a) = 0 and the derivative there is a).
+template <typename M, typename V>
+inline V LeakyRelu(M& m, V x, V slope) {
+  return m.Select(m.Gt(x, m.C(0)), x, m.Mul(slope, x));
 }
 
 }  // namespace noma::runtime::formulas
