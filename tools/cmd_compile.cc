@@ -31,7 +31,8 @@ std::string CompileUsage() {
       "  --library=NAME     compile as a library: no main, a C entry point NAME_f for every\n"
       "                     function f (link with libnoma_program.a; see noma_library)\n"
       "  --header=PATH      with --library: also write the C++ header declaring namespace NAME\n",
-      kCodegenFlagsHelp, kGpuFlagsHelp, "  -h, --help         show this help\n");
+      kCodegenFlagsHelp, kGpuFlagsHelp, NOMA_PASS_FLAGS_HELP,
+      "  -h, --help         show this help\n");
 }
 
 int Usage(const std::string& message) {
@@ -55,9 +56,13 @@ int CompileCommand(const std::vector<std::string>& args) {
   codegen::Options options;
   codegen::OutputKind kind = codegen::OutputKind::kLlvmIr;
   const char* extension = ".ll";
+  driver::PassFlags pass_flags;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     std::string error;
+    int pass_flag = driver::ParsePassFlag(arg, &pass_flags, &error);
+    if (pass_flag < 0) return Usage(error);
+    if (pass_flag > 0) continue;
     if (arg == "-h" || arg == "--help") {
       std::cout << CompileUsage();
       return 0;
@@ -90,15 +95,20 @@ int CompileCommand(const std::vector<std::string>& args) {
       return Usage(problem);
     }
   }
+  if (pass_flags.print_passes) {
+    std::cout << driver::DescribePasses();
+    return 0;
+  }
   if (file.empty()) return Usage("no input file");
   if (!header.empty() && library.empty()) return Usage("--header needs --library=NAME");
   if (output.empty()) output = DefaultOutput(file, extension);
 
   driver::Compilation compilation;
-  bool ok =
-      driver::Compile(ResolveUserPath(file), file, driver::Stage::kDifferentiate, compilation);
+  bool ok = driver::Compile(ResolveUserPath(file), file, driver::Stage::kDifferentiate, compilation,
+                            driver::DumpOptions(pass_flags, &std::cout));
   driver::PrintDiagnostics(compilation, std::cerr);
   if (!ok) return 1;
+  if (!pass_flags.dump_after.empty()) return 0;  // The IR was the output.
   if (ptx && !library.empty()) return Usage("--emit=ptx does not take --library");
   if (gpu.cuda && !library.empty()) return Usage("--target=cuda does not take --library");
   absl::Status prepared = ptx ? absl::OkStatus() : PrepareGpuTarget(compilation, gpu, &options);

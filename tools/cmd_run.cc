@@ -22,8 +22,8 @@ constexpr char kRunUsage[] =
     "options:\n" NOMA_P_OPTIONS_HELP
     "  --dump-ir[=KIND]   print the IR instead of running. KIND: 'grad' (default: after\n"
     "                     autodiff, with the generated backward and update IR), 'lowered'\n"
-    "                     (before autodiff) or 'dot' (the 'grad' IR as a Graphviz graph)\n"
-    "  -h, --help         show this help\n";
+    "                     (before autodiff) or 'dot' (the 'grad' IR as a Graphviz "
+    "graph)\n" NOMA_PASS_FLAGS_HELP "  -h, --help         show this help\n";
 
 int UsageError(const std::string& message) {
   std::cerr << "noma run: error: " << message << "\n" << kRunUsage;
@@ -36,9 +36,14 @@ int RunCommand(const std::vector<std::string>& args) {
   std::string file;
   interp::Options options;
   std::string dump;
+  driver::PassFlags pass_flags;
   std::vector<const char*> program_args;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
+    std::string error;
+    int pass_flag = driver::ParsePassFlag(arg, &pass_flags, &error);
+    if (pass_flag < 0) return UsageError(error);
+    if (pass_flag > 0) continue;
     if (arg == "-h" || arg == "--help") {
       std::cout << kRunUsage;
       return 0;
@@ -63,13 +68,19 @@ int RunCommand(const std::vector<std::string>& args) {
   options.seed = run_options.seed;
   options.check_nan = run_options.check_nan != 0;
   options.max_elements = run_options.max_elements;
+  if (pass_flags.print_passes) {
+    std::cout << driver::DescribePasses();
+    return 0;
+  }
   if (file.empty()) return UsageError("no input file");
 
   driver::Compilation compilation;
   driver::Stage last = dump == "lowered" ? driver::Stage::kLower : driver::Stage::kDifferentiate;
-  bool ok = driver::Compile(ResolveUserPath(file), file, last, compilation);
+  bool ok = driver::Compile(ResolveUserPath(file), file, last, compilation,
+                            driver::DumpOptions(pass_flags, &std::cout));
   driver::PrintDiagnostics(compilation, std::cerr);
   if (!ok) return 1;
+  if (!pass_flags.dump_after.empty()) return 0;
   if (!dump.empty()) {
     std::cout << (dump == "dot" ? graph::PrintDot(compilation.module)
                                 : graph::PrintModule(compilation.module));

@@ -21,4 +21,19 @@ done
 set +e
 "$noma_ir" --bogus >/dev/null 2>&1
 [ $? -eq 2 ] || { echo "bad usage must exit 2" >&2; exit 1; }
+# The named pipeline: listed in order; --dump-ir-after stops there and prints that IR.
+passes=$("$noma" run --print-passes | awk '{print $1}' | tr '\n' ' ')
+[ "$passes" = "parse lower infer differentiate infer-grad verify " ] ||
+  { echo "unexpected pass list: $passes" >&2; exit 1; }
+[ "$("$noma_ir" --print-passes)" = "$("$noma" compile --print-passes)" ] ||
+  { echo "pass lists disagree" >&2; exit 1; }
+[ "$("$noma" run "$program" --dump-ir-after=infer-grad)" = "$text" ] ||
+  { echo "--dump-ir-after=infer-grad is not the final IR" >&2; exit 1; }
+[ "$("$noma_ir" "$program" --dump-ir-after=infer)" = "$lowered" ] ||
+  { echo "--dump-ir-after=infer is not the lowered IR" >&2; exit 1; }
+after_lower=$("$noma" compile "$program" --dump-ir-after=lower)
+grep -q "builtin.matmul" <<<"$after_lower" || { echo "no IR after lower" >&2; exit 1; }
+status=0
+"$noma" run "$program" --dump-ir-after=bogus >/dev/null 2>&1 || status=$?
+[ "$status" = 2 ] || { echo "unknown pass: exit $status, expected 2" >&2; exit 1; }
 echo "ok"

@@ -9,49 +9,58 @@
 #include "noma/driver/version.h"
 #include "noma/gpu/ptx.h"
 #include "noma/gpu/version.h"
-#include "noma/graph/lower.h"
-#include "noma/graph/verifier.h"
 #include "noma/graph/version.h"
 #include "noma/interp/version.h"
 #include "noma/runtime/stack.h"
 #include "noma/runtime/version.h"
-#include "noma/syntax/parser.h"
 #include "noma/syntax/version.h"
 
 namespace noma::driver {
 
 namespace {
 
-// Runs the front end on an already loaded file.
-bool CompileLoaded(Stage last, Compilation& c) {
-  c.program = syntax::Parse(c.sources, c.file, c.diagnostics);
-  if (c.diagnostics.has_errors() || last == Stage::kParse) return !c.diagnostics.has_errors();
-  c.module = graph::Lower(c.program, c.diagnostics);
-  if (c.diagnostics.has_errors() || last == Stage::kLower) return !c.diagnostics.has_errors();
-  autodiff::Differentiate(c.module, c.diagnostics);
-  if (c.diagnostics.has_errors()) return false;
-  if (absl::Status status = graph::Verify(c.module); !status.ok()) {
-    c.diagnostics.Error({}, absl::StrCat("internal compiler error: ", status.message()));
-    return false;
+const char* LastPass(Stage last) {
+  switch (last) {
+    case Stage::kParse:
+      return "parse";
+    case Stage::kLower:
+      return "infer";  // The lowered IR, typed.
+    case Stage::kDifferentiate:
+      return "";
   }
-  return true;
+  return "";
+}
+
+// Runs the front end's passes (pipeline.h) on an already loaded file.
+bool CompileLoaded(Stage last, Compilation& c, FrontEndOptions options) {
+  FrontEndState state;
+  state.sources = &c.sources;
+  state.file = c.file;
+  state.diagnostics = &c.diagnostics;
+  if (options.stop_after.empty()) options.stop_after = LastPass(last);
+  bool ok = RunFrontEnd(state, options);
+  c.program = std::move(state.program);
+  c.module = std::move(state.module);
+  return ok;
 }
 
 }  // namespace
 
-bool Compile(const std::string& path, const std::string& display_name, Stage last, Compilation& c) {
+bool Compile(const std::string& path, const std::string& display_name, Stage last, Compilation& c,
+             const FrontEndOptions& options) {
   auto file = c.sources.AddFile(path, display_name);
   if (!file.ok()) {
     c.diagnostics.Error({}, std::string(file.status().message()));
     return false;
   }
   c.file = *file;
-  return CompileLoaded(last, c);
+  return CompileLoaded(last, c, options);
 }
 
-bool CompileSource(const std::string& display_name, std::string text, Stage last, Compilation& c) {
+bool CompileSource(const std::string& display_name, std::string text, Stage last, Compilation& c,
+                   const FrontEndOptions& options) {
   c.file = c.sources.AddBuffer(display_name, std::move(text));
-  return CompileLoaded(last, c);
+  return CompileLoaded(last, c, options);
 }
 
 void PrintDiagnostics(const Compilation& c, std::ostream& err) {

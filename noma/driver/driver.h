@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "noma/codegen/codegen.h"
+#include "noma/driver/pipeline.h"
 #include "noma/graph/ir.h"
 #include "noma/interp/interp.h"
 #include "noma/syntax/ast.h"
@@ -24,17 +25,20 @@ struct Compilation {
   graph::Module module;
 };
 
+// How far Compile runs the front end's passes (pipeline.h): parse; lower (with inference, the
+// typed lowered IR); or everything (differentiate, infer again, verify).
 enum class Stage { kParse, kLower, kDifferentiate };
 
 // Reads `path` (shown as `display_name` in messages) and runs the front end up to `last`.
 // Returns false if any error was reported; the diagnostics are in `compilation.diagnostics`
 // (an unreadable file is reported there too, without a location).
+// `options` can stop earlier than `last` and observe the IR after each pass.
 bool Compile(const std::string& path, const std::string& display_name, Stage last,
-             Compilation& compilation);
+             Compilation& compilation, const FrontEndOptions& options = {});
 
 // Like Compile, for in-memory source text (tests, tools that generate programs).
 bool CompileSource(const std::string& display_name, std::string text, Stage last,
-                   Compilation& compilation);
+                   Compilation& compilation, const FrontEndOptions& options = {});
 
 // Prints the diagnostics collected so far to `err`.
 void PrintDiagnostics(const Compilation& compilation, std::ostream& err);

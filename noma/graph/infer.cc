@@ -53,28 +53,86 @@ Type ShapeFromConstants(const std::vector<std::optional<double>>& constants, siz
   return Type::TensorOf(std::move(dims));
 }
 
+}  // namespace
+
+// What the call sites of a function pass and what its returns give: parameter types are the
+// join over every call site (a function never called keeps unknown parameters), the result the
+// join over every `return`.
+struct FunctionSignature {
+  std::vector<std::optional<Type>> params;
+  std::optional<Type> result;
+};
+
+namespace {
+
+// Joins `t` into `*into`; true if that changed it.
+bool JoinInto(std::optional<Type>* into, const Type& t) {
+  Type joined = into->has_value() ? Join(**into, t) : t;
+  if (into->has_value() && **into == joined) return false;
+  *into = joined;
+  return true;
+}
+
 class Inferrer {
  public:
-  explicit Inferrer(Function& fn) : fn_(fn) {}
+  Inferrer(Function& fn, FunctionSignature* own, std::vector<FunctionSignature>* signatures)
+      : fn_(fn), own_(own), signatures_(signatures) {}
 
+  // True if the last pass changed what the module knows about signatures.
+  bool signatures_changed() const { return signatures_changed_; }
+
+  // Inference is optimistic: a value starts "not yet known" (bottom) and gets a type once its
+  // operands have one; slots, parameters, call results and tapes join everything that flows
+  // into them. Passes repeat until nothing changes, which is the least fixed point: sound, and
+  // precise through loops and recursion. What stays unknown (code no call reaches) is `any`.
+  void Pass() {
+    if (known_.empty()) known_.assign(fn_.value_types.size(), false);
+    for (size_t i = 0; i < fn_.params.size(); ++i) {
+      if (own_ == nullptr) {
+        slots_[fn_.params[i]] = Type::Unknown();  // A lone function: arguments unknown.
+      } else if (i < own_->params.size() && own_->params[i]) {
+        StoreTo(fn_.params[i], *own_->params[i]);
+      }
+    }
+    Visit(fn_.body);
+  }
+
+  // Runs passes until this function alone is stable (lone functions).
   void Run() {
-    // Arguments are only known at run time.
-    for (SlotId p : fn_.params) slots_[p] = Type::Unknown();
-    // Loops carry values around, so iterate to a fixed point; the lattice is shallow (a type
-    // only ever moves towards less precise), so a few rounds suffice.
-    for (int round = 0; round < 8; ++round) {
+    for (int round = 0; round < 64; ++round) {
       changed_ = false;
-      Visit(fn_.body);
+      Pass();
       if (!changed_) break;
+    }
+    Finish();
+  }
+
+  // Values never reached keep the type `any`.
+  void Finish() {
+    for (size_t v = 0; v < known_.size(); ++v) {
+      if (!known_[v]) fn_.value_types[v] = Type::Unknown();
     }
   }
 
+  bool changed() const { return changed_; }
+  void clear_changed() { changed_ = signatures_changed_ = false; }
+
  private:
   void Set(ValueId v, const Type& t) {
-    if (fn_.value_types[v] != t) {
+    if (v == kNone) return;
+    if (!known_[v] || fn_.value_types[v] != t) {
+      known_[v] = true;
       fn_.value_types[v] = t;
       changed_ = true;
     }
+  }
+
+  bool Known(ValueId v) const { return known_[v]; }
+  bool OperandsKnown(const Op& op) const {
+    for (ValueId v : op.operands) {
+      if (!known_[v]) return false;
+    }
+    return true;
   }
 
   void StoreTo(SlotId slot, const Type& t) {
@@ -110,6 +168,10 @@ class Inferrer {
   void Visit(RegionId region) {
     for (OpId id : fn_.regions[region].ops) {
       const Op& op = fn_.ops[id];
+      if (!OperandsKnown(op)) {  // Not yet: a later pass gets here with the operands typed.
+        for (RegionId nested : op.regions) Visit(nested);
+        continue;
+      }
       switch (op.code) {
         case OpCode::kConst:
           constants_[op.result] = op.number;
@@ -137,22 +199,42 @@ class Inferrer {
           StoreTo(op.slot, Type::Tensor(2));
           break;
         case OpCode::kLoadSafetensors:
-        case OpCode::kBatch:
-          // Shapes come from files and chunking; the batch index slot is a scalar, but one
-          // unknown type for every slot these ops write keeps the rule simple and sound.
-          for (int64_t s : op.ints) {
-            if (s != static_cast<int64_t>(kNone)) StoreTo(static_cast<SlotId>(s), Type::Unknown());
+          // A file's tensors: rank and dims are only known when it is read.
+          for (int64_t s : op.ints) StoreTo(static_cast<SlotId>(s), Type::Tensor());
+          break;
+        case OpCode::kBatch: {
+          // Chunk k of data operand k: its rows (at most the chunk size), its other dims; then
+          // the chunk index, a scalar.
+          size_t data = op.operands.size() - 1;
+          for (size_t k = 0; k < op.ints.size(); ++k) {
+            if (op.ints[k] == static_cast<int64_t>(kNone)) continue;
+            Type chunk = Type::Tensor();
+            if (k < data) {
+              const Type& t = TypeOf(op.operands[k]);
+              if (t.kind == Type::kTensor && t.rank >= 1) {
+                chunk = t;
+                chunk.dims[0] = -1;
+              }
+            } else {
+              chunk = Type::Scalar();
+            }
+            StoreTo(static_cast<SlotId>(op.ints[k]), chunk);
           }
           break;
+        }
         case OpCode::kUnary:
           Set(op.result, TypeOf(op.operands[0]));
           break;
         case OpCode::kBinary:
-        case OpCode::kShortCircuit:
-          if (op.code == OpCode::kBinary) {
-            Set(op.result, BroadcastTypes(TypeOf(op.operands[0]), TypeOf(op.operands[1])));
-          }
+          Set(op.result, BroadcastTypes(TypeOf(op.operands[0]), TypeOf(op.operands[1])));
           break;
+        case OpCode::kShortCircuit: {
+          // A scalar lhs that decides gives 0 or 1; otherwise lhs op rhs, elementwise.
+          Visit(op.regions[0]);
+          std::optional<Type> rhs = YieldType(op.regions[0]);
+          if (rhs) Set(op.result, BroadcastTypes(TypeOf(op.operands[0]), *rhs));
+          continue;  // Its region is visited.
+        }
         case OpCode::kBuiltin:
           Set(op.result, BuiltinResult(op));
           break;
@@ -166,38 +248,104 @@ class Inferrer {
           break;
         }
         case OpCode::kCall:
+          if (signatures_ != nullptr) {
+            FunctionSignature& callee = (*signatures_)[op.callee];
+            callee.params.resize(std::max(callee.params.size(), op.operands.size()));
+            for (size_t i = 0; i < op.operands.size(); ++i) {
+              signatures_changed_ |= JoinInto(&callee.params[i], TypeOf(op.operands[i]));
+            }
+            if (callee.result) Set(op.result, *callee.result);
+          }
+          break;
+        case OpCode::kReturn:
+          if (own_ != nullptr) {
+            signatures_changed_ |= JoinInto(
+                &own_->result, op.operands.empty() ? Type::Void() : TypeOf(op.operands[0]));
+          }
+          break;
+        case OpCode::kTapePush: {
+          std::optional<Type>& tape = tapes_[static_cast<int64_t>(op.number)];
+          changed_ |= JoinInto(&tape, TypeOf(op.operands[0]));
+          break;
+        }
+        case OpCode::kTapePop: {
+          const std::optional<Type>& tape = tapes_[static_cast<int64_t>(op.number)];
+          if (tape) Set(op.result, *tape);
+          break;
+        }
+        case OpCode::kReallocLike: {
+          // A tensor takes operand 1's shape; anything else passes through unchanged.
+          const Type& v = TypeOf(op.operands[0]);
+          Set(op.result, v.kind == Type::kTensor ? TypeOf(op.operands[1]) : v);
+          break;
+        }
+        case OpCode::kSumToShape:
+        case OpCode::kIndexAdjoint:
+        case OpCode::kUnreduce:
+          // Shaped like operand 1 (the forward value whose adjoint this is).
+          Set(op.result, TypeOf(op.operands[1]));
+          break;
+        case OpCode::kZerosLike:
+          Set(op.result, TypeOf(op.operands[0]));
+          break;
         case OpCode::kYield:
         case OpCode::kIf:
         case OpCode::kWhile:
-        case OpCode::kReturn:
         case OpCode::kOptimize:
         case OpCode::kMinimize:
         case OpCode::kFree:
         case OpCode::kResetOptimizer:
         case OpCode::kSaveCsv:
         case OpCode::kSaveSafetensors:
-        case OpCode::kTapePush:
-        case OpCode::kTapePop:
-        case OpCode::kSumToShape:
-        case OpCode::kIndexAdjoint:
-        case OpCode::kZerosLike:
-        case OpCode::kReallocLike:
-        case OpCode::kUnreduce:
           break;
       }
       for (RegionId nested : op.regions) Visit(nested);
     }
   }
 
+  // The value a condition region yields (its last op).
+  std::optional<Type> YieldType(RegionId region) const {
+    const std::vector<OpId>& ops = fn_.regions[region].ops;
+    if (ops.empty() || fn_.ops[ops.back()].code != OpCode::kYield) return Type::Unknown();
+    ValueId v = fn_.ops[ops.back()].operands[0];
+    if (!Known(v)) return std::nullopt;
+    return TypeOf(v);
+  }
+
   Function& fn_;
+  FunctionSignature* own_;                      // nullptr: a lone function.
+  std::vector<FunctionSignature>* signatures_;  // nullptr: calls stay unknown.
+  bool signatures_changed_ = false;
+  std::map<int64_t, std::optional<Type>> tapes_;  // Join of everything pushed per tape.
   std::map<SlotId, Type> slots_;  // Join of everything stored so far (absent: never stored).
   std::map<ValueId, double> constants_;
+  std::vector<bool> known_;  // Per value: typed yet (else bottom).
   bool changed_ = false;
 };
 
 }  // namespace
 
-void InferTypes(Function& function) { Inferrer(function).Run(); }
+void InferTypes(Function& function) { Inferrer(function, nullptr, nullptr).Run(); }
+
+void InferModuleTypes(Module& module) {
+  std::vector<FunctionSignature> signatures(module.functions.size());
+  std::vector<Inferrer> inferrers;
+  inferrers.reserve(module.functions.size());
+  for (size_t f = 0; f < module.functions.size(); ++f) {
+    inferrers.emplace_back(module.functions[f], &signatures[f], &signatures);
+  }
+  // Types only move up a shallow lattice, so this ends quickly; the bound is a safety net.
+  for (int round = 0; round < 256; ++round) {
+    bool changed = false;
+    for (Inferrer& inferrer : inferrers) {
+      inferrer.clear_changed();
+      inferrer.Pass();
+      changed |= inferrer.changed() || inferrer.signatures_changed();
+    }
+    if (!changed) break;
+  }
+  for (Inferrer& inferrer : inferrers) inferrer.Finish();
+}
 
 Type BuiltinResultType(Builtin builtin, const std::vector<Type>& args,
                        const std::vector<std::optional<double>>& constants) {

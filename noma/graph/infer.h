@@ -15,6 +15,10 @@ namespace noma::graph {
 // insensitive and sound; what is not known stays `any` / `tensor` / `?` and is checked at run
 // time. Informational: it never reports errors.
 void InferTypes(Function& function);
+// The same over a whole module, interprocedurally: a function's parameters get the join of the
+// argument types at its call sites, calls get the join of the callee's returns (iterated to a
+// fixed point, so recursion is fine). The pipeline's `infer` passes run this.
+void InferModuleTypes(Module& module);
 
 // NumPy broadcasting on static types (the result type of elementwise binary operations).
 Type BroadcastTypes(const Type& a, const Type& b);

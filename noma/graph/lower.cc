@@ -905,7 +905,7 @@ Module Lower(const syntax::Program& program, syntax::DiagnosticEngine& diagnosti
   }
   if (!diagnostics.has_errors()) CheckNoRecursionInOptimize(module, diagnostics);
   if (!diagnostics.has_errors()) {
-    for (Function& fn : module.functions) InferTypes(fn);
+    InferModuleTypes(module);
   }
   return module;
 }

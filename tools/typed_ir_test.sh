@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Typed IR: after the whole front end (differentiation and the second inference included),
+# no value of a program is typed `any`. The programs listed in KNOWN_UNTYPED still have some,
+# for the two reasons docs/ir.md ("Types") gives: a variable rebound to a scalar on one path
+# and a tensor on another, and gradient accumulators that start as the scalar 0. Every other
+# program must stay at zero, and a listed one that reaches zero must leave the list.
+set -euo pipefail
+noma=$1
+shift
+KNOWN_UNTYPED=" bindings err_minimize_tensor functions let_snapshot softplus_leaky_relu
+  train_adam_clause train_csv_regression train_functions train_growth train_linear_rmsprop
+  train_linear_sgd train_minibatch train_realloc_body train_reset_optimizer linear_model
+  linear_regression xor_growth "
+KNOWN_UNTYPED=" $(echo $KNOWN_UNTYPED) "  # One space between names.
+checked=0
+for program in "$@"; do
+  name=$(basename "$program" .noma)
+  ir=$("$noma" run "$program" --dump-ir=grad 2>/dev/null) || continue  # Programs that must fail.
+  untyped=$(grep -c ': any = ' <<<"$ir" || true)
+  if [[ "$KNOWN_UNTYPED" == *" $name "* ]]; then
+    [ "$untyped" -gt 0 ] || { echo "$name is fully typed now: remove it from KNOWN_UNTYPED" >&2; exit 1; }
+  elif [ "$untyped" -gt 0 ]; then
+    echo "$program: $untyped values typed 'any' after differentiation:" >&2
+    grep ': any = ' <<<"$ir" | head -5 >&2
+    exit 1
+  fi
+  checked=$((checked + 1))
+done
+[ "$checked" -gt 90 ] || { echo "only $checked programs checked" >&2; exit 1; }
+echo "ok: $checked programs"
