@@ -1049,7 +1049,7 @@ class FunctionDifferentiator {
 
   std::optional<RegionId> DifferentiateRegion(OpId optimize_id, RegionId d) {
     const Op& optimize = fn_.ops[optimize_id];
-    // Which learn parameters does the loss depend on? (LANGUAGE.md §6.1 rule 2)
+    // Which learn parameters does the loss depend on? (docs/language.md §6.1 rule 2)
     std::vector<ValueId> losses;
     ForEachOp(fn_, d, [&](OpId id, RegionId) {
       if (fn_.ops[id].code == OpCode::kMinimize) losses.push_back(fn_.ops[id].operands[0]);

@@ -1032,7 +1032,7 @@ class FunctionEmitter {
     FinishResult(op);
   }
 
-  // LANGUAGE.md §6: forward, `until`, then one optimizer step, at most max_iterations steps;
+  // docs/language.md §6: forward, `until`, then one optimizer step, at most max_iterations steps;
   // with the minimize in a batch loop, steps happen per chunk and iterations count epochs.
   void EmitOptimize(const Op& op) {
     llvm::Value* max_iterations = ScalarOperand(op, graph::kOptMaxIterations, "max_iterations");

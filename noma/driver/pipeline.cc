@@ -1,7 +1,7 @@
 #include "noma/driver/pipeline.h"
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
 #include "noma/autodiff/autodiff.h"
@@ -14,9 +14,7 @@
 namespace noma::driver {
 namespace {
 
-void ParsePass(FrontEndState& s) {
-  s.program = syntax::Parse(*s.sources, s.file, *s.diagnostics);
-}
+void ParsePass(FrontEndState& s) { s.program = syntax::Parse(*s.sources, s.file, *s.diagnostics); }
 
 void LowerPass(FrontEndState& s) { s.module = graph::Lower(s.program, *s.diagnostics); }
 
@@ -38,9 +36,8 @@ const std::vector<Pass>& FrontEndPasses() {
       {"lower", "syntax tree to graph IR: names resolved, control flow as regions", true,
        LowerPass},
       {"infer", "types and shapes of every value, across calls", true, InferPass},
-      {"differentiate",
-       "inline calls in optimize loops; backward pass and optimizer update as IR", true,
-       DifferentiatePass},
+      {"differentiate", "inline calls in optimize loops; backward pass and optimizer update as IR",
+       true, DifferentiatePass},
       {"infer-grad", "types and shapes again, for the generated gradient code", true, InferPass},
       {"verify", "structural checks of the final IR", true, VerifyPass},
   };

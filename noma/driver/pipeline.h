@@ -53,8 +53,8 @@ struct FrontEndOptions {
 bool RunFrontEnd(FrontEndState& state, const FrontEndOptions& options = {});
 
 // The pass flags that `noma run`, `noma compile` and `noma-ir` share.
-#define NOMA_PASS_FLAGS_HELP                                                          \
-  "  --print-passes     list the compiler's passes in order and exit\n"              \
+#define NOMA_PASS_FLAGS_HELP                                            \
+  "  --print-passes     list the compiler's passes in order and exit\n" \
   "  --dump-ir-after=PASS  print the IR after PASS (see --print-passes) and exit\n"
 struct PassFlags {
   bool print_passes = false;

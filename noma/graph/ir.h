@@ -97,7 +97,7 @@ enum class OpCode : uint8_t {
 };
 const char* OpCodeName(OpCode code);
 
-// --check-nan (LANGUAGE.md §5) checks the values that operations compute: every op with a
+// --check-nan (docs/language.md §5) checks the values that operations compute: every op with a
 // result except those that only move a value (constants, loads, tape pops, strings), so a NaN
 // is reported where it is produced. Every execution mode uses this one rule.
 bool ComputesValue(OpCode code);

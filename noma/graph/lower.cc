@@ -703,7 +703,7 @@ class FunctionLowerer {
   }
 
   // Computes the hyperparameter operands of an optimize loop: the `with` clause wins, then the
-  // magic variables in scope, then the defaults of LANGUAGE.md §6.2.
+  // magic variables in scope, then the defaults of docs/language.md §6.2.
   bool LowerHyperparameters(const syntax::OptimizeStmt& optimize, std::vector<ValueId>* operands) {
     SourceRange loc = optimize.range;
     std::vector<ValueId> values(kOptOperandCount, kNone);

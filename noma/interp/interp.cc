@@ -560,7 +560,7 @@ class Interpreter {
     runtime::Shape shape;
     if (!Dims(frame, op, 0, &shape)) return false;
     Tensor tensor = AsTensor(current);
-    if (tensor.shape() == shape) return true;  // No-op (LANGUAGE.md §7).
+    if (tensor.shape() == shape) return true;  // No-op (docs/language.md §7).
     bool learnable = frame.fn->slots[op.slot].learnable;
     absl::StatusOr<Tensor> grown =
         learnable
@@ -652,7 +652,7 @@ class Interpreter {
                                   "; this one executed ", frame.minimize_count));
   }
 
-  // LANGUAGE.md §6: forward, check `until`, then one optimizer step, at most max_iterations
+  // docs/language.md §6: forward, check `until`, then one optimizer step, at most max_iterations
   // steps. When the minimize sits in a batch loop, the steps happen per chunk inside the body
   // and max_iterations counts passes over the data (epochs).
   bool ExecOptimize(Frame& frame, const Op& op) {

@@ -37,7 +37,7 @@ std::string FormatScalar(double value) {
   } else if (exponent < 0) {
     out = "0." + std::string(static_cast<size_t>(-exponent - 1), '0') + digits;
   } else if (static_cast<size_t>(exponent) + 1 >= digits.size()) {
-    // Integral: no ".0" (LANGUAGE.md §9).
+    // Integral: no ".0" (docs/language.md §9).
     out = digits + std::string(static_cast<size_t>(exponent) + 1 - digits.size(), '0');
   } else {
     out = digits.substr(0, static_cast<size_t>(exponent) + 1) + "." +

@@ -7,8 +7,8 @@
 
 namespace noma::runtime {
 
-// LANGUAGE.md §9: shortest round-trip digits laid out like Python's repr(float), integral values
-// without ".0" ("25", "-3", "-0"), scientific when the exponent is < -4 or >= 16 ("1e-05",
+// docs/language.md §9: shortest round-trip digits laid out like Python's repr(float), integral
+// values without ".0" ("25", "-3", "-0"), scientific when the exponent is < -4 or >= 16 ("1e-05",
 // "1e+16"), and "nan", "inf", "-inf".
 std::string FormatScalar(double value);
 // Nested brackets "[[1, 2], [3, 4]]"; over 1000 elements, NumPy-style summary keeping the first

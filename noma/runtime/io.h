@@ -9,7 +9,7 @@
 
 namespace noma::runtime {
 
-// LANGUAGE.md §8. Errors name the file, and for CSV the line and column
+// docs/language.md §8. Errors name the file, and for CSV the line and column
 // ("data.csv:3:5: non-numeric cell 'abc'"). Rank-2 result [rows, cols].
 absl::StatusOr<Tensor> LoadCsv(const std::string& path);
 // Rank <= 2; rank 1 writes one value per line. Written to a temporary file and renamed, so a

@@ -1304,7 +1304,7 @@ int32_t noma_p_realloc(noma_cell* slot, noma_cell* const* dims, int32_t count, i
   }
   Tensor tensor = AsTensor(&current);
   Release(&current);
-  if (tensor.shape() == shape) return 0;  // No-op (LANGUAGE.md §7).
+  if (tensor.shape() == shape) return 0;  // No-op (docs/language.md §7).
   ProgramState& state = State();
   absl::StatusOr<Tensor> grown =
       learnable

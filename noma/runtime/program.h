@@ -2,7 +2,7 @@
 #define NOMA_RUNTIME_PROGRAM_H_
 
 /* The C ABI that compiled NOMA programs (JIT and standalone executables) call: the language's
- * values and operations with their run-time checks and error messages (LANGUAGE.md §3-§9), on
+ * values and operations with their run-time checks and error messages (docs/language.md §3-§9), on
  * top of the kernels in tensor.h. Generated code owns control flow, scalar arithmetic and the
  * frames; everything that touches a tensor, a file or the generator goes through here, so a
  * compiled program computes exactly what the interpreter computes. See docs/codegen.md.

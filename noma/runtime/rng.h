@@ -12,7 +12,7 @@ namespace noma::runtime {
 // so seed(-1) is 0xffffffffffffffff).
 uint64_t SeedFromDouble(double n);
 
-// The program's single deterministic generator (LANGUAGE.md §5). The algorithm is fixed and
+// The program's single deterministic generator (docs/language.md §5). The algorithm is fixed and
 // documented in docs/runtime.md so that every execution mode (interpreter, JIT, executable, GPU
 // host) produces the identical stream: xoshiro256** seeded through splitmix64.
 class Rng {

@@ -889,7 +889,7 @@ TEST(ReallocTest, GrowKeepsMultiIndex) {
   auto grown = Realloc(m, {3, 3}, 1000, [](int64_t i) { return 100.0 + i; });
   ASSERT_TRUE(grown.ok());
   EXPECT_EQ(grown->values(), (Values{1, 2, 102, 3, 4, 105, 106, 107, 108}));
-  // 2x2 grown to 2x16 keeps W[i][j] at W[i][j] (LANGUAGE.md §7).
+  // 2x2 grown to 2x16 keeps W[i][j] at W[i][j] (docs/language.md §7).
   auto spec = Realloc(m, {2, 16}, 1000, [](int64_t) { return 0.0; });
   ASSERT_TRUE(spec.ok());
   EXPECT_EQ(spec->values()[0], 1);

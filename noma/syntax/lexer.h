@@ -75,7 +75,7 @@ enum class TokenKind : uint8_t {
 // How a token kind is written, for messages ("expected ';'", "expected 'until'", "a name").
 const char* TokenSpelling(TokenKind kind);
 
-// True for the reserved words of LANGUAGE.md §1 (`fn` ... `reset_optimizer`).
+// True for the reserved words of docs/language.md §1 (`fn` ... `reset_optimizer`).
 bool IsKeyword(TokenKind kind);
 
 struct Token {

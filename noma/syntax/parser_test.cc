@@ -189,7 +189,7 @@ TEST(ParserTest, SourceRanges) {
   EXPECT_EQ(sum.range.file, p->program.file);
 }
 
-// Every code example of LANGUAGE.md parses.
+// Every code example of docs/language.md parses.
 TEST(ParserTest, SpecExamplesParse) {
   auto p = ParseText(R"(
 fn name(a, b) { return a + b; }

@@ -1,4 +1,4 @@
-// Optimizer updates against values computed here by hand (the formulas of LANGUAGE.md §6.2,
+// Optimizer updates against values computed here by hand (the formulas of docs/language.md §6.2,
 // evaluated in the same order), and growth: realloc keeps values, moments and the Adam step
 // counter of kept elements, starts new elements' moments at zero; reset_optimizer clears all.
 

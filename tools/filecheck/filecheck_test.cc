@@ -76,7 +76,7 @@ TEST(ParseTest, BlanksBetweenSlashesAndNameAndCrLfSource) {
 TEST(ParseTest, ProseCommentsAreNotDirectives) {
   Expectations e = Parse(
       "// NOTE: not a directive\n"
-      "// See LANGUAGE.md §9: CHECK: is only a directive right after //\n"
+      "// See docs/language.md §9: CHECK: is only a directive right after //\n"
       "print(\"http://example.com\");\n"
       "// check: lower case is prose\n"
       "// Prose that mentions // CHECK: x is not a directive\n"
