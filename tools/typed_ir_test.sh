@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Typed IR: after the whole front end (differentiation and the second inference included),
 # no value of a program is typed `any`. The programs listed in KNOWN_UNTYPED still have some,
-# for the two reasons docs/ir.md ("Types") gives: a variable rebound to a scalar on one path
-# and a tensor on another, and gradient accumulators that start as the scalar 0. Every other
+# for the two reasons docs/ir.md ("Types") gives: a function called with a scalar at one call
+# site and a tensor at another, and optimizer state that starts as the scalar 0. Every other
 # program must stay at zero, and a listed one that reaches zero must leave the list.
 set -euo pipefail
 noma=$1
 shift
-KNOWN_UNTYPED=" bindings err_minimize_tensor functions let_snapshot softplus_leaky_relu
-  train_adam_clause train_csv_regression train_functions train_growth train_linear_rmsprop
-  train_linear_sgd train_minibatch train_realloc_body train_reset_optimizer linear_model
-  linear_regression xor_growth "
+KNOWN_UNTYPED=" err_minimize_tensor functions softplus_leaky_relu train_adam_clause
+  train_csv_regression train_functions train_growth train_linear_rmsprop train_linear_sgd
+  train_minibatch train_realloc_body train_reset_optimizer linear_model linear_regression
+  xor_growth "
 KNOWN_UNTYPED=" $(echo $KNOWN_UNTYPED) "  # One space between names.
 checked=0
 for program in "$@"; do

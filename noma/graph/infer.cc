@@ -85,16 +85,21 @@ class Inferrer {
   // operands have one; slots, parameters, call results and tapes join everything that flows
   // into them. Passes repeat until nothing changes, which is the least fixed point: sound, and
   // precise through loops and recursion. What stays unknown (code no call reaches) is `any`.
+  //
+  // Slot types are flow-sensitive: an environment maps each slot to the type of the value it
+  // holds at that point of the walk; a store replaces it, branches join, and a loop's head joins
+  // its entry with its back edge (kept across passes, so loops reach their fixed point too).
   void Pass() {
     if (known_.empty()) known_.assign(fn_.value_types.size(), false);
+    Env env;
     for (size_t i = 0; i < fn_.params.size(); ++i) {
       if (own_ == nullptr) {
-        slots_[fn_.params[i]] = Type::Unknown();  // A lone function: arguments unknown.
+        env[fn_.params[i]] = Type::Unknown();  // A lone function: arguments unknown.
       } else if (i < own_->params.size() && own_->params[i]) {
-        StoreTo(fn_.params[i], *own_->params[i]);
+        env[fn_.params[i]] = *own_->params[i];
       }
     }
-    Visit(fn_.body);
+    Visit(fn_.body, env);
   }
 
   // Runs passes until this function alone is stable (lone functions).
@@ -135,11 +140,37 @@ class Inferrer {
     return true;
   }
 
-  void StoreTo(SlotId slot, const Type& t) {
-    auto it = slots_.find(slot);
-    Type joined = it == slots_.end() ? t : Join(it->second, t);
-    if (it == slots_.end() || it->second != joined) {
-      slots_[slot] = joined;
+  // Slot -> the type of its value on the current path (absent: nothing stored yet).
+  using Env = std::map<SlotId, Type>;
+
+  static Env JoinEnv(const Env& a, const Env& b) {
+    Env out = a;
+    for (const auto& [slot, type] : b) {
+      auto it = out.find(slot);
+      if (it == out.end()) {
+        out.emplace(slot, type);
+      } else {
+        it->second = Join(it->second, type);
+      }
+    }
+    return out;
+  }
+
+  // The environment at the head of loop `op`: its entry joined with every back edge seen.
+  Env& LoopHead(OpId op, const Env& entry) {
+    Env& head = loop_heads_[op];
+    Env joined = JoinEnv(head, entry);
+    if (joined != head) {
+      head = std::move(joined);
+      changed_ = true;
+    }
+    return head;
+  }
+  void BackEdge(OpId op, const Env& back) {
+    Env& head = loop_heads_[op];
+    Env joined = JoinEnv(head, back);
+    if (joined != head) {
+      head = std::move(joined);
       changed_ = true;
     }
   }
@@ -165,11 +196,22 @@ class Inferrer {
     return BuiltinResultType(static_cast<Builtin>(op.sub), args, Constants(op));
   }
 
-  void Visit(RegionId region) {
+  void Visit(RegionId region, Env& env) {
     for (OpId id : fn_.regions[region].ops) {
       const Op& op = fn_.ops[id];
-      if (!OperandsKnown(op)) {  // Not yet: a later pass gets here with the operands typed.
-        for (RegionId nested : op.regions) Visit(nested);
+      if (!OperandsKnown(op)) {
+        // Not yet: a later pass gets here with the operands typed. What it would store is
+        // unknown for now.
+        if (op.slot != kNone) env.erase(op.slot);
+        for (int64_t s : op.ints) {
+          if (op.code == OpCode::kBatch || op.code == OpCode::kLoadSafetensors) {
+            if (s != static_cast<int64_t>(kNone)) env.erase(static_cast<SlotId>(s));
+          }
+        }
+        for (RegionId nested : op.regions) {
+          Env inner = env;
+          Visit(nested, inner);
+        }
         continue;
       }
       switch (op.code) {
@@ -184,27 +226,28 @@ class Inferrer {
           Set(op.result, Type::TensorOf(op.ints));
           break;
         case OpCode::kLoad: {
-          auto it = slots_.find(op.slot);
-          if (it != slots_.end()) Set(op.result, it->second);
+          auto it = env.find(op.slot);
+          if (it != env.end()) Set(op.result, it->second);
           break;
         }
         case OpCode::kStore:
-          StoreTo(op.slot, TypeOf(op.operands[0]));
+          env[op.slot] = TypeOf(op.operands[0]);
           break;
         case OpCode::kAlloc:
         case OpCode::kRealloc:
-          StoreTo(op.slot, ShapeFromConstants(Constants(op), 0, op.operands.size()));
+          env[op.slot] = ShapeFromConstants(Constants(op), 0, op.operands.size());
           break;
         case OpCode::kLoadCsv:
-          StoreTo(op.slot, Type::Tensor(2));
+          env[op.slot] = Type::Tensor(2);
           break;
         case OpCode::kLoadSafetensors:
           // A file's tensors: rank and dims are only known when it is read.
-          for (int64_t s : op.ints) StoreTo(static_cast<SlotId>(s), Type::Tensor());
+          for (int64_t s : op.ints) env[static_cast<SlotId>(s)] = Type::Tensor();
           break;
         case OpCode::kBatch: {
-          // Chunk k of data operand k: its rows (at most the chunk size), its other dims; then
-          // the chunk index, a scalar.
+          // A loop over chunks: chunk k of data operand k has its rows (at most the chunk size)
+          // and its other dims; then the chunk index, a scalar. Body, then the step if any.
+          Env head = LoopHead(id, env);
           size_t data = op.operands.size() - 1;
           for (size_t k = 0; k < op.ints.size(); ++k) {
             if (op.ints[k] == static_cast<int64_t>(kNone)) continue;
@@ -218,9 +261,41 @@ class Inferrer {
             } else {
               chunk = Type::Scalar();
             }
-            StoreTo(static_cast<SlotId>(op.ints[k]), chunk);
+            head[static_cast<SlotId>(op.ints[k])] = chunk;
           }
-          break;
+          Env e = head;
+          for (RegionId nested : op.regions) Visit(nested, e);
+          BackEdge(id, e);
+          env = JoinEnv(loop_heads_[id], e);
+          continue;
+        }
+        case OpCode::kIf: {
+          Env then_env = env;
+          Visit(op.regions[0], then_env);
+          if (op.regions.size() > 1) Visit(op.regions[1], env);
+          env = JoinEnv(then_env, env);
+          continue;
+        }
+        case OpCode::kWhile: {
+          Env e = LoopHead(id, env);
+          Visit(op.regions[0], e);  // The condition.
+          Env exit = e;
+          Visit(op.regions[1], e);
+          BackEdge(id, e);
+          env = std::move(exit);
+          continue;
+        }
+        case OpCode::kOptimize: {
+          // body, until, and the step (backward + update) when differentiated; the loop ends
+          // after `until` or, at max_iterations, after a step.
+          Env e = LoopHead(id, env);
+          Visit(op.regions[0], e);
+          Visit(op.regions[1], e);
+          Env exit = e;
+          for (size_t r = 2; r < op.regions.size(); ++r) Visit(op.regions[r], e);
+          BackEdge(id, e);
+          env = JoinEnv(exit, e);
+          continue;
         }
         case OpCode::kUnary:
           Set(op.result, TypeOf(op.operands[0]));
@@ -229,8 +304,11 @@ class Inferrer {
           Set(op.result, BroadcastTypes(TypeOf(op.operands[0]), TypeOf(op.operands[1])));
           break;
         case OpCode::kShortCircuit: {
-          // A scalar lhs that decides gives 0 or 1; otherwise lhs op rhs, elementwise.
-          Visit(op.regions[0]);
+          // A scalar lhs that decides gives 0 or 1; otherwise lhs op rhs, elementwise. The rhs
+          // region may not run.
+          Env rhs_env = env;
+          Visit(op.regions[0], rhs_env);
+          env = JoinEnv(env, rhs_env);
           std::optional<Type> rhs = YieldType(op.regions[0]);
           if (rhs) Set(op.result, BroadcastTypes(TypeOf(op.operands[0]), *rhs));
           continue;  // Its region is visited.
@@ -289,9 +367,6 @@ class Inferrer {
           Set(op.result, TypeOf(op.operands[0]));
           break;
         case OpCode::kYield:
-        case OpCode::kIf:
-        case OpCode::kWhile:
-        case OpCode::kOptimize:
         case OpCode::kMinimize:
         case OpCode::kFree:
         case OpCode::kResetOptimizer:
@@ -299,7 +374,10 @@ class Inferrer {
         case OpCode::kSaveSafetensors:
           break;
       }
-      for (RegionId nested : op.regions) Visit(nested);
+      for (RegionId nested : op.regions) {  // Not reached: region ops continue above.
+        Env inner = env;
+        Visit(nested, inner);
+      }
     }
   }
 
@@ -317,7 +395,7 @@ class Inferrer {
   std::vector<FunctionSignature>* signatures_;  // nullptr: calls stay unknown.
   bool signatures_changed_ = false;
   std::map<int64_t, std::optional<Type>> tapes_;  // Join of everything pushed per tape.
-  std::map<SlotId, Type> slots_;  // Join of everything stored so far (absent: never stored).
+  std::map<OpId, Env> loop_heads_;  // Per loop op: entry joined with back edges, so far.
   std::map<ValueId, double> constants_;
   std::vector<bool> known_;  // Per value: typed yet (else bottom).
   bool changed_ = false;
