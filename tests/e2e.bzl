@@ -5,7 +5,7 @@ each run checked against the program's `// CHECK:` / `// CHECK-ERR:` / `// EXIT:
 //tools/filecheck:noma_filecheck, and all modes required to agree.
 """
 
-def noma_e2e_tests(srcs, data = [], size = "small", train_size = "small", tags = [], suite = "e2e"):
+def noma_e2e_tests(srcs, data = [], size = "small", train_size = "small", sizes = {}, tags = [], suite = "e2e"):
     """One sh_test per program, named after the file (`tests/foo.noma` -> `:foo`).
 
     Args:
@@ -15,6 +15,7 @@ def noma_e2e_tests(srcs, data = [], size = "small", train_size = "small", tags =
         `data/` directory.
       size: the test size of ordinary programs.
       train_size: the test size of programs named `train_*` (training loops take longer).
+      sizes: test name -> size, for programs that need more time than their kind.
       tags: tags for every test.
       suite: name of a test_suite holding all of them ("" for none).
     """
@@ -26,7 +27,7 @@ def noma_e2e_tests(srcs, data = [], size = "small", train_size = "small", tags =
         names.append(name)
         native.sh_test(
             name = name,
-            size = train_size if name.startswith("train_") else size,
+            size = sizes.get(name, train_size if name.startswith("train_") else size),
             srcs = ["//tests:run_e2e.sh"],
             args = ["$(location %s)" % src] + ["$(location %s)" % d for d in data],
             data = [

@@ -208,6 +208,11 @@ class RegionDifferentiator {
     b.set_loc(optimize_.loc);
     ValueId zero = b.Const(0);
     for (SlotId slot : adjoint_slots_) b.Store(slot, zero);
+    // A parameter's gradient starts as zeros of its shape, so it is a tensor exactly when the
+    // parameter is, whichever paths of the backward code add to it.
+    for (SlotId p : trained_) {
+      b.Store(SlotAdjoint(p), b.Emit(OpCode::kReallocLike, {zero, b.Load(p)}));
+    }
     for (OpId id : fn_.regions[backward].ops) fn_.regions[step].ops.push_back(id);
     fn_.regions[backward].ops.clear();
     EmitUpdate(b);
@@ -918,8 +923,8 @@ class FunctionDifferentiator {
   }
 
  private:
-  // Optimizer state slots for every `learn` slot, zeroed at function entry, resized with
-  // their parameter, and zeroed again by reset_optimizer().
+  // Optimizer state slots for every `learn` slot, zeroed at function entry, shaped like their
+  // parameter whenever it is stored, resized with it, and zeroed again by reset_optimizer().
   void CreateOptimizerState() {
     size_t slot_count = fn_.slots.size();
     for (SlotId s = 0; s < slot_count; ++s) {
@@ -952,6 +957,7 @@ class FunctionDifferentiator {
       const Op op = fn_.ops[id];
       std::vector<OpId> extra;
       Builder e(fn_, scratch, op.loc);
+      bool before = false;  // Insert before the op (else after it).
       if (op.code == OpCode::kRealloc && state_.count(op.slot) > 0) {
         const StateSlots& state = state_[op.slot];
         for (SlotId slot : {state.m, state.v}) {
@@ -959,6 +965,25 @@ class FunctionDifferentiator {
           resize.slot = slot;
           e.EmitVoid(std::move(resize));
         }
+      } else if (op.code == OpCode::kStore && state_.count(op.slot) > 0) {
+        // The moments take the parameter's shape as soon as it has a value (zeros at first;
+        // kept elements if a new value has another shape), so they are tensors exactly when
+        // the parameter is.
+        const StateSlots& state = state_[op.slot];
+        for (SlotId slot : {state.m, state.v}) {
+          e.Store(slot, e.Emit(OpCode::kReallocLike, {e.Load(slot), e.Load(op.slot)}));
+        }
+      } else if (op.code == OpCode::kOptimize) {
+        // Entering a loop, the moments of the parameters it names take their shape (after a
+        // reset_optimizer they are the scalar 0), so the loop's state is typed like them.
+        for (int64_t named : op.ints) {
+          auto it = state_.find(static_cast<SlotId>(named));
+          if (it == state_.end()) continue;
+          for (SlotId slot : {it->second.m, it->second.v}) {
+            e.Store(slot, e.Emit(OpCode::kReallocLike, {e.Load(slot), e.Load(it->first)}));
+          }
+        }
+        before = true;
       } else if (op.code == OpCode::kResetOptimizer) {
         ValueId z = e.Const(0);
         for (const auto& [param, state] : state_) {
@@ -969,7 +994,8 @@ class FunctionDifferentiator {
       }
       std::vector<OpId>& list = fn_.regions[region].ops;
       auto at = std::find(list.begin(), list.end(), id);
-      list.insert(at + 1, fn_.regions[scratch].ops.begin(), fn_.regions[scratch].ops.end());
+      list.insert(before ? at : at + 1, fn_.regions[scratch].ops.begin(),
+                  fn_.regions[scratch].ops.end());
       fn_.regions[scratch].ops.clear();
     }
   }

@@ -835,7 +835,7 @@ class FunctionEmitter {
         FinishResult(op);
         return;
       case OpCode::kReallocLike:
-        if (IsScalar(op.operands[0])) {
+        if (IsScalar(op.operands[0]) && IsScalar(op.operands[1])) {
           SetScalarResult(op, Scalar(op.operands[0]));
           return;
         }

@@ -352,9 +352,12 @@ class Inferrer {
           break;
         }
         case OpCode::kReallocLike: {
-          // A tensor takes operand 1's shape; anything else passes through unchanged.
-          const Type& v = TypeOf(op.operands[0]);
-          Set(op.result, v.kind == Type::kTensor ? TypeOf(op.operands[1]) : v);
+          // Shaped like a tensor operand 1 (a scalar operand 0 spreads to it); with a scalar
+          // operand 1, operand 0 passes through unchanged.
+          const Type& like = TypeOf(op.operands[1]);
+          Set(op.result, like.kind == Type::kTensor   ? like
+                         : like.kind == Type::kScalar ? TypeOf(op.operands[0])
+                                                      : Type::Unknown());
           break;
         }
         case OpCode::kSumToShape:
@@ -407,6 +410,10 @@ void InferTypes(Function& function) { Inferrer(function, nullptr, nullptr).Run()
 
 void InferModuleTypes(Module& module) {
   std::vector<FunctionSignature> signatures(module.functions.size());
+  for (size_t f = 0; f < module.functions.size(); ++f) {
+    const std::vector<Type>& known = module.functions[f].param_types;
+    signatures[f].params.assign(known.begin(), known.end());
+  }
   std::vector<Inferrer> inferrers;
   inferrers.reserve(module.functions.size());
   for (size_t f = 0; f < module.functions.size(); ++f) {
@@ -423,6 +430,15 @@ void InferModuleTypes(Module& module) {
     if (!changed) break;
   }
   for (Inferrer& inferrer : inferrers) inferrer.Finish();
+  for (size_t f = 0; f < module.functions.size(); ++f) {
+    Function& fn = module.functions[f];
+    const std::vector<std::optional<Type>>& params = signatures[f].params;
+    bool all_known = params.size() == fn.params.size();
+    for (const std::optional<Type>& t : params) all_known &= t.has_value();
+    if (!all_known) continue;
+    fn.param_types.clear();
+    for (const std::optional<Type>& t : params) fn.param_types.push_back(*t);
+  }
 }
 
 Type BuiltinResultType(Builtin builtin, const std::vector<Type>& args,

@@ -153,6 +153,10 @@ struct Function {
   std::vector<Type> value_types;  // Indexed by ValueId.
   std::vector<Slot> slots;
   RegionId body = kNone;
+  // What inference learned from the call sites (one type per parameter; empty before the
+  // first inference). Kept so that inference after differentiation still knows the types of
+  // functions whose calls were inlined.
+  std::vector<Type> param_types;
 
   ValueId NewValue(Type type);
   RegionId NewRegion(RegionId parent);

@@ -475,6 +475,13 @@ class Interpreter {
       case OpCode::kReallocLike: {
         const Value& v = Operand(frame, op, 0);
         const Value& like = Operand(frame, op, 1);
+        if (like.kind == Value::Kind::kTensor && v.kind == Value::Kind::kScalar) {
+          // A scalar (optimizer state or a gradient that is still 0) spreads to the shape.
+          const runtime::Shape& shape = like.tensor->shape();
+          std::vector<double> values(static_cast<size_t>(like.tensor->size()), v.scalar);
+          frame.values[op.result] = Value::FromTensor(Tensor(shape, std::move(values)));
+          return true;
+        }
         if (like.kind != Value::Kind::kTensor || v.kind != Value::Kind::kTensor ||
             v.tensor->shape() == like.tensor->shape()) {
           frame.values[op.result] = v;
