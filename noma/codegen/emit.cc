@@ -220,6 +220,7 @@ class ModuleEmitter {
     auto* type = llvm::FunctionType::get(i32_, {ptr_, ptr_, ptr_}, false);
     for (size_t i = 0; i < module_.functions.size(); ++i) {
       const graph::Function& fn = module_.functions[i];
+      if (fn.specialization_of != graph::kNone) continue;  // Callers reach copies internally.
       auto* entry = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage,
                                            LibraryEntryName(library_, fn.name), *llvm_module_);
       llvm::IRBuilder<> b(llvm::BasicBlock::Create(context_, "entry", entry));

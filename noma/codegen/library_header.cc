@@ -66,6 +66,7 @@ std::string LibraryHeader(const graph::Module& module, const std::string& librar
       "#include \"noma/runtime/program.h\"\n\n"
       "extern \"C\" {\n");
   for (const graph::Function& fn : module.functions) {
+    if (fn.specialization_of != graph::kNone) continue;  // Not an entry point.
     absl::StrAppend(&out, "int32_t ", LibraryEntryName(library, fn.name),
                     "(noma_cell* const* args, noma_cell* result, char** error);\n");
   }
@@ -128,6 +129,7 @@ std::string LibraryHeader(const graph::Module& module, const std::string& librar
       "}\n\n"
       "}  // namespace internal\n\n");
   for (const graph::Function& fn : module.functions) {
+    if (fn.specialization_of != graph::kNone) continue;
     std::vector<std::string> params, args;
     for (graph::SlotId slot : fn.params) {
       std::string name = CppName(fn.slots[slot].name);

@@ -157,6 +157,9 @@ struct Function {
   // first inference). Kept so that inference after differentiation still knows the types of
   // functions whose calls were inlined.
   std::vector<Type> param_types;
+  // A copy of function `specialization_of` made for one kind of arguments (specialize.h), or
+  // kNone. Copies keep the name; they are not entry points of libraries.
+  uint32_t specialization_of = kNone;
 
   ValueId NewValue(Type type);
   RegionId NewRegion(RegionId parent);

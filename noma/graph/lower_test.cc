@@ -4,6 +4,7 @@
 
 #include "gtest/gtest.h"
 #include "noma/graph/printer.h"
+#include "noma/graph/specialize.h"
 #include "noma/graph/verifier.h"
 #include "noma/syntax/parser.h"
 
@@ -63,6 +64,31 @@ TEST(LowerTest, InfersRanksAndConstantShapes) {
         "any = load @v"}) {
     EXPECT_NE(ir.find(expected), std::string::npos) << expected << "\n" << ir;
   }
+}
+
+// A function called with a scalar and with a tensor gets a copy per kind; every value of both
+// is typed, calls go to their copy, and dims-only differences make no copy.
+TEST(SpecializeTest, OneCopyPerArgumentKind) {
+  auto lowered = LowerText(
+      "fn twice(x) { return x + x; }\n"
+      "fn main() {\n  print(twice(2));\n  print(twice(tensor [1, 2]));\n"
+      "  print(twice(tensor [1, 2, 3]));\n  print(twice(tensor [[1]]));\n}\n");
+  ASSERT_FALSE(lowered->diagnostics.has_errors()) << lowered->rendered;
+  SpecializeFunctions(lowered->module);
+  const Module& module = lowered->module;
+  ASSERT_EQ(module.functions.size(), 4u);  // twice, main, and copies for rank 1 and rank 2.
+  EXPECT_TRUE(Verify(module).ok());
+  std::string ir = PrintModule(module);
+  EXPECT_EQ(ir.find("any"), std::string::npos) << ir;
+  EXPECT_NE(ir.find("func twice(@x.0) specialized {"), std::string::npos) << ir;
+  for (const Function& fn : module.functions) {
+    if (fn.name == "twice" && fn.specialization_of != kNone) {
+      EXPECT_EQ(module.functions[fn.specialization_of].name, "twice");
+    }
+  }
+  EXPECT_NE(ir.find("scalar = call twice"), std::string::npos) << ir;
+  EXPECT_NE(ir.find("tensor<?> = call twice"), std::string::npos) << ir;  // [2] and [3] joined.
+  EXPECT_NE(ir.find("tensor<1x1> = call twice"), std::string::npos) << ir;
 }
 
 TEST(LowerTest, ControlFlowBecomesRegions) {

@@ -24,7 +24,8 @@ class Printer {
   std::string Print() {
     std::vector<std::string> params;
     for (SlotId slot : fn_.params) params.push_back(SlotName(slot));
-    absl::StrAppend(&out_, "func ", fn_.name, "(", absl::StrJoin(params, ", "), ") {\n");
+    absl::StrAppend(&out_, "func ", fn_.name, "(", absl::StrJoin(params, ", "), ")",
+                    fn_.specialization_of == kNone ? "" : " specialized", " {\n");
     PrintRegion(fn_.body, 1);
     out_ += "}\n";
     return std::move(out_);
