@@ -1,5 +1,6 @@
 #include "noma/runtime/internal/threads.h"
 
+#include <immintrin.h>
 #include <pthread.h>
 #include <sched.h>
 
@@ -63,10 +64,10 @@ struct Job {
   TaskFunction fn;
   void* context;
   int64_t tasks;
-  std::atomic<int64_t> next{0};  // The next task to hand out.
-  int64_t finished = 0;          // Tasks finished by workers (under the lock).
-  int helpers_wanted = 0;        // Workers that may still join (under the lock).
-  int helpers_active = 0;        // Workers inside the job (under the lock).
+  std::atomic<int64_t> next{0};      // The next task to hand out.
+  std::atomic<int64_t> finished{0};  // Tasks finished.
+  int helpers_wanted = 0;            // Workers that may still join (under the lock).
+  int helpers_active = 0;            // Workers inside the job (under the lock).
 };
 
 // Workers are started on demand and live as long as the process; they sleep on a condition
@@ -78,8 +79,14 @@ struct Pool {
   // Serializes callers: a second thread calling ParallelFor meanwhile runs its tasks itself.
   pthread_mutex_t submit = PTHREAD_MUTEX_INITIALIZER;
   Job* job = nullptr;
+  std::atomic<uint64_t> posted{0};  // Jobs posted so far: what spinning workers watch.
   int workers = 0;
 };
+
+// How long a worker keeps polling for the next job before it sleeps, and the caller for its
+// job's end before it sleeps (pause instructions, a few tens of microseconds): a training step
+// runs kernels back to back, and a futex wake-up costs about as much as a small kernel.
+constexpr int kSpinPauses = 2000;
 
 Pool& GetPool() {
   static Pool* pool = new Pool;  // Never destroyed: workers may outlive static destructors.
@@ -100,18 +107,27 @@ int64_t RunTasks(Job* job) {
 void* WorkerMain(void* arg) {
   Pool* pool = static_cast<Pool*>(arg);
   in_task = true;  // A worker's own ParallelFor calls (none today) would run inline.
+  uint64_t seen = pool->posted.load(std::memory_order_acquire);
   pthread_mutex_lock(&pool->mu);
   for (;;) {
-    while (pool->job == nullptr || pool->job->helpers_wanted == 0) {
-      pthread_cond_wait(&pool->wake, &pool->mu);
+    if (pool->job == nullptr || pool->job->helpers_wanted == 0) {
+      pthread_mutex_unlock(&pool->mu);
+      for (int s = 0; s < kSpinPauses && pool->posted.load(std::memory_order_acquire) == seen;
+           ++s) {
+        _mm_pause();
+      }
+      pthread_mutex_lock(&pool->mu);
+      while (pool->job == nullptr || pool->job->helpers_wanted == 0) {
+        pthread_cond_wait(&pool->wake, &pool->mu);
+      }
     }
+    seen = pool->posted.load(std::memory_order_relaxed);
     Job* job = pool->job;
     --job->helpers_wanted;
     ++job->helpers_active;
     pthread_mutex_unlock(&pool->mu);
-    int64_t ran = RunTasks(job);
+    job->finished.fetch_add(RunTasks(job), std::memory_order_release);
     pthread_mutex_lock(&pool->mu);
-    job->finished += ran;
     --job->helpers_active;
     pthread_cond_signal(&pool->finished);
   }
@@ -160,18 +176,21 @@ void ParallelFor(int64_t tasks, TaskFunction fn, void* context) {
   EnsureWorkers(&pool, helpers);
   job.helpers_wanted = helpers < pool.workers ? helpers : pool.workers;
   pool.job = &job;
+  pool.posted.fetch_add(1, std::memory_order_release);
   pthread_cond_broadcast(&pool.wake);
   pthread_mutex_unlock(&pool.mu);
 
   in_task = true;
-  int64_t ran = RunTasks(&job);
+  job.finished.fetch_add(RunTasks(&job), std::memory_order_release);
   in_task = false;
+  for (int s = 0; s < kSpinPauses && job.finished.load(std::memory_order_acquire) < tasks; ++s) {
+    _mm_pause();
+  }
 
   pthread_mutex_lock(&pool.mu);
   // Workers that have not woken yet are not waited for: they find no job.
   job.helpers_wanted = 0;
-  job.finished += ran;
-  while (job.finished < tasks || job.helpers_active > 0) {
+  while (job.finished.load(std::memory_order_acquire) < tasks || job.helpers_active > 0) {
     pthread_cond_wait(&pool.finished, &pool.mu);
   }
   pool.job = nullptr;
