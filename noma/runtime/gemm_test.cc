@@ -12,6 +12,7 @@
 
 #include "gtest/gtest.h"
 #include "noma/runtime/internal/kernels.h"
+#include "noma/runtime/internal/threads.h"
 #include "noma/runtime/tensor.h"
 #include "noma/runtime/threads.h"
 
@@ -78,6 +79,7 @@ void CheckShape(const Shape3& s, std::mt19937_64& rng) {
         EXPECT_TRUE(SameBits(c, want)) << "level " << level << " shape " << s.n << "x" << s.k << "x"
                                        << s.m << " ta " << ta << " tb " << tb;
       }
+      SetGrainDivisorForTesting(1 << 20);  // Split even small products.
       for (int threads : {1, 2, 3}) {
         SetThreadCount(threads);
         std::vector<double> c(s.n * s.m, std::nan(""));
@@ -85,6 +87,7 @@ void CheckShape(const Shape3& s, std::mt19937_64& rng) {
         EXPECT_TRUE(SameBits(c, want)) << threads << " threads, shape " << s.n << "x" << s.k << "x"
                                        << s.m << " ta " << ta << " tb " << tb;
       }
+      SetGrainDivisorForTesting(1);
       SetThreadCount(0);
     }
   }
@@ -101,9 +104,10 @@ TEST(GemmTest, RandomShapes) {
   for (int trial = 0; trial < 40; ++trial) CheckShape({dim(rng), dim(rng), dim(rng)}, rng);
 }
 
-// A product big enough to be split over threads (more than the per-thread grain) with every
-// thread count, by rows and by columns.
+// Products split over every thread count, by rows and by columns, and the one-row and
+// one-column products.
 TEST(GemmTest, ThreadSplitsAreBitIdentical) {
+  SetGrainDivisorForTesting(1 << 20);
   std::mt19937_64 rng(5);
   for (Shape3 s :
        {Shape3{300, 200, 150}, Shape3{40, 700, 600}, Shape3{2000, 300, 1}, Shape3{1, 300, 3000}}) {
@@ -117,6 +121,7 @@ TEST(GemmTest, ThreadSplitsAreBitIdentical) {
       EXPECT_TRUE(SameBits(c, want)) << threads << " threads, " << s.n << "x" << s.k << "x" << s.m;
     }
   }
+  SetGrainDivisorForTesting(1);
   SetThreadCount(0);
 }
 

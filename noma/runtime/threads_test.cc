@@ -59,7 +59,7 @@ TEST(ThreadsTest, ManyJobsInARow) {
 TEST(ThreadsTest, ThreadsForKeepsSmallWorkOnOneThread) {
   SetThreadCount(4);
   EXPECT_EQ(internal::ThreadsFor(10, 1000), 1);
-  EXPECT_EQ(internal::ThreadsFor(2500, 1000), 2);
+  EXPECT_EQ(internal::ThreadsFor(2500, 1000), 2);  // Two grains of work: two threads.
   EXPECT_EQ(internal::ThreadsFor(1000000, 1000), 4);
   SetThreadCount(1);
   EXPECT_EQ(internal::ThreadsFor(1000000, 1000), 1);
@@ -100,6 +100,8 @@ TEST(ThreadsTest, KernelsAreBitIdenticalForEveryThreadCount) {
     results.push_back(*Matmul(x, *Transpose(y)));
     return results;
   };
+  // Split even these small operations (the production grains keep them on one thread).
+  internal::SetGrainDivisorForTesting(1 << 20);
   SetThreadCount(1);
   std::vector<Tensor> want = compute();
   for (int threads : {2, 3, 5}) {
@@ -110,12 +112,14 @@ TEST(ThreadsTest, KernelsAreBitIdenticalForEveryThreadCount) {
       EXPECT_TRUE(SameBits(got[i], want[i])) << "result " << i << ", " << threads << " threads";
     }
   }
+  internal::SetGrainDivisorForTesting(1);
   SetThreadCount(0);
 }
 
 // In place with a stride-0 operand that is the output's first element: every chunk must use
 // the value from before the call.
 TEST(ThreadsTest, InPlaceBroadcastOperandIsReadFirst) {
+  internal::SetGrainDivisorForTesting(1 << 20);
   SetThreadCount(3);
   std::vector<double> v(300000, 2.0);
   v[0] = 5.0;
@@ -123,6 +127,7 @@ TEST(ThreadsTest, InPlaceBroadcastOperandIsReadFirst) {
   EXPECT_EQ(v[0], 25.0);
   EXPECT_EQ(v[1], 10.0);
   EXPECT_EQ(v.back(), 10.0);
+  internal::SetGrainDivisorForTesting(1);
   SetThreadCount(0);
 }
 

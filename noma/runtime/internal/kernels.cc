@@ -215,9 +215,11 @@ int KernelLevel() {
 
 namespace {
 
-// Elements per thread below which an elementwise kernel stays on one thread: the hand-off to
-// the pool costs some microseconds, which cheap operations (+, *) amortize only over long
-// arrays; the elementary functions cost 5-10x more per element.
+// Elements per thread below which an elementwise kernel stays on one thread. Measured on the
+// 2-core development VM, splitting the MLP benchmark's [1024, 64] operations made the whole run
+// slower (hand-off and cache traffic cost more than the halved loops), so only arrays of
+// about a million elements per thread are split; the elementary functions cost 5-10x more
+// per element than +, * and get a lower bound.
 int64_t UnaryGrain(UnaryKernel op) {
   switch (op) {
     case UnaryKernel::kSigmoid:
@@ -227,7 +229,7 @@ int64_t UnaryGrain(UnaryKernel op) {
     case UnaryKernel::kSin:
     case UnaryKernel::kCos:
     case UnaryKernel::kTan:
-      return 8192;
+      return 1 << 18;
     case UnaryKernel::kNeg:
     case UnaryKernel::kNot:
     case UnaryKernel::kRelu:
@@ -240,11 +242,11 @@ int64_t UnaryGrain(UnaryKernel op) {
     case UnaryKernel::kCastI64:
       break;
   }
-  return 65536;
+  return 1 << 20;
 }
 
 int64_t BinaryGrain(BinaryKernel op) {
-  return op == BinaryKernel::kPow || op == BinaryKernel::kMod ? 8192 : 65536;
+  return op == BinaryKernel::kPow || op == BinaryKernel::kMod ? 1 << 18 : 1 << 20;
 }
 
 // Splits [0, n) into `threads` chunks (multiples of 8 elements, whole cache lines) and runs

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 
@@ -151,7 +152,14 @@ void EnsureWorkers(Pool* pool, int n) {
 
 }  // namespace
 
+std::atomic<int64_t> grain_divisor{1};
+
+void SetGrainDivisorForTesting(int64_t divisor) {
+  grain_divisor.store(divisor < 1 ? 1 : divisor, std::memory_order_relaxed);
+}
+
 int ThreadsFor(int64_t work, int64_t grain) {
+  grain = std::max<int64_t>(1, grain / grain_divisor.load(std::memory_order_relaxed));
   int threads = ThreadCount();
   if (threads <= 1 || grain <= 0) return 1;
   int64_t useful = work / grain;

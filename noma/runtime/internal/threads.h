@@ -30,6 +30,10 @@ void ParallelFor(int64_t tasks, F&& f) {
 // use: 1 below `grain` units per thread, so that small operations pay no hand-off.
 int ThreadsFor(int64_t work, int64_t grain);
 
+// Divides every grain of ThreadsFor by `divisor` (1 restores), so that tests split small
+// operations over threads too.
+void SetGrainDivisorForTesting(int64_t divisor);
+
 }  // namespace noma::runtime::internal
 
 #endif  // NOMA_RUNTIME_INTERNAL_THREADS_H_
