@@ -55,14 +55,14 @@ void BM_Gemm(benchmark::State& state) {
 BENCHMARK(BM_Gemm)
     ->ArgNames({"n", "k", "m", "threads"})
     ->ArgsProduct({{1024}, {1024}, {1024}, {1, 2}})
-    ->Args({1024, 16, 64, 1})   // Forward: x @ w1.
-    ->Args({1024, 64, 64, 1})   // Forward: h1 @ w2; backward: g @ w2ᵀ.
-    ->Args({1024, 64, 1, 1})    // Forward: h2 @ w3.
-    ->Args({1024, 1, 64, 1})    // Backward: g @ w3ᵀ.
-    ->Args({64, 1024, 64, 1})   // Backward: h1ᵀ @ g (weight gradient).
-    ->Args({16, 1024, 64, 1})   // Backward: xᵀ @ g.
-    ->Args({64, 1024, 1, 1})    // Backward: h2ᵀ @ g.
-    ->Args({1024, 64, 16, 1})   // Backward: g @ w1ᵀ (not needed by the program, but typical).
+    ->Args({1024, 16, 64, 1})  // Forward: x @ w1.
+    ->Args({1024, 64, 64, 1})  // Forward: h1 @ w2; backward: g @ w2ᵀ.
+    ->Args({1024, 64, 1, 1})   // Forward: h2 @ w3.
+    ->Args({1024, 1, 64, 1})   // Backward: g @ w3ᵀ.
+    ->Args({64, 1024, 64, 1})  // Backward: h1ᵀ @ g (weight gradient).
+    ->Args({16, 1024, 64, 1})  // Backward: xᵀ @ g.
+    ->Args({64, 1024, 1, 1})   // Backward: h2ᵀ @ g.
+    ->Args({1024, 64, 16, 1})  // Backward: g @ w1ᵀ (not needed by the program, but typical).
     ->UseRealTime();
 
 // The textbook i-j-p loop, for comparison with the blocked kernel.
@@ -166,12 +166,11 @@ void BM_UnaryArray(benchmark::State& state) {
 }
 BENCHMARK(BM_UnaryArray)
     ->ArgNames({"op", "n", "threads"})
-    ->ArgsProduct({{static_cast<int64_t>(UnaryKernel::kTanh),
-                    static_cast<int64_t>(UnaryKernel::kExp),
-                    static_cast<int64_t>(UnaryKernel::kSigmoid),
-                    static_cast<int64_t>(UnaryKernel::kLog)},
-                   {1 << 16},
-                   {1, 2}})
+    ->ArgsProduct(
+        {{static_cast<int64_t>(UnaryKernel::kTanh), static_cast<int64_t>(UnaryKernel::kExp),
+          static_cast<int64_t>(UnaryKernel::kSigmoid), static_cast<int64_t>(UnaryKernel::kLog)},
+         {1 << 16},
+         {1, 2}})
     ->UseRealTime();
 
 // Unary() with the result's allocation: what the interpreter pays per tanh of a [1024, 64]

@@ -21,9 +21,9 @@
 #include "noma/runtime/internal/kernels.h"
 #include "noma/runtime/threads.h"
 
-extern "C" void cblas_dgemm(int order, int trans_a, int trans_b, int m, int n, int k,
-                            double alpha, const double* a, int lda, const double* b, int ldb,
-                            double beta, double* c, int ldc);
+extern "C" void cblas_dgemm(int order, int trans_a, int trans_b, int m, int n, int k, double alpha,
+                            const double* a, int lda, const double* b, int ldb, double beta,
+                            double* c, int ldc);
 
 namespace {
 
@@ -77,9 +77,9 @@ int main(int argc, char** argv) {
     MatrixOperand bo = cs.tb ? MatrixOperand{b.data(), 1, cs.k} : MatrixOperand{b.data(), cs.m, 1};
     auto noma = [&] { Gemm(cs.n, cs.k, cs.m, ao, bo, c.data()); };
     auto blas = [&] {
-      cblas_dgemm(kRowMajor, cs.ta ? kTrans : kNoTrans, cs.tb ? kTrans : kNoTrans, cs.n, cs.m,
-                  cs.k, 1.0, a.data(), cs.ta ? cs.n : cs.k, b.data(), cs.tb ? cs.k : cs.m, 0.0,
-                  r.data(), cs.m);
+      cblas_dgemm(kRowMajor, cs.ta ? kTrans : kNoTrans, cs.tb ? kTrans : kNoTrans, cs.n, cs.m, cs.k,
+                  1.0, a.data(), cs.ta ? cs.n : cs.k, b.data(), cs.tb ? cs.k : cs.m, 0.0, r.data(),
+                  cs.m);
     };
     double flops = 2.0 * cs.n * cs.k * cs.m;
     int calls = std::max(1, static_cast<int>(0.2 * 40e9 / flops));
