@@ -229,6 +229,7 @@ int64_t UnaryGrain(UnaryKernel op) {
     case UnaryKernel::kSin:
     case UnaryKernel::kCos:
     case UnaryKernel::kTan:
+    case UnaryKernel::kSoftplus:
       return 1 << 18;
     case UnaryKernel::kNeg:
     case UnaryKernel::kNot:
