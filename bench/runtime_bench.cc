@@ -6,6 +6,7 @@
 #include "benchmark/benchmark.h"
 #include "noma/runtime/rng.h"
 #include "noma/runtime/tensor.h"
+#include "noma/runtime/threads.h"
 
 namespace noma::runtime {
 namespace {
@@ -32,6 +33,37 @@ void BM_Matmul(benchmark::State& state) {
   SetFlops(state, 2.0 * n * n * n);
 }
 BENCHMARK(BM_Matmul)->Arg(64)->Arg(128)->Arg(256)->Arg(512);
+
+// MatmulInto [n, k] @ [k, m] into a reused result (the kernel without the allocation) on
+// `threads` threads: 1024^3 and the MLP benchmark's shapes (bench/codegen/mlp.noma: batch 1024,
+// 16 -> 64 -> 64 -> 1; forward products, then the backward ones after their transposes).
+// Real time, since with threads the CPU time of the calling thread undercounts.
+// NOMA_CPU=avx2 measures the AVX2 kernels on an AVX-512 CPU.
+void BM_Gemm(benchmark::State& state) {
+  int64_t n = state.range(0), k = state.range(1), m = state.range(2);
+  SetThreadCount(static_cast<int>(state.range(3)));
+  Tensor a = Random({n, k}, 1);
+  Tensor b = Random({k, m}, 2);
+  Tensor c;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(MatmulInto(a, b, &c));
+    benchmark::DoNotOptimize(c.data());
+  }
+  SetFlops(state, 2.0 * n * k * m);
+  SetThreadCount(0);
+}
+BENCHMARK(BM_Gemm)
+    ->ArgNames({"n", "k", "m", "threads"})
+    ->ArgsProduct({{1024}, {1024}, {1024}, {1, 2}})
+    ->Args({1024, 16, 64, 1})  // Forward: x @ w1.
+    ->Args({1024, 64, 64, 1})  // Forward: h1 @ w2; backward: g @ w2ᵀ.
+    ->Args({1024, 64, 1, 1})   // Forward: h2 @ w3.
+    ->Args({1024, 1, 64, 1})   // Backward: g @ w3ᵀ.
+    ->Args({64, 1024, 64, 1})  // Backward: h1ᵀ @ g (weight gradient).
+    ->Args({16, 1024, 64, 1})  // Backward: xᵀ @ g.
+    ->Args({64, 1024, 1, 1})   // Backward: h2ᵀ @ g.
+    ->Args({1024, 64, 16, 1})  // Backward: g @ w1ᵀ (not needed by the program, but typical).
+    ->UseRealTime();
 
 // The textbook i-j-p loop, for comparison with the blocked kernel.
 void BM_MatmulTextbook(benchmark::State& state) {
@@ -116,6 +148,7 @@ BENCHMARK(BM_Sigmoid)->Arg(1 << 16);
 void BM_UnaryArray(benchmark::State& state) {
   auto op = static_cast<UnaryKernel>(state.range(0));
   int64_t n = state.range(1);
+  SetThreadCount(static_cast<int>(state.range(2)));
   Tensor a = Random({n});
   for (double& x : a.values()) x = 8 * x - 4;
   Tensor out = Tensor::Zeros({n});
@@ -124,13 +157,21 @@ void BM_UnaryArray(benchmark::State& state) {
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
-  state.SetLabel(op == UnaryKernel::kTanh ? "tanh" : op == UnaryKernel::kExp ? "exp" : "sigmoid");
+  state.SetLabel(op == UnaryKernel::kTanh  ? "tanh"
+                 : op == UnaryKernel::kExp ? "exp"
+                 : op == UnaryKernel::kLog ? "log"
+                                           : "sigmoid");
   state.SetItemsProcessed(state.iterations() * n);
+  SetThreadCount(0);
 }
 BENCHMARK(BM_UnaryArray)
-    ->Args({static_cast<int64_t>(UnaryKernel::kTanh), 1 << 16})
-    ->Args({static_cast<int64_t>(UnaryKernel::kExp), 1 << 16})
-    ->Args({static_cast<int64_t>(UnaryKernel::kSigmoid), 1 << 16});
+    ->ArgNames({"op", "n", "threads"})
+    ->ArgsProduct(
+        {{static_cast<int64_t>(UnaryKernel::kTanh), static_cast<int64_t>(UnaryKernel::kExp),
+          static_cast<int64_t>(UnaryKernel::kSigmoid), static_cast<int64_t>(UnaryKernel::kLog)},
+         {1 << 16},
+         {1, 2}})
+    ->UseRealTime();
 
 // Unary() with the result's allocation: what the interpreter pays per tanh of a [1024, 64]
 // layer.

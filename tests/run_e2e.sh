@@ -106,15 +106,17 @@ run_mode() {  # MODE DIR OUT
   local exe_dir="$scratch/exe.$mode"
   (
     cd "$dir" || exit 125
+    # Each mode on a different number of kernel threads: results must not depend on it
+    # (docs/numerics.md), so every program checks that too.
     case "$mode" in
-      run) exec "$NOMA" run "$rel" "${ARGS[@]}" ;;
-      fast-run) exec "$NOMA" fast-run "$rel" "${ARGS[@]}" ;;
+      run) NOMA_THREADS=1 exec "$NOMA" run "$rel" "${ARGS[@]}" ;;
+      fast-run) NOMA_THREADS=2 exec "$NOMA" fast-run "$rel" "${ARGS[@]}" ;;
       build-exe)
         # The build's own output is part of the result: on a compile-time error it is the
         # diagnostics, exactly like `noma run`; on success it must print nothing.
         mkdir -p "$exe_dir" || exit 125
         "$NOMA" build-exe "$rel" -o "$exe_dir/program" || exit $?
-        exec "$exe_dir/program" "${ARGS[@]}"
+        NOMA_THREADS=3 exec "$exe_dir/program" "${ARGS[@]}"
         ;;
       *) echo "run_e2e.sh: no recipe for mode '$mode'" >&2; exit 125 ;;
     esac

@@ -19,8 +19,8 @@ std::string BuildExeUsage() {
       "Compiles FILE (gradients included) to an object file with LLVM and links it with the\n"
       "static NOMA runtime into OUT, a standalone executable that needs only libc and libm\n"
       "and runs the whole program, training included, when it is started. OUT accepts the\n"
-      "options of `noma run` (--seed N, --check-nan, --max-alloc BYTES); built with\n"
-      "--target=cuda it also takes --device=cuda|auto|cpu.\n"
+      "options of `noma run` (--seed N, --check-nan, --max-alloc BYTES, --threads N); built\n"
+      "with --target=cuda it also takes --device=cuda|auto|cpu.\n"
       "\n"
       "options:\n"
       "  -o OUT             the executable to write (written only if everything succeeds)\n",

@@ -108,7 +108,8 @@ void TakeProgramArg(const std::vector<std::string>& args, size_t* i,
                     std::vector<const char*>* program_args) {
   const std::string& arg = args[*i];
   program_args->push_back(arg.c_str());
-  if ((arg == "--seed" || arg == "--max-alloc" || arg == "--device") && *i + 1 < args.size()) {
+  if ((arg == "--seed" || arg == "--max-alloc" || arg == "--threads" || arg == "--device") &&
+      *i + 1 < args.size()) {
     program_args->push_back(args[++*i].c_str());
   }
 }

@@ -34,15 +34,16 @@ extern const char kGpuFlagsHelp[];
 absl::Status PrepareGpuTarget(const driver::Compilation& compilation, const GpuTarget& target,
                               codegen::Options* options);
 
-// The program options (--seed, --check-nan, --max-alloc) as the runtime parses them, so that
-// `noma run`, `noma fast-run` and executables accept and reject exactly the same arguments.
+// The program options (--seed, --check-nan, --max-alloc, --threads) as the runtime parses them, so
+// that `noma run`, `noma fast-run` and executables accept and reject exactly the same arguments.
 extern const char kProgramOptionsHelp[];
 
 // The input file of a command: returns "" after taking `arg` as the file, or the usage error
 // ("unknown option '-x'", "more than one input file").
 std::string TakeInputFile(const std::string& arg, std::string* file);
 
-// Collects args[*i] (and the value of --seed / --max-alloc) for noma_p_parse_options.
+// Collects args[*i] (and the value of --seed / --max-alloc / --threads) for
+// noma_p_parse_options.
 void TakeProgramArg(const std::vector<std::string>& args, size_t* i,
                     std::vector<const char*>* program_args);
 

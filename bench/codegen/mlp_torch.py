@@ -75,9 +75,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
+    # More than one thread also needs OMP_NUM_THREADS / OPENBLAS_NUM_THREADS set by the caller
+    # (this script defaults them to 1 before importing torch).
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     for line in blas_report():
         print(line)

@@ -2,7 +2,8 @@
 # The four code generator figures of bench/RESULTS.md, measured in one run:
 #   1. XOR growth: `noma build-exe` executable vs hand-written C++ (g++ -O2), whole process
 #   2. MLP regression: `noma build-exe` executable (whole process) vs PyTorch eager (training
-#      loop only), one thread each; plus OpenBLAS dgemm throughput and NOMA's matmul FLOP/s
+#      loop only), one thread each, then two threads each (NOMA's output must not change);
+#      plus OpenBLAS dgemm throughput and NOMA's matmul FLOP/s
 #   3. `noma build-exe` compile latency for the XOR example at -O2
 #   4. the XOR executable's stripped size (and that it needs only libc and libm)
 # Run from the repository root:  bench/codegen/run_codegen_bench.sh [RUNS]
@@ -45,10 +46,16 @@ echo "steps: noma $("$work/xor_noma" | sed -n 2p) (growth step), manual: $("$wor
 echo "== 2. MLP regression: build-exe vs PyTorch eager =="
 "$NOMA" build-exe bench/codegen/mlp.noma -o "$work/mlp_noma"
 mlp_runs=3
-noma_mlp=$(median "$mlp_runs" "$work/mlp_noma")
+noma_mlp=$(median "$mlp_runs" "$work/mlp_noma" --threads 1)
+noma_mlp2=$(median "$mlp_runs" "$work/mlp_noma" --threads 2)
 torch_out=$("$PY" bench/codegen/mlp_torch.py)
 torch_mlp=$(echo "$torch_out" | sed -n 's/^torch_train_seconds=//p')
+torch_mlp2=$(OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 "$PY" bench/codegen/mlp_torch.py --threads 2 |
+  sed -n 's/^torch_train_seconds=//p')
 echo "noma build-exe (whole process): ${noma_mlp}s  torch (training loop): ${torch_mlp}s  speedup: $("$PY" -c "print(f'{$torch_mlp/$noma_mlp:.2f}')")x"
+echo "2 threads: noma --threads 2: ${noma_mlp2}s ($("$PY" -c "print(f'{$noma_mlp/$noma_mlp2:.2f}')")x its 1-thread run)  torch: ${torch_mlp2}s"
+cmp <("$work/mlp_noma" --threads 1 2>/dev/null) <("$work/mlp_noma" --threads 2 2>/dev/null) &&
+  echo "noma --threads 1 and --threads 2 print the same bytes"
 dgemm=$("$PY" bench/codegen/dgemm_peak.py)
 echo "$dgemm" | sed -n '/^case/,$p'
 flops_per_step=$(echo "$dgemm" | sed -n 's/^mlp_matmul_flops_per_step=\([0-9]*\).*/\1/p')

@@ -369,7 +369,8 @@ absl::Status BuildStandardKernels(llvm::Module& module, KernelTarget target, llv
   auto element = [f64](llvm::IRBuilder<>& b, llvm::Value* base, llvm::Value* offset) {
     return b.CreateLoad(f64, b.CreateGEP(f64, base, offset));
   };
-  // out[i, j] = Σ_p a[i, p] b[p, j], p in order; one kTile x kTile block per thread. Rows and
+  // out[i, j] = fma chain over p of a[i, p] b[p, j], p in order, from 0; one kTile x kTile
+  // block per thread. Rows and
   // columns past the edge load a clamped (valid) element and store nothing.
   auto tiles = [](llvm::IRBuilder<>& b, llvm::Value* extent) {
     return b.CreateUDiv(b.CreateAdd(extent, b.getInt64(kTile - 1)), b.getInt64(kTile));
@@ -408,7 +409,10 @@ absl::Status BuildStandardKernels(llvm::Module& module, KernelTarget target, llv
               }
               for (int r = 0; r < kTile; ++r) {
                 for (int c = 0; c < kTile; ++c) {
-                  next.push_back(b.CreateFAdd(accs[r * kTile + c], b.CreateFMul(as[r], bs[c])));
+                  // One fused multiply-add per term (fma.rn.f64), in p order: the CPU
+                  // kernels' chain (docs/numerics.md), so results match bit for bit.
+                  next.push_back(b.CreateIntrinsic(llvm::Intrinsic::fma, {f64},
+                                                   {as[r], bs[c], accs[r * kTile + c]}));
                 }
               }
               return next;

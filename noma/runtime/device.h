@@ -9,9 +9,10 @@
 // is unchanged, so a program computes what it computes on the CPU and reports the same errors.
 // The runtime knows nothing of CUDA; noma/gpu implements this interface.
 //
-// Every kernel computes each result element in the CPU kernels' order (tensor.h: sequential
-// sums and dot products, no contraction into fused multiply-adds), so results match the CPU
-// path up to the math library's last bit (exp, tanh, log, ...).
+// Every kernel computes each result element with the CPU kernels' operations in their order
+// (docs/numerics.md: sequential sums; matmul as one fused multiply-add per term in increasing
+// k; no other contraction), so results match the CPU path up to the math library's last bit
+// (exp, tanh, log, ...).
 
 #include <cstdint>
 

@@ -23,6 +23,7 @@
 #include "noma/runtime/rng.h"
 #include "noma/runtime/stack.h"
 #include "noma/runtime/tensor.h"
+#include "noma/runtime/threads.h"
 
 namespace {
 
@@ -792,6 +793,14 @@ int32_t noma_p_parse_options(int argc, const char* const* argv, const char* help
         return usage("--seed needs an integer");
       }
       options->seed = static_cast<uint64_t>(seed);
+    } else if (arg == "--threads") {
+      // Process-wide (the kernels' pool, threads.h), so it is applied here rather than
+      // carried in noma_run_options: `noma run` runs the interpreter, not noma_p_run.
+      int64_t threads;
+      if (i + 1 >= argc || !absl::SimpleAtoi(argv[++i], &threads) || threads <= 0) {
+        return usage("--threads needs a positive integer");
+      }
+      noma::runtime::SetThreadCount(static_cast<int>(std::min<int64_t>(threads, 1 << 20)));
     } else if (arg == "--check-nan") {
       options->check_nan = 1;
     } else if (arg == "--max-alloc") {

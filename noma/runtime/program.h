@@ -66,13 +66,16 @@ typedef struct noma_run_options {
 
 /* The help of the program options noma_p_parse_options accepts, one line each (a string
  * literal, so every --help that lists them can embed it). */
-#define NOMA_P_OPTIONS_HELP                                                             \
-  "  --seed N           seed of the program's random generator (default 0)\n"           \
-  "  --check-nan        make the first NaN/inf produced in an optimize loop an error\n" \
-  "  --max-alloc BYTES  largest tensor a program may allocate (default 8589934592 = 8 GiB)\n"
+#define NOMA_P_OPTIONS_HELP                                                                   \
+  "  --seed N           seed of the program's random generator (default 0)\n"                 \
+  "  --check-nan        make the first NaN/inf produced in an optimize loop an error\n"       \
+  "  --max-alloc BYTES  largest tensor a program may allocate (default 8589934592 = 8 GiB)\n" \
+  "  --threads N        threads for the tensor kernels (default: $NOMA_THREADS, else the\n"   \
+  "                     CPUs this process may use; results are identical for every N)\n"
 
 /* ---- Running a program ---- */
-/* Parses the program options (--seed N, --check-nan, --max-alloc BYTES, --help) shared by
+/* Parses the program options (--seed N, --check-nan, --max-alloc BYTES, --threads N, --help;
+ * --threads takes effect at once: noma::runtime::SetThreadCount) shared by
  * `noma run`/`fast-run` and executables. Returns 0 (ok), 1 (--help printed: exit 0) or 2 (a
  * usage error was printed to stderr: exit 2). `help` is the text printed for --help. */
 int32_t noma_p_parse_options(int argc, const char* const* argv, const char* help,

@@ -11,7 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "noma/runtime/format.h"
+#include "noma/runtime/internal/gemm.h"
 #include "noma/runtime/internal/kernels.h"
+#include "noma/runtime/internal/threads.h"
 
 namespace noma::runtime {
 
@@ -231,20 +233,39 @@ absl::StatusOr<Tensor> ReduceAxis(const Tensor& t, int64_t axis, bool mean, cons
   Tensor out = Tensor::Zeros(out_shape);
   double* o = out.data();
   const double* x = t.data();
-  // Each output element sums its inputs in increasing index order along `axis`.
-  if (inner == 1) {  // Reducing the last axis: a running sum per contiguous row.
-    for (int64_t i = 0; i < outer; ++i) {
-      double total = 0;
-      for (int64_t k = 0; k < n; ++k) total += x[i * n + k];
-      o[i] = total;
+  // Each output element sums its inputs in increasing index order along `axis`. Blocks of
+  // outer rows [i0, i1) and inner columns [j0, j1) are independent, so threads take blocks and
+  // every element is summed as on one thread.
+  auto reduce = [&](int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
+    if (inner == 1) {  // Reducing the last axis: a running sum per contiguous row.
+      for (int64_t i = i0; i < i1; ++i) {
+        double total = 0;
+        for (int64_t k = 0; k < n; ++k) total += x[i * n + k];
+        o[i] = total;
+      }
+      return;
     }
-  }
-  for (int64_t i = 0; inner != 1 && i < outer; ++i) {
-    double* dst = o + i * inner;
-    for (int64_t k = 0; k < n; ++k) {
-      const double* row = x + (i * n + k) * inner;
-      for (int64_t j = 0; j < inner; ++j) dst[j] += row[j];
+    for (int64_t i = i0; i < i1; ++i) {
+      double* dst = o + i * inner;
+      for (int64_t k = 0; k < n; ++k) {
+        const double* row = x + (i * n + k) * inner;
+        for (int64_t j = j0; j < j1; ++j) dst[j] += row[j];
+      }
     }
+  };
+  int threads = internal::ThreadsFor(t.size(), 1 << 20);
+  if (threads <= 1) {
+    reduce(0, outer, 0, inner);
+  } else if (inner >= 64 * threads) {  // Column blocks of whole cache lines.
+    int64_t chunk = ((inner + threads - 1) / threads + 7) / 8 * 8;
+    internal::ParallelFor((inner + chunk - 1) / chunk, [&](int64_t task) {
+      reduce(0, outer, task * chunk, std::min(inner, (task + 1) * chunk));
+    });
+  } else {
+    int64_t chunk = (outer + threads - 1) / threads;
+    internal::ParallelFor((outer + chunk - 1) / chunk, [&](int64_t task) {
+      reduce(task * chunk, std::min(outer, (task + 1) * chunk), 0, inner);
+    });
   }
   if (mean) {
     double count = static_cast<double>(n);
@@ -304,11 +325,8 @@ absl::StatusOr<Tensor> Dot(const Tensor& a, const Tensor& b) {
         absl::StrCat("dot: expected two rank-1 tensors of the same length, got ",
                      ShapeToString(a.shape()), " and ", ShapeToString(b.shape())));
   }
-  double total = 0;
-  const double* x = a.data();
-  const double* y = b.data();
-  for (int64_t i = 0; i < a.size(); ++i) total += x[i] * y[i];
-  return Tensor::Scalar(total);
+  // The fma chain of every inner product (docs/numerics.md).
+  return Tensor::Scalar(internal::DotKernel(a.data(), b.data(), a.size()));
 }
 
 namespace {

@@ -3,6 +3,11 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <string_view>
+
+#include "noma/runtime/internal/threads.h"
 
 namespace noma::runtime::internal {
 namespace {
@@ -163,19 +168,99 @@ using UnaryFunction = void (*)(UnaryKernel, const UnaryArgs&);
 using BinaryFunction = void (*)(BinaryKernel, const BinaryArgs&);
 using BroadcastFunction = void (*)(BinaryKernel, const BroadcastArgs&);
 
-// The best instruction set the CPU supports, an index into the tables of variants below:
-// 3 (AVX-512F), 2 (AVX2), 1 (SSE4.2) or 0 (SSE2, the x86-64 baseline).
-int CpuLevel() {
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) return 3;
-  if (__builtin_cpu_supports("avx2")) return 2;
-  if (__builtin_cpu_supports("sse4.2")) return 1;
-  return 0;
+}  // namespace
+
+int MaxKernelLevel() {
+  static const int level = [] {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma")) return 3;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 2;
+    if (__builtin_cpu_supports("sse4.2")) return 1;
+    return 0;
+  }();
+  return level;
 }
 
-int Level() {
-  static const int level = CpuLevel();
+int ParseKernelLevel(const char* name) {
+  if (name == nullptr) return -1;
+  std::string_view s(name);
+  if (s == "portable" || s == "sse2") return 0;
+  if (s == "sse4.2" || s == "sse42") return 1;
+  if (s == "avx2") return 2;
+  if (s == "avx512" || s == "avx512f") return 3;
+  return -1;
+}
+
+namespace {
+
+// The level in use: $NOMA_CPU when it names one (capped at what the CPU runs), else the best.
+std::atomic<int> kernel_level{-1};
+
+}  // namespace
+
+void SetKernelLevel(int level) {
+  kernel_level.store(level < 0 ? MaxKernelLevel() : std::min(level, MaxKernelLevel()),
+                     std::memory_order_relaxed);
+}
+
+int KernelLevel() {
+  int level = kernel_level.load(std::memory_order_relaxed);
+  if (level < 0) {
+    int forced = ParseKernelLevel(std::getenv("NOMA_CPU"));
+    level = forced < 0 ? MaxKernelLevel() : std::min(forced, MaxKernelLevel());
+    kernel_level.store(level, std::memory_order_relaxed);
+  }
   return level;
+}
+
+namespace {
+
+// Elements per thread below which an elementwise kernel stays on one thread. Measured on the
+// 2-core development VM, splitting the MLP benchmark's [1024, 64] operations made the whole run
+// slower (hand-off and cache traffic cost more than the halved loops), so only arrays of
+// about a million elements per thread are split; the elementary functions cost 5-10x more
+// per element than +, * and get a lower bound.
+int64_t UnaryGrain(UnaryKernel op) {
+  switch (op) {
+    case UnaryKernel::kSigmoid:
+    case UnaryKernel::kTanh:
+    case UnaryKernel::kExp:
+    case UnaryKernel::kLog:
+    case UnaryKernel::kSin:
+    case UnaryKernel::kCos:
+    case UnaryKernel::kTan:
+    case UnaryKernel::kSoftplus:
+      return 1 << 18;
+    case UnaryKernel::kNeg:
+    case UnaryKernel::kNot:
+    case UnaryKernel::kRelu:
+    case UnaryKernel::kSqrt:
+    case UnaryKernel::kAbs:
+    case UnaryKernel::kFloor:
+    case UnaryKernel::kCeil:
+    case UnaryKernel::kCastF32:
+    case UnaryKernel::kCastI32:
+    case UnaryKernel::kCastI64:
+      break;
+  }
+  return 1 << 20;
+}
+
+int64_t BinaryGrain(BinaryKernel op) {
+  return op == BinaryKernel::kPow || op == BinaryKernel::kMod ? 1 << 18 : 1 << 20;
+}
+
+// Splits [0, n) into `threads` chunks (multiples of 8 elements, whole cache lines) and runs
+// run(begin, count) for each on the pool. Every element is computed by the same code whatever
+// the split.
+template <typename Run>
+void SplitElements(int64_t n, int threads, Run run) {
+  int64_t chunk = ((n + threads - 1) / threads + 7) / 8 * 8;
+  int64_t tasks = (n + chunk - 1) / chunk;
+  ParallelFor(tasks, [&](int64_t t) {
+    int64_t begin = t * chunk;
+    run(begin, std::min(chunk, n - begin));
+  });
 }
 
 }  // namespace
@@ -183,150 +268,47 @@ int Level() {
 void UnaryArrayKernel(UnaryKernel op, const double* a, int64_t a_stride, double* out, int64_t n) {
   static const UnaryFunction kernels[] = {UnaryBaseline, UnarySse42, UnaryAvx2, UnaryAvx512};
   if (n <= 0) return;
-  kernels[Level()](op, UnaryArgs{a, a_stride, out, n});
+  UnaryFunction kernel = kernels[KernelLevel()];
+  int threads = ThreadsFor(n, UnaryGrain(op));
+  if (threads <= 1) {
+    kernel(op, UnaryArgs{a, a_stride, out, n});
+    return;
+  }
+  // A stride-0 input may be `out`'s first element: read it before any chunk writes.
+  double a0 = *a;
+  if (a_stride == 0) a = &a0;
+  SplitElements(n, threads, [&](int64_t begin, int64_t count) {
+    kernel(op, UnaryArgs{a + begin * a_stride, a_stride, out + begin, count});
+  });
 }
 
 void BinaryArrayKernel(BinaryKernel op, const double* a, int64_t a_stride, const double* b,
                        int64_t b_stride, double* out, int64_t n) {
   static const BinaryFunction kernels[] = {BinaryBaseline, BinarySse42, BinaryAvx2, BinaryAvx512};
   if (n <= 0) return;
-  kernels[Level()](op, BinaryArgs{a, a_stride, b, b_stride, out, n});
+  BinaryFunction kernel = kernels[KernelLevel()];
+  int threads = ThreadsFor(n, BinaryGrain(op));
+  if (threads <= 1) {
+    kernel(op, BinaryArgs{a, a_stride, b, b_stride, out, n});
+    return;
+  }
+  double a0 = *a, b0 = *b;
+  if (a_stride == 0) a = &a0;
+  if (b_stride == 0) b = &b0;
+  SplitElements(n, threads, [&](int64_t begin, int64_t count) {
+    kernel(op, BinaryArgs{a + begin * a_stride, a_stride, b + begin * b_stride, b_stride,
+                          out + begin, count});
+  });
 }
 
 void BroadcastBinaryKernel(BinaryKernel op, const BroadcastPlan& plan, const double* a,
                            const double* b, double* out) {
   static const BroadcastFunction kernels[] = {BroadcastBaseline, BroadcastSse42, BroadcastAvx2,
                                               BroadcastAvx512};
-  kernels[Level()](op, BroadcastArgs{&plan, a, b, out});
+  kernels[KernelLevel()](op, BroadcastArgs{&plan, a, b, out});
 }
 
 namespace {
-
-// The blocked product c = a @ b (c is overwritten), inlined into one function per instruction
-// set below, so the same loops are vectorized with SSE2, AVX2 or AVX-512 and the CPU picks at
-// run time. Every element is computed by exactly one of the tile shapes, always as
-// ((0 + a[i][0]·b[0][j]) + a[i][1]·b[1][j]) + ... in the order p = 0, 1, ..., k-1 with separate
-// multiplies and adds (the runtime is built with -ffp-contract=off), so all variants and tile
-// shapes give bit-identical results (docs/runtime.md).
-//
-// Columns [j0, j1) in register tiles of kRows x kCols, for the inner block [k0, k1); the first
-// inner block starts from 0 instead of loading c.
-template <int64_t kRows, int64_t kCols>
-__attribute__((always_inline)) inline void MatmulTileColumns(const double* a, const double* b,
-                                                             double* c, int64_t n, int64_t k,
-                                                             int64_t m, int64_t j0, int64_t j1,
-                                                             int64_t k0, int64_t k1) {
-  bool first = k0 == 0;
-  int64_t i = 0;
-  for (; i + kRows <= n; i += kRows) {
-    for (int64_t j = j0; j + kCols <= j1; j += kCols) {
-      double acc[kRows][kCols];
-      for (int64_t r = 0; r < kRows; ++r) {
-        for (int64_t q = 0; q < kCols; ++q) acc[r][q] = first ? 0.0 : c[(i + r) * m + j + q];
-      }
-      for (int64_t p = k0; p < k1; ++p) {
-        const double* bp = b + p * m + j;
-        for (int64_t r = 0; r < kRows; ++r) {
-          double av = a[(i + r) * k + p];
-          for (int64_t q = 0; q < kCols; ++q) acc[r][q] += av * bp[q];
-        }
-      }
-      for (int64_t r = 0; r < kRows; ++r) {
-        for (int64_t q = 0; q < kCols; ++q) c[(i + r) * m + j + q] = acc[r][q];
-      }
-    }
-  }
-  // Rows after the last full tile: one row at a time, unit stride over the columns.
-  for (; i < n; ++i) {
-    double* crow = c + i * m;
-    if (first) {
-      for (int64_t q = j0; q < j1; ++q) crow[q] = 0;
-    }
-    for (int64_t p = k0; p < k1; ++p) {
-      double av = a[i * k + p];
-      const double* brow = b + p * m;
-      for (int64_t q = j0; q < j1; ++q) crow[q] += av * brow[q];
-    }
-  }
-}
-
-// Columns [j0, j1) narrower than a vector (a product with one output column, say): four rows at
-// a time as independent sums, which is 8-16x faster than the row loop on [1024, 64] @ [64, 1].
-__attribute__((always_inline)) inline void MatmulNarrowColumns(const double* a, const double* b,
-                                                               double* c, int64_t n, int64_t k,
-                                                               int64_t m, int64_t j0, int64_t j1,
-                                                               int64_t k0, int64_t k1) {
-  constexpr int64_t kRows = 4;
-  bool first = k0 == 0;
-  int64_t i = 0;
-  for (; i + kRows <= n; i += kRows) {
-    for (int64_t j = j0; j < j1; ++j) {
-      double acc[kRows];
-      for (int64_t r = 0; r < kRows; ++r) acc[r] = first ? 0.0 : c[(i + r) * m + j];
-      for (int64_t p = k0; p < k1; ++p) {
-        double bv = b[p * m + j];
-        for (int64_t r = 0; r < kRows; ++r) acc[r] += a[(i + r) * k + p] * bv;
-      }
-      for (int64_t r = 0; r < kRows; ++r) c[(i + r) * m + j] = acc[r];
-    }
-  }
-  for (; i < n; ++i) {
-    for (int64_t j = j0; j < j1; ++j) {
-      double sum = first ? 0.0 : c[i * m + j];
-      for (int64_t p = k0; p < k1; ++p) sum += a[i * k + p] * b[p * m + j];
-      c[i * m + j] = sum;
-    }
-  }
-}
-
-// Blocks of kColBlock columns and kInnerBlock inner indices keep the panel of b in cache; in
-// each, tiles kWide columns wide, then 16 and 8 wide, then the narrow rest.
-template <int64_t kWide>
-__attribute__((always_inline)) inline void MatmulBlocked(const double* a, const double* b,
-                                                         double* c, int64_t n, int64_t k,
-                                                         int64_t m) {
-  constexpr int64_t kInnerBlock = 256;
-  constexpr int64_t kColBlock = 512;
-  if (k == 0) {
-    for (int64_t e = 0; e < n * m; ++e) c[e] = 0;
-    return;
-  }
-  for (int64_t j0 = 0; j0 < m; j0 += kColBlock) {
-    int64_t j1 = std::min(m, j0 + kColBlock);
-    for (int64_t k0 = 0; k0 < k; k0 += kInnerBlock) {
-      int64_t k1 = std::min(k, k0 + kInnerBlock);
-      int64_t j = j0 + (j1 - j0) / kWide * kWide;
-      if (j > j0) MatmulTileColumns<4, kWide>(a, b, c, n, k, m, j0, j, k0, k1);
-      if (kWide > 16 && j + 16 <= j1) {
-        MatmulTileColumns<4, 16>(a, b, c, n, k, m, j, j + 16, k0, k1);
-        j += 16;
-      }
-      if (kWide > 8 && j + 8 <= j1) {
-        MatmulTileColumns<4, 8>(a, b, c, n, k, m, j, j + 8, k0, k1);
-        j += 8;
-      }
-      if (j < j1) MatmulNarrowColumns(a, b, c, n, k, m, j, j1, k0, k1);
-    }
-  }
-}
-
-// 4 x 8 tiles fill SSE2's 16 registers; AVX2 keeps 4 x 8 (eight ymm accumulators: 4 x 16 spills
-// and ran 10x slower); AVX-512 uses 4 x 32 (sixteen zmm accumulators).
-void MatmulBaseline(const double* a, const double* b, double* c, int64_t n, int64_t k, int64_t m) {
-  MatmulBlocked<8>(a, b, c, n, k, m);
-}
-
-__attribute__((target("avx2"))) void MatmulAvx2(const double* a, const double* b, double* c,
-                                                int64_t n, int64_t k, int64_t m) {
-  MatmulBlocked<8>(a, b, c, n, k, m);
-}
-
-__attribute__((target("avx512f"))) void MatmulAvx512(const double* a, const double* b, double* c,
-                                                     int64_t n, int64_t k, int64_t m) {
-  MatmulBlocked<32>(a, b, c, n, k, m);
-}
-
-using MatmulFunction = void (*)(const double*, const double*, double*, int64_t, int64_t, int64_t);
 
 // Transposes in 32 x 32 tiles of 8 x 8 blocks: each block reads 8 source rows of 8 elements
 // and writes 8 destination rows of 8 (a cache line each when aligned). `block` transposes one
@@ -427,17 +409,11 @@ __attribute__((target("avx2"))) void TransposeAvx2(const double* x, double* o, i
 }  // namespace
 
 void TransposeKernel(const double* a, double* out, int64_t n, int64_t m) {
-  if (Level() >= 2) {
+  if (KernelLevel() >= 2) {
     TransposeAvx2(a, out, n, m);
   } else {
     TransposeBaseline(a, out, n, m);
   }
-}
-
-void MatmulKernel(const double* a, const double* b, double* c, int64_t n, int64_t k, int64_t m) {
-  static const MatmulFunction kernels[] = {MatmulBaseline, MatmulBaseline, MatmulAvx2,
-                                           MatmulAvx512};
-  kernels[Level()](a, b, c, n, k, m);
 }
 
 }  // namespace noma::runtime::internal

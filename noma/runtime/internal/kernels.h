@@ -283,6 +283,21 @@ NOMA_ALWAYS_INLINE inline decltype(auto) DispatchUnary(UnaryKernel op, Body&& bo
   return body([](double) NOMA_ALWAYS_INLINE { return std::nan(""); });
 }
 
+// Kernel families ("levels"), one per instruction set the runtime has variants for:
+// 0 portable (the x86-64 baseline, SSE2; matmul with std::fma), 1 SSE4.2, 2 AVX2 + FMA,
+// 3 AVX-512F. Every level gives bit-identical results (docs/numerics.md).
+//
+// The best level this CPU runs.
+int MaxKernelLevel();
+// The level in use: $NOMA_CPU (portable, sse2, sse4.2, avx2, avx512), capped at
+// MaxKernelLevel(), read at the first call; else MaxKernelLevel().
+int KernelLevel();
+// Selects a level for the kernels called after it (capped at MaxKernelLevel(); < 0: the
+// best), for tests and benchmarks; not while another thread runs kernels.
+void SetKernelLevel(int level);
+// The level NOMA_CPU's value names, -1 if none.
+int ParseKernelLevel(const char* name);
+
 // The loops behind UnaryArray and BinaryArray (tensor.h, same contract): one variant per
 // instruction set (SSE2, SSE4.2, AVX2, AVX-512F), chosen at run time, all bit-identical.
 void UnaryArrayKernel(UnaryKernel op, const double* a, int64_t a_stride, double* out, int64_t n);
@@ -334,11 +349,6 @@ class BroadcastPlan {
 // short runs, as in [n, 2] + [2], cost no dispatch each).
 void BroadcastBinaryKernel(BinaryKernel op, const BroadcastPlan& plan, const double* a,
                            const double* b, double* out);
-
-// c[n, m] = a[n, k] @ b[k, m], all row-major and contiguous; c is overwritten. Every
-// c[i][j] is accumulated as ((0 + a[i][0] b[0][j]) + a[i][1] b[1][j]) + ..., the order of the
-// textbook loop, so the result is bit-identical to it.
-void MatmulKernel(const double* a, const double* b, double* c, int64_t n, int64_t k, int64_t m);
 
 // out[m, n] = transpose of a[n, m], both row-major and contiguous; every element of out is
 // written. Cache-blocked (32 x 32 tiles of 8 x 8 blocks).
