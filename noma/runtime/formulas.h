@@ -38,38 +38,24 @@ inline V Relu(M& m, V x) {
   return m.Select(m.Gt(x, m.C(0)), x, m.C(0));
 }
 
-template <typename M, typename V>
-inline V Tanh(M& m, V x) {
-  return m.Tanh(x);
-}
-template <typename M, typename V>
-inline V Exp(M& m, V x) {
-  return m.Exp(x);
-}
-template <typename M, typename V>
-inline V Log(M& m, V x) {
-  return m.Log(x);
-}
-template <typename M, typename V>
-inline V Sqrt(M& m, V x) {
-  return m.Sqrt(x);
-}
-template <typename M, typename V>
-inline V Sin(M& m, V x) {
-  return m.Sin(x);
-}
-template <typename M, typename V>
-inline V Cos(M& m, V x) {
-  return m.Cos(x);
-}
-template <typename M, typename V>
-inline V Tan(M& m, V x) {
-  return m.Tan(x);
-}
-template <typename M, typename V>
-inline V Abs(M& m, V x) {
-  return m.Abs(x);
-}
+// Builtins that are one primitive of the policy.
+#define NOMA_PRIMITIVE_FORMULA(Name) \
+  template <typename M, typename V>  \
+  inline V Name(M& m, V x) {         \
+    return m.Name(x);                \
+  }
+NOMA_PRIMITIVE_FORMULA(Tanh)
+NOMA_PRIMITIVE_FORMULA(Exp)
+NOMA_PRIMITIVE_FORMULA(Log)
+NOMA_PRIMITIVE_FORMULA(Sqrt)
+NOMA_PRIMITIVE_FORMULA(Sin)
+NOMA_PRIMITIVE_FORMULA(Cos)
+NOMA_PRIMITIVE_FORMULA(Tan)
+NOMA_PRIMITIVE_FORMULA(Abs)
+NOMA_PRIMITIVE_FORMULA(Floor)
+NOMA_PRIMITIVE_FORMULA(Ceil)
+#undef NOMA_PRIMITIVE_FORMULA
+
 // log(1 + e^x) = max(x, 0) + log(1 + e^-|x|): nothing overflows, and log1p of e = e^-|x| is
 // computed as log(u) * e / (u - 1) with u = 1 + e (exact where u rounds to 1: the result is e),
 // so softplus keeps full relative accuracy far below zero (softplus(-40) = e^-40).
@@ -81,15 +67,6 @@ inline V Softplus(M& m, V x) {
   // u - 1 > 0 exactly when u did not round to 1; otherwise log1p(e) = e to within an ulp.
   V log1p = m.Select(m.Gt(u_minus_1, m.C(0)), m.Mul(m.Log(u), m.Div(e, u_minus_1)), e);
   return m.Add(m.Select(m.Gt(x, m.C(0)), x, m.C(0)), log1p);
-}
-
-template <typename M, typename V>
-inline V Floor(M& m, V x) {
-  return m.Floor(x);
-}
-template <typename M, typename V>
-inline V Ceil(M& m, V x) {
-  return m.Ceil(x);
 }
 
 template <typename M, typename V>
