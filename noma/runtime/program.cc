@@ -1505,10 +1505,9 @@ int32_t noma_p_realloc_like(noma_cell* dst, const noma_cell* value, const noma_c
   if (like->kind == NOMA_P_TENSOR && value->kind == NOMA_P_SCALAR) {
     // A scalar (optimizer state or a gradient that is still 0) spreads to the shape.
     Shape shape = ShapeOfTensor(like);
-    int64_t count = 1;
-    for (int64_t d : shape) count *= d;
-    SetTensor(dst, Tensor(std::move(shape),
-                          std::vector<double>(static_cast<size_t>(count), value->scalar)));
+    size_t count =
+        static_cast<size_t>(*noma::runtime::ElementCount(shape));  // An existing tensor's.
+    SetTensor(dst, Tensor(std::move(shape), std::vector<double>(count, value->scalar)));
     return 0;
   }
   if (like->kind != NOMA_P_TENSOR || value->kind != NOMA_P_TENSOR ||
