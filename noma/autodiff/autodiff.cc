@@ -139,34 +139,13 @@ bool PropagatesActivity(const Op& op) {
     case OpCode::kIndex:
     case OpCode::kTensorLit:
       return true;
-    case OpCode::kConst:
-    case OpCode::kStringConst:
-    case OpCode::kLoad:
-    case OpCode::kStore:
-    case OpCode::kShortCircuit:
-    case OpCode::kCall:
-    case OpCode::kYield:
-    case OpCode::kIf:
-    case OpCode::kWhile:
-    case OpCode::kReturn:
-    case OpCode::kOptimize:
-    case OpCode::kMinimize:
-    case OpCode::kAlloc:
-    case OpCode::kRealloc:
-    case OpCode::kFree:
-    case OpCode::kResetOptimizer:
-    case OpCode::kLoadCsv:
-    case OpCode::kSaveCsv:
-    case OpCode::kLoadSafetensors:
-    case OpCode::kSaveSafetensors:
-    case OpCode::kBatch:
-    case OpCode::kTapePush:
-    case OpCode::kTapePop:
-    case OpCode::kSumToShape:
-    case OpCode::kIndexAdjoint:
-    case OpCode::kZerosLike:
-    case OpCode::kReallocLike:
-    case OpCode::kUnreduce:
+      // Every op the registry (ops.def) marks not differentiable.
+#define NOMA_OP(Id, name, ComputesValue, Differentiability) NOMA_AD_CASE_IF_##Differentiability(Id)
+#define NOMA_AD_CASE_IF_Differentiable(Id)
+#define NOMA_AD_CASE_IF_NotDifferentiable(Id) case OpCode::k##Id:
+#include "noma/graph/ops.def"
+#undef NOMA_AD_CASE_IF_Differentiable
+#undef NOMA_AD_CASE_IF_NotDifferentiable
       return false;
   }
   return false;  // Not reached: the switch covers every op.
@@ -502,34 +481,13 @@ class RegionDifferentiator {
         return;
       case OpCode::kBuiltin:
         break;
-      case OpCode::kConst:
-      case OpCode::kStringConst:
-      case OpCode::kLoad:
-      case OpCode::kStore:
-      case OpCode::kShortCircuit:
-      case OpCode::kCall:
-      case OpCode::kYield:
-      case OpCode::kIf:
-      case OpCode::kWhile:
-      case OpCode::kReturn:
-      case OpCode::kOptimize:
-      case OpCode::kMinimize:
-      case OpCode::kAlloc:
-      case OpCode::kRealloc:
-      case OpCode::kFree:
-      case OpCode::kResetOptimizer:
-      case OpCode::kLoadCsv:
-      case OpCode::kSaveCsv:
-      case OpCode::kLoadSafetensors:
-      case OpCode::kSaveSafetensors:
-      case OpCode::kBatch:
-      case OpCode::kTapePush:
-      case OpCode::kTapePop:
-      case OpCode::kSumToShape:
-      case OpCode::kIndexAdjoint:
-      case OpCode::kZerosLike:
-      case OpCode::kReallocLike:
-      case OpCode::kUnreduce:
+        // Every op the registry (ops.def) marks not differentiable.
+#define NOMA_OP(Id, name, ComputesValue, Differentiability) NOMA_AD_CASE_IF_##Differentiability(Id)
+#define NOMA_AD_CASE_IF_Differentiable(Id)
+#define NOMA_AD_CASE_IF_NotDifferentiable(Id) case OpCode::k##Id:
+#include "noma/graph/ops.def"
+#undef NOMA_AD_CASE_IF_Differentiable
+#undef NOMA_AD_CASE_IF_NotDifferentiable
         return;
     }
     Builtin builtin = static_cast<Builtin>(op.sub);

@@ -83,7 +83,7 @@ const char* BinaryOpName(BinaryOpKind op) {
 
 const char* OpCodeName(OpCode code) {
   static constexpr const char* kNames[] = {
-#define NOMA_OP(Id, name, ComputesValue) name,
+#define NOMA_OP(Id, name, ComputesValue, Differentiability) name,
 #include "noma/graph/ops.def"
   };
   return kNames[static_cast<int>(code)];
@@ -117,7 +117,7 @@ int Module::FindFunction(const std::string& name) const {
 bool ComputesValue(OpCode code) {
   constexpr bool kComputes = true, kMoves = false;
   static constexpr bool kTable[] = {
-#define NOMA_OP(Id, name, ComputesValue) k##ComputesValue,
+#define NOMA_OP(Id, name, ComputesValue, Differentiability) k##ComputesValue,
 #include "noma/graph/ops.def"
   };
   return kTable[static_cast<int>(code)];

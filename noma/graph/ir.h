@@ -92,7 +92,7 @@ const char* BinaryOpName(BinaryOpKind op);
 
 // The IR's operations, from the registry (ops.def, which documents each one's operands).
 enum class OpCode : uint8_t {
-#define NOMA_OP(Id, name, ComputesValue) k##Id,
+#define NOMA_OP(Id, name, ComputesValue, Differentiability) k##Id,
 #include "noma/graph/ops.def"
 };
 const char* OpCodeName(OpCode code);
