@@ -23,7 +23,7 @@ set +e
 [ $? -eq 2 ] || { echo "bad usage must exit 2" >&2; exit 1; }
 # The named pipeline: listed in order; --dump-ir-after stops there and prints that IR.
 passes=$("$noma" run --print-passes | awk '{print $1}' | tr '\n' ' ')
-[ "$passes" = "parse lower infer specialize differentiate infer-grad verify " ] ||
+[ "$passes" = "parse lower infer check-shapes specialize differentiate infer-grad verify " ] ||
   { echo "unexpected pass list: $passes" >&2; exit 1; }
 [ "$("$noma_ir" --print-passes)" = "$("$noma" compile --print-passes)" ] ||
   { echo "pass lists disagree" >&2; exit 1; }

@@ -24,7 +24,7 @@ const char* LastPass(Stage last) {
     case Stage::kParse:
       return "parse";
     case Stage::kLower:
-      return "infer";  // The lowered IR, typed.
+      return "check-shapes";  // The lowered IR, typed and checked.
     case Stage::kDifferentiate:
       return "";
   }

@@ -8,6 +8,7 @@
 #include "noma/graph/infer.h"
 #include "noma/graph/lower.h"
 #include "noma/graph/printer.h"
+#include "noma/graph/shapes.h"
 #include "noma/graph/specialize.h"
 #include "noma/graph/verifier.h"
 #include "noma/syntax/parser.h"
@@ -20,6 +21,8 @@ void ParsePass(FrontEndState& s) { s.program = syntax::Parse(*s.sources, s.file,
 void LowerPass(FrontEndState& s) { s.module = graph::Lower(s.program, *s.diagnostics); }
 
 void InferPass(FrontEndState& s) { graph::InferModuleTypes(s.module); }
+
+void CheckShapesPass(FrontEndState& s) { graph::CheckShapes(s.module, *s.diagnostics); }
 
 void SpecializePass(FrontEndState& s) { graph::SpecializeFunctions(s.module); }
 
@@ -39,6 +42,8 @@ const std::vector<Pass>& FrontEndPasses() {
       {"lower", "syntax tree to graph IR: names resolved, control flow as regions", true,
        LowerPass},
       {"infer", "types and shapes of every value, across calls", true, InferPass},
+      {"check-shapes", "shape and kind errors proven before the program runs, per call site", true,
+       CheckShapesPass},
       {"specialize", "a copy of a function per kind of arguments its calls pass", true,
        SpecializePass},
       {"differentiate", "inline calls in optimize loops; backward pass and optimizer update as IR",

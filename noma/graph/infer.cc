@@ -3,24 +3,14 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "noma/graph/internal/inferrer.h"
+
 namespace noma::graph {
-namespace {
-
-// The most precise type describing both `a` and `b`.
-Type Join(const Type& a, const Type& b) {
-  if (a == b) return a;
-  if (a.kind == Type::kTensor && b.kind == Type::kTensor) {
-    if (a.rank != b.rank || a.rank < 0) return Type::Tensor();
-    Type t = Type::Tensor(a.rank);
-    for (int i = 0; i < a.rank; ++i) t.dims[i] = a.dims[i] == b.dims[i] ? a.dims[i] : -1;
-    return t;
-  }
-  return Type::Unknown();
-}
-
-}  // namespace
 
 Type BroadcastTypes(const Type& a, const Type& b) {
   if (a.kind == Type::kScalar && b.kind == Type::kScalar) return Type::Scalar();
@@ -35,403 +25,524 @@ Type BroadcastTypes(const Type& a, const Type& b) {
   for (int i = 0; i < rank; ++i) {
     int ia = i - (rank - a.rank), ib = i - (rank - b.rank);
     int64_t da = ia < 0 ? 1 : a.dims[ia], db = ib < 0 ? 1 : b.dims[ib];
-    t.dims[i] = da == 1 ? db : db == 1 ? da : (da == db ? da : -1);
+    // A run-time dim against a constant other than 1 must be that constant or 1 (else the
+    // operation fails), so the result has the constant.
+    if (da == 1 || (IsConstantDim(db) && !IsConstantDim(da))) {
+      t.dims[i] = db;
+    } else if (db == 1 || da == db || (IsConstantDim(da) && !IsConstantDim(db))) {
+      t.dims[i] = da;
+    } else {
+      t.dims[i] = kUnknownDim;  // Two different symbols (either may be 1), or a mismatch.
+    }
   }
   return t;
 }
 
 namespace {
 
-// A tensor type whose dims come from constant arguments [first, end); -1 where not constant.
+// A tensor type whose dims come from constant arguments [first, end); unknown where not
+// constant (inference names those after the op).
 Type ShapeFromConstants(const std::vector<std::optional<double>>& constants, size_t first,
                         size_t end) {
   std::vector<int64_t> dims;
   for (size_t i = first; i < end; ++i) {
     std::optional<double> d = i < constants.size() ? constants[i] : std::nullopt;
-    dims.push_back(d && *d >= 0 && *d == static_cast<int64_t>(*d) ? static_cast<int64_t>(*d) : -1);
+    dims.push_back(d && *d >= 0 && *d == static_cast<int64_t>(*d) ? static_cast<int64_t>(*d)
+                                                                  : kUnknownDim);
   }
   return Type::TensorOf(std::move(dims));
 }
 
 }  // namespace
 
-// What the call sites of a function pass and what its returns give: parameter types are the
-// join over every call site (a function never called keeps unknown parameters), the result the
-// join over every `return`.
-struct FunctionSignature {
-  std::vector<std::optional<Type>> params;
-  std::optional<Type> result;
-};
+namespace internal {
 
-namespace {
+Type JoinTypes(const Type& a, const Type& b, const std::function<int64_t(int)>& dim_at) {
+  if (a == b) return a;
+  if (a.kind == Type::kTensor && b.kind == Type::kTensor) {
+    if (a.rank != b.rank || a.rank < 0) return Type::Tensor();
+    Type t = Type::Tensor(a.rank);
+    for (int i = 0; i < a.rank; ++i) t.dims[i] = a.dims[i] == b.dims[i] ? a.dims[i] : dim_at(i);
+    return t;
+  }
+  return Type::Unknown();
+}
 
-// Joins `t` into `*into`; true if that changed it.
-bool JoinInto(std::optional<Type>* into, const Type& t) {
-  Type joined = into->has_value() ? Join(**into, t) : t;
+Inferrer::Inferrer(Module* module, const Function& fn, uint32_t index, std::vector<Type>* types)
+    : module_(module), fn_(fn), index_(index), types_(*types) {}
+
+void Inferrer::UseSignatures(FunctionSignature* own, std::vector<FunctionSignature>* all) {
+  own_ = own;
+  signatures_ = all;
+}
+
+void Inferrer::UseResolver(FunctionSignature* own, CallResolver resolver) {
+  own_ = own;
+  resolver_ = std::move(resolver);
+}
+
+// Inference is optimistic: a value starts "not yet known" (bottom) and gets a type once its
+// operands have one; slots, parameters, call results and tapes join everything that flows
+// into them. Passes repeat until nothing changes, which is the least fixed point: sound, and
+// precise through loops and recursion. What stays unknown (code no call reaches) is `any`.
+// A dim that differs where paths join becomes the symbol of that join, so every dim moves at
+// most from bottom to a value to one symbol: passes always end.
+//
+// Slot types are flow-sensitive: an environment maps each slot to the type of the value it
+// holds at that point of the walk; a store replaces it, branches join, and a loop's head joins
+// its entry with its back edge (kept across passes, so loops reach their fixed point too).
+void Inferrer::Pass(OpObserver* observer) {
+  if (known_.empty()) {
+    known_.assign(fn_.value_types.size(), false);
+    origins_.assign(fn_.value_types.size(), kNone);
+  }
+  observer_ = observer;
+  slot_types_.assign(fn_.slots.size(), std::nullopt);
+  Env env;
+  for (size_t i = 0; i < fn_.params.size(); ++i) {
+    if (own_ == nullptr) {
+      Write(env, fn_.params[i], Type::Unknown(), kNone);  // A lone function: arguments unknown.
+    } else if (i < own_->params.size() && own_->params[i]) {
+      Write(env, fn_.params[i], *own_->params[i], kNone);
+    }
+  }
+  Visit(fn_.body, env);
+  observer_ = nullptr;
+}
+
+void Inferrer::RunToFixedPoint() {
+  for (int round = 0; round < 64; ++round) {
+    clear_changed();
+    Pass();
+    if (!changed_ && !signatures_changed_) break;
+  }
+}
+
+void Inferrer::Finish() {
+  for (size_t v = 0; v < known_.size(); ++v) {
+    if (!known_[v]) types_[v] = Type::Unknown();
+  }
+}
+
+std::vector<Type> Inferrer::SlotTypes() const {
+  std::vector<Type> out(fn_.slots.size());
+  for (size_t s = 0; s < slot_types_.size(); ++s) {
+    if (slot_types_[s]) out[s] = *slot_types_[s];
+  }
+  return out;
+}
+
+int64_t Inferrer::SymbolAt(const ShapeSymbols::Site& site) {
+  if (module_ == nullptr) return kUnknownDim;
+  return module_->symbols.DimFor(site, [&] { return Describe(site); });
+}
+
+ShapeSymbol Inferrer::Describe(const ShapeSymbols::Site& site) const {
+  auto slot_name = [&](const Function& fn, uint32_t slot) {
+    return absl::StrCat("'", fn.slots[slot].name, "'");
+  };
+  std::string dim = absl::StrCat("dim ", site.dim, " of ");
+  switch (site.kind) {
+    case ShapeSymbols::SiteKind::kOpResult: {
+      const Op& op = fn_.ops[site.id];
+      if (op.code == OpCode::kLoadCsv) {
+        return {site.dim == 0 ? "rows of the table read by load_csv"
+                              : "columns of the table read by load_csv",
+                op.loc};
+      }
+      if (op.code == OpCode::kAlloc || op.code == OpCode::kRealloc) {
+        return {absl::StrCat(dim, slot_name(fn_, op.slot), ", computed at run time"), op.loc};
+      }
+      if (op.code == OpCode::kBatch) {
+        return {"rows of each chunk of this batch (the batch size, or fewer in the last chunk)",
+                op.loc};
+      }
+      return {absl::StrCat(dim, "the result of ", NanCheckName(op), ", known at run time"),
+              op.loc};
+    }
+    case ShapeSymbols::SiteKind::kJoin: {
+      const Op& op = fn_.ops[site.id];
+      const char* where = op.code == OpCode::kIf ? ", which differs between the branches here"
+                          : op.code == OpCode::kShortCircuit
+                              ? ", which depends on whether the right operand runs"
+                              : ", which can change in this loop";
+      return {absl::StrCat(dim, slot_name(fn_, site.slot), where), op.loc};
+    }
+    case ShapeSymbols::SiteKind::kParam: {
+      const Function& callee = module_->functions[site.function];
+      return {absl::StrCat(dim, "parameter ", slot_name(callee, callee.params[site.id]), " of '",
+                           callee.name, "', which differs between its calls"),
+              callee.slots[callee.params[site.id]].decl};
+    }
+    case ShapeSymbols::SiteKind::kReturn: {
+      const Function& fn = module_->functions[site.function];
+      return {absl::StrCat(dim, "what '", fn.name, "' returns, which differs between returns"),
+              fn.loc};
+    }
+    case ShapeSymbols::SiteKind::kTape:
+      return {absl::StrCat(dim, "a value saved for the backward pass"), fn_.loc};
+    case ShapeSymbols::SiteKind::kVariable:
+      return {absl::StrCat(dim, slot_name(fn_, site.id), ", which changes as the program runs"),
+              fn_.slots[site.id].decl};
+  }
+  return {};
+}
+
+Type Inferrer::Named(OpId id, Type t, SlotId slot) {
+  if (t.kind != Type::kTensor) return t;
+  for (size_t k = 0; k < t.dims.size(); ++k) {
+    if (t.dims[k] == kUnknownDim) {
+      t.dims[k] = SymbolAt({ShapeSymbols::SiteKind::kOpResult, index_, id, slot,
+                            static_cast<int32_t>(k)});
+    }
+  }
+  return t;
+}
+
+bool Inferrer::JoinInto(std::optional<Type>* into, const Type& t, ShapeSymbols::Site site) {
+  Type joined = into->has_value() ? JoinTypes(**into, t,
+                                              [&](int dim) {
+                                                site.dim = dim;
+                                                return SymbolAt(site);
+                                              })
+                                  : t;
   if (into->has_value() && **into == joined) return false;
-  *into = joined;
+  *into = std::move(joined);
   return true;
 }
 
-class Inferrer {
- public:
-  Inferrer(Function& fn, FunctionSignature* own, std::vector<FunctionSignature>* signatures)
-      : fn_(fn), own_(own), signatures_(signatures) {}
+void Inferrer::Set(OpId op, ValueId v, Type t) {
+  if (v == kNone) return;
+  t = Named(op, std::move(t));
+  if (!known_[v] || types_[v] != t) {
+    known_[v] = true;
+    types_[v] = std::move(t);
+    changed_ = true;
+  }
+}
 
-  // True if the last pass changed what the module knows about signatures.
-  bool signatures_changed() const { return signatures_changed_; }
+void Inferrer::Write(Env& env, SlotId slot, const Type& type, OpId origin) {
+  env[slot] = {type, origin};
+  JoinInto(&slot_types_[slot], type, {ShapeSymbols::SiteKind::kVariable, index_, slot, kNone, 0});
+}
 
-  // Inference is optimistic: a value starts "not yet known" (bottom) and gets a type once its
-  // operands have one; slots, parameters, call results and tapes join everything that flows
-  // into them. Passes repeat until nothing changes, which is the least fixed point: sound, and
-  // precise through loops and recursion. What stays unknown (code no call reaches) is `any`.
-  //
-  // Slot types are flow-sensitive: an environment maps each slot to the type of the value it
-  // holds at that point of the walk; a store replaces it, branches join, and a loop's head joins
-  // its entry with its back edge (kept across passes, so loops reach their fixed point too).
-  void Pass() {
-    if (known_.empty()) known_.assign(fn_.value_types.size(), false);
-    Env env;
-    for (size_t i = 0; i < fn_.params.size(); ++i) {
-      if (own_ == nullptr) {
-        env[fn_.params[i]] = Type::Unknown();  // A lone function: arguments unknown.
-      } else if (i < own_->params.size() && own_->params[i]) {
-        env[fn_.params[i]] = *own_->params[i];
+bool Inferrer::OperandsKnown(const Op& op) const {
+  for (ValueId v : op.operands) {
+    if (!known_[v]) return false;
+  }
+  return true;
+}
+
+Inferrer::Env Inferrer::JoinEnv(const Env& a, const Env& b, OpId site) {
+  Env out = a;
+  for (const auto& [slot, state] : b) {
+    auto it = out.find(slot);
+    if (it == out.end()) {
+      out.emplace(slot, state);
+      continue;
+    }
+    if (it->second.origin != state.origin) it->second.origin = kNone;
+    SlotId joined_slot = slot;
+    it->second.type = JoinTypes(it->second.type, state.type, [&](int dim) {
+      return SymbolAt({ShapeSymbols::SiteKind::kJoin, index_, site, joined_slot, dim});
+    });
+  }
+  return out;
+}
+
+// The environment at the head of loop `op`: its entry joined with every back edge seen.
+Inferrer::Env& Inferrer::LoopHead(OpId op, const Env& entry) {
+  Env& head = loop_heads_[op];
+  Env joined = JoinEnv(head, entry, op);
+  if (joined != head) {
+    head = std::move(joined);
+    changed_ = true;
+  }
+  return head;
+}
+
+void Inferrer::BackEdge(OpId op, const Env& back) {
+  Env& head = loop_heads_[op];
+  Env joined = JoinEnv(head, back, op);
+  if (joined != head) {
+    head = std::move(joined);
+    changed_ = true;
+  }
+}
+
+std::optional<double> Inferrer::Constant(ValueId v) const {
+  auto it = constants_.find(v);
+  if (it == constants_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<std::optional<double>> Inferrer::Constants(const Op& op) const {
+  std::vector<std::optional<double>> constants;
+  for (ValueId v : op.operands) constants.push_back(Constant(v));
+  return constants;
+}
+
+void Inferrer::Visit(RegionId region, Env& env) {
+  for (OpId id : fn_.regions[region].ops) {
+    const Op& op = fn_.ops[id];
+    if (!OperandsKnown(op)) {
+      // Not yet: a later pass gets here with the operands typed. What it would store is
+      // unknown for now.
+      if (op.slot != kNone) env.erase(op.slot);
+      for (int64_t s : op.ints) {
+        if (op.code == OpCode::kBatch || op.code == OpCode::kLoadSafetensors) {
+          if (s != static_cast<int64_t>(kNone)) env.erase(static_cast<SlotId>(s));
+        }
       }
-    }
-    Visit(fn_.body, env);
-  }
-
-  // Runs passes until this function alone is stable (lone functions).
-  void Run() {
-    for (int round = 0; round < 64; ++round) {
-      changed_ = false;
-      Pass();
-      if (!changed_) break;
-    }
-    Finish();
-  }
-
-  // Values never reached keep the type `any`.
-  void Finish() {
-    for (size_t v = 0; v < known_.size(); ++v) {
-      if (!known_[v]) fn_.value_types[v] = Type::Unknown();
-    }
-  }
-
-  bool changed() const { return changed_; }
-  void clear_changed() { changed_ = signatures_changed_ = false; }
-
- private:
-  void Set(ValueId v, const Type& t) {
-    if (v == kNone) return;
-    if (!known_[v] || fn_.value_types[v] != t) {
-      known_[v] = true;
-      fn_.value_types[v] = t;
-      changed_ = true;
-    }
-  }
-
-  bool Known(ValueId v) const { return known_[v]; }
-  bool OperandsKnown(const Op& op) const {
-    for (ValueId v : op.operands) {
-      if (!known_[v]) return false;
-    }
-    return true;
-  }
-
-  // Slot -> the type of its value on the current path (absent: nothing stored yet).
-  using Env = std::map<SlotId, Type>;
-
-  static Env JoinEnv(const Env& a, const Env& b) {
-    Env out = a;
-    for (const auto& [slot, type] : b) {
-      auto it = out.find(slot);
-      if (it == out.end()) {
-        out.emplace(slot, type);
-      } else {
-        it->second = Join(it->second, type);
-      }
-    }
-    return out;
-  }
-
-  // The environment at the head of loop `op`: its entry joined with every back edge seen.
-  Env& LoopHead(OpId op, const Env& entry) {
-    Env& head = loop_heads_[op];
-    Env joined = JoinEnv(head, entry);
-    if (joined != head) {
-      head = std::move(joined);
-      changed_ = true;
-    }
-    return head;
-  }
-  void BackEdge(OpId op, const Env& back) {
-    Env& head = loop_heads_[op];
-    Env joined = JoinEnv(head, back);
-    if (joined != head) {
-      head = std::move(joined);
-      changed_ = true;
-    }
-  }
-
-  const Type& TypeOf(ValueId v) const { return fn_.value_types[v]; }
-
-  // The constant behind a value, if it is one.
-  std::optional<double> Constant(ValueId v) const {
-    auto it = constants_.find(v);
-    if (it == constants_.end()) return std::nullopt;
-    return it->second;
-  }
-
-  std::vector<std::optional<double>> Constants(const Op& op) const {
-    std::vector<std::optional<double>> constants;
-    for (ValueId v : op.operands) constants.push_back(Constant(v));
-    return constants;
-  }
-
-  Type BuiltinResult(const Op& op) const {
-    std::vector<Type> args;
-    for (ValueId v : op.operands) args.push_back(TypeOf(v));
-    return BuiltinResultType(static_cast<Builtin>(op.sub), args, Constants(op));
-  }
-
-  void Visit(RegionId region, Env& env) {
-    for (OpId id : fn_.regions[region].ops) {
-      const Op& op = fn_.ops[id];
-      if (!OperandsKnown(op)) {
-        // Not yet: a later pass gets here with the operands typed. What it would store is
-        // unknown for now.
-        if (op.slot != kNone) env.erase(op.slot);
-        for (int64_t s : op.ints) {
-          if (op.code == OpCode::kBatch || op.code == OpCode::kLoadSafetensors) {
-            if (s != static_cast<int64_t>(kNone)) env.erase(static_cast<SlotId>(s));
-          }
-        }
-        for (RegionId nested : op.regions) {
-          Env inner = env;
-          Visit(nested, inner);
-        }
-        continue;
-      }
-      switch (op.code) {
-        case OpCode::kConst:
-          constants_[op.result] = op.number;
-          Set(op.result, Type::Scalar());
-          break;
-        case OpCode::kStringConst:
-          Set(op.result, Type::String());
-          break;
-        case OpCode::kTensorLit:
-          Set(op.result, Type::TensorOf(op.ints));
-          break;
-        case OpCode::kLoad: {
-          auto it = env.find(op.slot);
-          if (it != env.end()) Set(op.result, it->second);
-          break;
-        }
-        case OpCode::kStore:
-          env[op.slot] = TypeOf(op.operands[0]);
-          break;
-        case OpCode::kAlloc:
-        case OpCode::kRealloc:
-          env[op.slot] = ShapeFromConstants(Constants(op), 0, op.operands.size());
-          break;
-        case OpCode::kLoadCsv:
-          env[op.slot] = Type::Tensor(2);
-          break;
-        case OpCode::kLoadSafetensors:
-          // A file's tensors: rank and dims are only known when it is read.
-          for (int64_t s : op.ints) env[static_cast<SlotId>(s)] = Type::Tensor();
-          break;
-        case OpCode::kBatch: {
-          // A loop over chunks: chunk k of data operand k has its rows (at most the chunk size)
-          // and its other dims; then the chunk index, a scalar. Body, then the step if any.
-          Env head = LoopHead(id, env);
-          size_t data = op.operands.size() - 1;
-          for (size_t k = 0; k < op.ints.size(); ++k) {
-            if (op.ints[k] == static_cast<int64_t>(kNone)) continue;
-            Type chunk = Type::Tensor();
-            if (k < data) {
-              const Type& t = TypeOf(op.operands[k]);
-              if (t.kind == Type::kTensor && t.rank >= 1) {
-                chunk = t;
-                chunk.dims[0] = -1;
-              }
-            } else {
-              chunk = Type::Scalar();
-            }
-            head[static_cast<SlotId>(op.ints[k])] = chunk;
-          }
-          Env e = head;
-          for (RegionId nested : op.regions) Visit(nested, e);
-          BackEdge(id, e);
-          env = JoinEnv(loop_heads_[id], e);
-          continue;
-        }
-        case OpCode::kIf: {
-          Env then_env = env;
-          Visit(op.regions[0], then_env);
-          if (op.regions.size() > 1) Visit(op.regions[1], env);
-          env = JoinEnv(then_env, env);
-          continue;
-        }
-        case OpCode::kWhile: {
-          Env e = LoopHead(id, env);
-          Visit(op.regions[0], e);  // The condition.
-          Env exit = e;
-          Visit(op.regions[1], e);
-          BackEdge(id, e);
-          env = std::move(exit);
-          continue;
-        }
-        case OpCode::kOptimize: {
-          // body, until, and the step (backward + update) when differentiated; the loop ends
-          // after `until` or, at max_iterations, after a step.
-          Env e = LoopHead(id, env);
-          Visit(op.regions[0], e);
-          Visit(op.regions[1], e);
-          Env exit = e;
-          for (size_t r = 2; r < op.regions.size(); ++r) Visit(op.regions[r], e);
-          BackEdge(id, e);
-          env = JoinEnv(exit, e);
-          continue;
-        }
-        case OpCode::kUnary:
-          Set(op.result, TypeOf(op.operands[0]));
-          break;
-        case OpCode::kBinary:
-          Set(op.result, BroadcastTypes(TypeOf(op.operands[0]), TypeOf(op.operands[1])));
-          break;
-        case OpCode::kShortCircuit: {
-          // A scalar lhs that decides gives 0 or 1; otherwise lhs op rhs, elementwise. The rhs
-          // region may not run.
-          Env rhs_env = env;
-          Visit(op.regions[0], rhs_env);
-          env = JoinEnv(env, rhs_env);
-          std::optional<Type> rhs = YieldType(op.regions[0]);
-          if (rhs) Set(op.result, BroadcastTypes(TypeOf(op.operands[0]), *rhs));
-          continue;  // Its region is visited.
-        }
-        case OpCode::kBuiltin:
-          Set(op.result, BuiltinResult(op));
-          break;
-        case OpCode::kIndex: {
-          const Type& t = TypeOf(op.operands[0]);
-          if (t.kind == Type::kTensor && t.rank == 1) {
-            Set(op.result, Type::Scalar());
-          } else if (t.kind == Type::kTensor && t.rank > 1) {
-            Set(op.result, Type::TensorOf(std::vector<int64_t>(t.dims.begin() + 1, t.dims.end())));
-          }
-          break;
-        }
-        case OpCode::kCall:
-          if (signatures_ != nullptr) {
-            FunctionSignature& callee = (*signatures_)[op.callee];
-            callee.params.resize(std::max(callee.params.size(), op.operands.size()));
-            for (size_t i = 0; i < op.operands.size(); ++i) {
-              signatures_changed_ |= JoinInto(&callee.params[i], TypeOf(op.operands[i]));
-            }
-            if (callee.result) Set(op.result, *callee.result);
-          }
-          break;
-        case OpCode::kReturn:
-          if (own_ != nullptr) {
-            signatures_changed_ |= JoinInto(
-                &own_->result, op.operands.empty() ? Type::Void() : TypeOf(op.operands[0]));
-          }
-          break;
-        case OpCode::kTapePush: {
-          std::optional<Type>& tape = tapes_[static_cast<int64_t>(op.number)];
-          changed_ |= JoinInto(&tape, TypeOf(op.operands[0]));
-          break;
-        }
-        case OpCode::kTapePop: {
-          const std::optional<Type>& tape = tapes_[static_cast<int64_t>(op.number)];
-          if (tape) Set(op.result, *tape);
-          break;
-        }
-        case OpCode::kReallocLike: {
-          // Shaped like a tensor operand 1 (a scalar operand 0 spreads to it); with a scalar
-          // operand 1, operand 0 passes through unchanged.
-          const Type& like = TypeOf(op.operands[1]);
-          Set(op.result, like.kind == Type::kTensor   ? like
-                         : like.kind == Type::kScalar ? TypeOf(op.operands[0])
-                                                      : Type::Unknown());
-          break;
-        }
-        case OpCode::kSumToShape:
-        case OpCode::kIndexAdjoint:
-        case OpCode::kUnreduce:
-          // Shaped like operand 1 (the forward value whose adjoint this is).
-          Set(op.result, TypeOf(op.operands[1]));
-          break;
-        case OpCode::kZerosLike:
-          Set(op.result, TypeOf(op.operands[0]));
-          break;
-        case OpCode::kYield:
-        case OpCode::kMinimize:
-        case OpCode::kFree:
-        case OpCode::kResetOptimizer:
-        case OpCode::kSaveCsv:
-        case OpCode::kSaveSafetensors:
-          break;
-      }
-      for (RegionId nested : op.regions) {  // Not reached: region ops continue above.
+      for (RegionId nested : op.regions) {
         Env inner = env;
         Visit(nested, inner);
       }
+      continue;
+    }
+    if (observer_ != nullptr) observer_->Observe(fn_, id, types_, origins_);
+    switch (op.code) {
+      case OpCode::kConst:
+        constants_[op.result] = op.number;
+        Set(id, op.result, Type::Scalar());
+        break;
+      case OpCode::kStringConst:
+        Set(id, op.result, Type::String());
+        break;
+      case OpCode::kTensorLit:
+        Set(id, op.result, Type::TensorOf(op.ints));
+        break;
+      case OpCode::kLoad: {
+        auto it = env.find(op.slot);
+        if (it != env.end()) {
+          Set(id, op.result, it->second.type);
+          origins_[op.result] = it->second.origin;
+        }
+        break;
+      }
+      case OpCode::kStore:
+        Write(env, op.slot, TypeOf(op.operands[0]), id);
+        break;
+      case OpCode::kAlloc:
+      case OpCode::kRealloc:
+        Write(env, op.slot, Named(id, ShapeFromConstants(Constants(op), 0, op.operands.size())),
+              id);
+        break;
+      case OpCode::kLoadCsv:
+        Write(env, op.slot, Named(id, Type::Tensor(2)), id);
+        break;
+      case OpCode::kLoadSafetensors:
+        // A file's tensors: rank and dims are only known when it is read.
+        for (int64_t s : op.ints) Write(env, static_cast<SlotId>(s), Type::Tensor(), id);
+        break;
+      case OpCode::kBatch: {
+        // A loop over chunks: chunk k of data operand k has its rows (at most the chunk size)
+        // and its other dims; then the chunk index, a scalar. Body, then the step if any.
+        Env head = LoopHead(id, env);
+        size_t data = op.operands.size() - 1;
+        for (size_t k = 0; k < op.ints.size(); ++k) {
+          if (op.ints[k] == static_cast<int64_t>(kNone)) continue;
+          SlotId slot = static_cast<SlotId>(op.ints[k]);
+          Type chunk = Type::Tensor();
+          if (k < data) {
+            const Type& t = TypeOf(op.operands[k]);
+            if (t.kind == Type::kTensor && t.rank >= 1) {
+              chunk = t;
+              chunk.dims[0] = kUnknownDim;
+              // Every source has the same rows (the runtime checks), so one symbol.
+              chunk = Named(id, std::move(chunk));
+            }
+          } else {
+            chunk = Type::Scalar();
+          }
+          head[slot] = {chunk, kNone};
+          JoinInto(&slot_types_[slot], chunk,
+                   {ShapeSymbols::SiteKind::kVariable, index_, slot, kNone, 0});
+        }
+        Env e = head;
+        for (RegionId nested : op.regions) Visit(nested, e);
+        BackEdge(id, e);
+        env = JoinEnv(loop_heads_[id], e, id);
+        continue;
+      }
+      case OpCode::kIf: {
+        Env then_env = env;
+        Visit(op.regions[0], then_env);
+        if (op.regions.size() > 1) Visit(op.regions[1], env);
+        env = JoinEnv(then_env, env, id);
+        continue;
+      }
+      case OpCode::kWhile: {
+        Env e = LoopHead(id, env);
+        Visit(op.regions[0], e);  // The condition.
+        Env exit = e;
+        Visit(op.regions[1], e);
+        BackEdge(id, e);
+        env = std::move(exit);
+        continue;
+      }
+      case OpCode::kOptimize: {
+        // body, until, and the step (backward + update) when differentiated; the loop ends
+        // after `until` or, at max_iterations, after a step.
+        Env e = LoopHead(id, env);
+        Visit(op.regions[0], e);
+        Visit(op.regions[1], e);
+        Env exit = e;
+        for (size_t r = 2; r < op.regions.size(); ++r) Visit(op.regions[r], e);
+        BackEdge(id, e);
+        env = JoinEnv(exit, e, id);
+        continue;
+      }
+      case OpCode::kUnary:
+        Set(id, op.result, TypeOf(op.operands[0]));
+        break;
+      case OpCode::kBinary:
+        Set(id, op.result, BroadcastTypes(TypeOf(op.operands[0]), TypeOf(op.operands[1])));
+        break;
+      case OpCode::kShortCircuit: {
+        // A scalar lhs that decides gives 0 or 1; otherwise lhs op rhs, elementwise. The rhs
+        // region may not run.
+        Env rhs_env = env;
+        Visit(op.regions[0], rhs_env);
+        env = JoinEnv(env, rhs_env, id);
+        std::optional<Type> rhs = YieldType(op.regions[0]);
+        if (rhs) Set(id, op.result, BroadcastTypes(TypeOf(op.operands[0]), *rhs));
+        continue;  // Its region is visited.
+      }
+      case OpCode::kBuiltin: {
+        std::vector<Type> args;
+        for (ValueId v : op.operands) args.push_back(TypeOf(v));
+        Set(id, op.result, BuiltinResultType(static_cast<Builtin>(op.sub), args, Constants(op)));
+        break;
+      }
+      case OpCode::kIndex: {
+        const Type& t = TypeOf(op.operands[0]);
+        if (t.kind == Type::kTensor && t.rank == 1) {
+          Set(id, op.result, Type::Scalar());
+        } else if (t.kind == Type::kTensor && t.rank > 1) {
+          Set(id, op.result,
+              Type::TensorOf(std::vector<int64_t>(t.dims.begin() + 1, t.dims.end())));
+        }
+        break;
+      }
+      case OpCode::kCall: {
+        std::vector<Type> args;
+        for (ValueId v : op.operands) args.push_back(TypeOf(v));
+        if (signatures_ != nullptr) {
+          FunctionSignature& callee = (*signatures_)[op.callee];
+          callee.params.resize(std::max(callee.params.size(), op.operands.size()));
+          for (size_t i = 0; i < op.operands.size(); ++i) {
+            signatures_changed_ |=
+                JoinInto(&callee.params[i], args[i],
+                         {ShapeSymbols::SiteKind::kParam, op.callee, static_cast<uint32_t>(i),
+                          kNone, 0});
+          }
+          if (callee.result) Set(id, op.result, *callee.result);
+        } else if (resolver_) {
+          if (std::optional<Type> result = resolver_(op, args)) Set(id, op.result, *result);
+        }
+        break;
+      }
+      case OpCode::kReturn:
+        if (own_ != nullptr) {
+          signatures_changed_ |=
+              JoinInto(&own_->result, op.operands.empty() ? Type::Void() : TypeOf(op.operands[0]),
+                       {ShapeSymbols::SiteKind::kReturn, index_, 0, kNone, 0});
+        }
+        break;
+      case OpCode::kTapePush: {
+        int64_t tape = static_cast<int64_t>(op.number);
+        changed_ |= JoinInto(&tapes_[tape], TypeOf(op.operands[0]),
+                             {ShapeSymbols::SiteKind::kTape, index_, static_cast<uint32_t>(tape),
+                              kNone, 0});
+        break;
+      }
+      case OpCode::kTapePop: {
+        const std::optional<Type>& tape = tapes_[static_cast<int64_t>(op.number)];
+        if (tape) Set(id, op.result, *tape);
+        break;
+      }
+      case OpCode::kReallocLike: {
+        // Shaped like a tensor operand 1 (a scalar operand 0 spreads to it); with a scalar
+        // operand 1, operand 0 passes through unchanged.
+        const Type& like = TypeOf(op.operands[1]);
+        Set(id, op.result,
+            like.kind == Type::kTensor   ? like
+            : like.kind == Type::kScalar ? TypeOf(op.operands[0])
+                                         : Type::Unknown());
+        break;
+      }
+      case OpCode::kSumToShape:
+      case OpCode::kIndexAdjoint:
+      case OpCode::kUnreduce:
+        // Shaped like operand 1 (the forward value whose adjoint this is).
+        Set(id, op.result, TypeOf(op.operands[1]));
+        break;
+      case OpCode::kZerosLike:
+        Set(id, op.result, TypeOf(op.operands[0]));
+        break;
+      case OpCode::kYield:
+      case OpCode::kMinimize:
+      case OpCode::kFree:
+      case OpCode::kResetOptimizer:
+      case OpCode::kSaveCsv:
+      case OpCode::kSaveSafetensors:
+        break;
+    }
+    for (RegionId nested : op.regions) {  // Not reached: region ops continue above.
+      Env inner = env;
+      Visit(nested, inner);
     }
   }
+}
 
-  // The value a condition region yields (its last op).
-  std::optional<Type> YieldType(RegionId region) const {
-    const std::vector<OpId>& ops = fn_.regions[region].ops;
-    if (ops.empty() || fn_.ops[ops.back()].code != OpCode::kYield) return Type::Unknown();
-    ValueId v = fn_.ops[ops.back()].operands[0];
-    if (!Known(v)) return std::nullopt;
-    return TypeOf(v);
-  }
+// The value a condition region yields (its last op).
+std::optional<Type> Inferrer::YieldType(RegionId region) const {
+  const std::vector<OpId>& ops = fn_.regions[region].ops;
+  if (ops.empty() || fn_.ops[ops.back()].code != OpCode::kYield) return Type::Unknown();
+  ValueId v = fn_.ops[ops.back()].operands[0];
+  if (!known_[v]) return std::nullopt;
+  return TypeOf(v);
+}
 
-  Function& fn_;
-  FunctionSignature* own_;                      // nullptr: a lone function.
-  std::vector<FunctionSignature>* signatures_;  // nullptr: calls stay unknown.
-  bool signatures_changed_ = false;
-  std::map<int64_t, std::optional<Type>> tapes_;  // Join of everything pushed per tape.
-  std::map<OpId, Env> loop_heads_;  // Per loop op: entry joined with back edges, so far.
-  std::map<ValueId, double> constants_;
-  std::vector<bool> known_;  // Per value: typed yet (else bottom).
-  bool changed_ = false;
-};
+}  // namespace internal
 
-}  // namespace
-
-void InferTypes(Function& function) { Inferrer(function, nullptr, nullptr).Run(); }
+void InferTypes(Function& function) {
+  internal::Inferrer inferrer(nullptr, function, 0, &function.value_types);
+  inferrer.RunToFixedPoint();
+  inferrer.Finish();
+  function.slot_types = inferrer.SlotTypes();
+}
 
 void InferModuleTypes(Module& module) {
+  using internal::FunctionSignature;
   std::vector<FunctionSignature> signatures(module.functions.size());
   for (size_t f = 0; f < module.functions.size(); ++f) {
     const std::vector<Type>& known = module.functions[f].param_types;
     signatures[f].params.assign(known.begin(), known.end());
   }
-  std::vector<Inferrer> inferrers;
+  std::vector<internal::Inferrer> inferrers;
   inferrers.reserve(module.functions.size());
-  for (size_t f = 0; f < module.functions.size(); ++f) {
-    inferrers.emplace_back(module.functions[f], &signatures[f], &signatures);
+  for (uint32_t f = 0; f < module.functions.size(); ++f) {
+    Function& fn = module.functions[f];
+    inferrers.emplace_back(&module, fn, f, &fn.value_types);
+    inferrers.back().UseSignatures(&signatures[f], &signatures);
   }
   // Types only move up a shallow lattice, so this ends quickly; the bound is a safety net.
   for (int round = 0; round < 256; ++round) {
     bool changed = false;
-    for (Inferrer& inferrer : inferrers) {
+    for (internal::Inferrer& inferrer : inferrers) {
       inferrer.clear_changed();
       inferrer.Pass();
       changed |= inferrer.changed() || inferrer.signatures_changed();
     }
     if (!changed) break;
   }
-  for (Inferrer& inferrer : inferrers) inferrer.Finish();
   for (size_t f = 0; f < module.functions.size(); ++f) {
     Function& fn = module.functions[f];
+    inferrers[f].Finish();
+    fn.slot_types = inferrers[f].SlotTypes();
+    fn.result_type = signatures[f].result.value_or(Type::Unknown());
     const std::vector<std::optional<Type>>& params = signatures[f].params;
     bool all_known = params.size() == fn.params.size();
     for (const std::optional<Type>& t : params) all_known &= t.has_value();

@@ -9,7 +9,9 @@
 // lets reverse-mode AD give each slot an adjoint.
 
 #include <cstdint>
+#include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "noma/syntax/source.h"
@@ -22,13 +24,21 @@ using RegionId = uint32_t;
 using SlotId = uint32_t;
 inline constexpr uint32_t kNone = UINT32_MAX;
 
+// A dim of a static tensor type is a constant (>= 0), a symbol (<= -2: a size known only at
+// run time, named after where it comes from; see ShapeSymbols), or kUnknownDim.
+inline constexpr int64_t kUnknownDim = -1;
+inline bool IsConstantDim(int64_t dim) { return dim >= 0; }
+inline bool IsSymbolDim(int64_t dim) { return dim <= -2; }
+inline int64_t SymbolDim(int64_t symbol) { return -2 - symbol; }
+inline int64_t SymbolOfDim(int64_t dim) { return -2 - dim; }
+
 // Static type: scalars, tensors (rank known when >= 0), strings, or unknown until run time
-// (a function parameter, say). Dims are recorded when constant.
+// (a function parameter, say). Dims are constants where known, else symbols.
 struct Type {
   enum Kind : uint8_t { kUnknown, kScalar, kTensor, kString, kVoid };
   Kind kind = kUnknown;
   int rank = -1;              // For kTensor; -1 = not known statically.
-  std::vector<int64_t> dims;  // For kTensor with known rank: each dim, or -1 where unknown.
+  std::vector<int64_t> dims;  // For kTensor with known rank: each dim (see IsConstantDim).
   static Type Unknown() { return {}; }
   static Type Scalar() { return {kScalar, 0, {}}; }
   static Type Tensor(int rank = -1) {
@@ -48,6 +58,50 @@ struct Type {
 // "scalar", "tensor<2x3>", "tensor<?x3>" (rank known, a dim not), "tensor" (rank unknown),
 // "string", "any".
 std::string TypeToString(const Type& type);
+
+// Where a symbolic dim comes from: "rows of the table read by load_csv", with the place.
+struct ShapeSymbol {
+  std::string origin;
+  syntax::SourceRange loc;
+};
+
+// The symbolic dims of a module. Inference makes one symbol per site (a dim of an op's result,
+// of a variable where paths join, of a parameter...) and finds the same one again on every
+// pass, so a name is stable and inference reaches a fixed point. Two values with the same
+// symbol computed in the same execution of its site have equal dims; diagnostics only ever
+// prove errors from constant dims.
+class ShapeSymbols {
+ public:
+  enum class SiteKind : uint8_t { kOpResult, kJoin, kParam, kReturn, kTape, kVariable };
+  struct Site {
+    SiteKind kind;
+    uint32_t function;
+    uint32_t id;    // The op (kOpResult, kJoin), slot (kParam, kVariable) or tape id.
+    uint32_t slot;  // kJoin: the variable joined; else kNone.
+    int32_t dim;
+    friend bool operator<(const Site& a, const Site& b) {
+      return std::tie(a.kind, a.function, a.id, a.slot, a.dim) <
+             std::tie(b.kind, b.function, b.id, b.slot, b.dim);
+    }
+  };
+  // The dim (SymbolDim) naming `site`; `describe` gives its ShapeSymbol on first use.
+  template <typename Describe>
+  int64_t DimFor(const Site& site, Describe describe) {
+    auto it = ids_.find(site);
+    if (it != ids_.end()) return SymbolDim(it->second);
+    int64_t id = static_cast<int64_t>(symbols_.size());
+    symbols_.push_back(describe());
+    ids_.emplace(site, id);
+    return SymbolDim(id);
+  }
+  // The symbol behind a dim with IsSymbolDim.
+  const ShapeSymbol& Get(int64_t dim) const { return symbols_[SymbolOfDim(dim)]; }
+  size_t size() const { return symbols_.size(); }
+
+ private:
+  std::map<Site, int64_t> ids_;
+  std::vector<ShapeSymbol> symbols_;
+};
 
 // The builtin functions, from the registry (builtins.def).
 enum class Builtin : uint8_t {
@@ -160,6 +214,10 @@ struct Function {
   // A copy of function `specialization_of` made for one kind of arguments (specialize.h), or
   // kNone. Copies keep the name; they are not entry points of libraries.
   uint32_t specialization_of = kNone;
+  // Set by inference: the join of what the function returns, and per slot the join of every
+  // value it holds (`noma check --shapes`; absent kind: never written).
+  Type result_type;
+  std::vector<Type> slot_types;
 
   ValueId NewValue(Type type);
   RegionId NewRegion(RegionId parent);
@@ -171,6 +229,7 @@ struct Module {
   std::vector<Function> functions;
   uint32_t main = kNone;  // Index of `main`.
   syntax::FileId file = syntax::kNoFile;
+  ShapeSymbols symbols;
   int FindFunction(const std::string& name) const;
 };
 

@@ -12,6 +12,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "noma/graph/messages.h"
 #include "noma/graph/runtime_kernels.h"
 #include "noma/runtime/format.h"
 #include "noma/runtime/io.h"
@@ -213,7 +214,7 @@ class Interpreter {
   // Strings exist only as print arguments and file paths.
   bool RequireNumeric(const Value& v, SourceRange loc) {
     if (v.kind == Value::Kind::kScalar || v.kind == Value::Kind::kTensor) return true;
-    return Fail(loc, "a string can only be printed or used as a file path");
+    return Fail(loc, messages::kStringMisuse);
   }
 
   bool RequireTensor(const Value& v, SourceRange loc, const char* what) {
@@ -358,13 +359,13 @@ class Interpreter {
       case OpCode::kYield:
         return true;
       case OpCode::kIf: {
-        bool truth;
+        bool truth = false;
         if (!Truthy(Operand(frame, op, 0), op.loc, &truth)) return false;
         return Continue(ExecRegion(frame, op.regions[truth ? 0 : 1]));
       }
       case OpCode::kWhile:
         while (true) {
-          bool truth;
+          bool truth = false;
           if (!Cond(frame, op.regions[0], op.loc, &truth)) return false;
           if (!truth) return true;
           Flow flow = ExecRegion(frame, op.regions[1]);
@@ -379,8 +380,7 @@ class Interpreter {
       case OpCode::kMinimize: {
         const Value& loss = Operand(frame, op, 0);
         if (loss.kind != Value::Kind::kScalar) {
-          return Fail(op.loc, absl::StrCat("minimize needs a scalar loss, got a tensor of shape ",
-                                           ShapeOf(loss)));
+          return Fail(op.loc, messages::MinimizeTensor(ShapeOf(loss)));
         }
         ++frame.minimize_count;
         frame.last_loss = loss.scalar;
@@ -556,7 +556,7 @@ class Interpreter {
       return true;
     }
     if (a.kind == Value::Kind::kString || b.kind == Value::Kind::kString) {
-      return Fail(op.loc, "a string can only be printed or used as a file path");
+      return Fail(op.loc, messages::kStringMisuse);
     }
     return SetResult(frame, op, runtime::Binary(kernel, AsTensor(a), AsTensor(b)));
   }
@@ -626,8 +626,7 @@ class Interpreter {
     int64_t rows = data[0].tensor->shape()[0];
     for (size_t i = 1; i < sources; ++i) {
       if (data[i].tensor->shape()[0] != rows) {
-        return Fail(op.loc, absl::StrCat("batch sources have different numbers of rows (",
-                                         ShapeOf(data[0]), " and ", ShapeOf(data[i]), ")"));
+        return Fail(op.loc, messages::BatchRows(ShapeOf(data[0]), ShapeOf(data[i])));
       }
     }
     int64_t n = static_cast<int64_t>(chunk);

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "noma/graph/messages.h"
 #include "noma/runtime/device.h"
 #include "noma/runtime/format.h"
 #include "noma/runtime/io.h"
@@ -281,7 +282,7 @@ bool IsNumeric(const noma_cell* cell) {
 
 int32_t RequireNumeric(const noma_cell* cell) {
   if (IsNumeric(cell)) return 0;
-  return Fail("a string can only be printed or used as a file path");
+  return Fail(noma::messages::kStringMisuse);
 }
 
 int32_t RequireTensor(const noma_cell* cell, const char* what) {
@@ -380,7 +381,7 @@ int32_t Binary(noma_cell* dst, BinaryKernel kernel, const noma_cell* a, const no
     return 0;
   }
   if (a->kind == NOMA_P_STRING || b->kind == NOMA_P_STRING) {
-    return Fail("a string can only be printed or used as a file path");
+    return Fail(noma::messages::kStringMisuse);
   }
   if (int32_t on_device = DeviceElementwise(dst, 2, static_cast<int32_t>(kernel), a, b);
       on_device >= 0) {
@@ -1171,7 +1172,7 @@ int32_t noma_p_index(noma_cell* dst, const noma_cell* base, const noma_cell* ind
 int32_t noma_p_minimize(const noma_cell* loss, int64_t* count, double* last_loss) {
   if (loss->kind != NOMA_P_SCALAR) {
     return Fail(
-        absl::StrCat("minimize needs a scalar loss, got a tensor of shape ", ShapeOf(loss)));
+        noma::messages::MinimizeTensor(ShapeOf(loss)));
   }
   ++*count;
   *last_loss = loss->scalar;
@@ -1404,8 +1405,7 @@ int32_t noma_p_batch_setup(noma_cell* const* sources, int32_t count, const noma_
   int64_t first_rows = ShapeOfTensor(sources[0])[0];
   for (int32_t i = 1; i < count; ++i) {
     if (ShapeOfTensor(sources[i])[0] != first_rows) {
-      return Fail(absl::StrCat("batch sources have different numbers of rows (",
-                               ShapeOf(sources[0]), " and ", ShapeOf(sources[i]), ")"));
+      return Fail(noma::messages::BatchRows(ShapeOf(sources[0]), ShapeOf(sources[i])));
     }
   }
   *rows = first_rows;

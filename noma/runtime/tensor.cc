@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "noma/graph/messages.h"
 #include "noma/runtime/format.h"
 #include "noma/runtime/internal/gemm.h"
 #include "noma/runtime/internal/kernels.h"
@@ -104,7 +105,7 @@ absl::StatusOr<Shape> BroadcastShapes(absl::Span<const int64_t> a, absl::Span<co
     int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
     if (da != db && da != 1 && db != 1) {
       return absl::InvalidArgumentError(
-          absl::StrCat("cannot broadcast shapes ", ShapeToString(a), " and ", ShapeToString(b)));
+          messages::CannotBroadcast(ShapeToString(a), ShapeToString(b)));
     }
     out[i] = da == 1 ? db : da;
   }
@@ -218,7 +219,7 @@ absl::StatusOr<Tensor> ReduceAxis(const Tensor& t, int64_t axis, bool mean, cons
   int64_t rank = t.rank();
   if (axis < -rank || axis >= rank) {
     return absl::InvalidArgumentError(
-        absl::StrCat(name, ": axis ", axis, " is out of range for a tensor of rank ", rank));
+        messages::AxisOutOfRange(name, axis, rank));
   }
   if (axis < 0) axis += rank;
   const Shape& shape = t.shape();
@@ -291,15 +292,11 @@ absl::StatusOr<Tensor> Matmul(const Tensor& a, const Tensor& b) {
 
 absl::Status MatmulInto(const Tensor& a, const Tensor& b, Tensor* out) {
   if (a.rank() != 2 || b.rank() != 2) {
-    return absl::InvalidArgumentError(absl::StrCat("matmul: expected rank-2 tensors, got ",
-                                                   ShapeToString(a.shape()), " and ",
-                                                   ShapeToString(b.shape())));
+    return absl::InvalidArgumentError(messages::MatmulRanks(ShapeToString(a.shape()), ShapeToString(b.shape())));
   }
   int64_t n = a.shape()[0], k = a.shape()[1], m = b.shape()[1];
   if (b.shape()[0] != k) {
-    return absl::InvalidArgumentError(absl::StrCat("matmul: inner dimensions differ (",
-                                                   ShapeToString(a.shape()), " @ ",
-                                                   ShapeToString(b.shape()), ")"));
+    return absl::InvalidArgumentError(messages::MatmulInnerDims(ShapeToString(a.shape()), ShapeToString(b.shape())));
   }
   if (absl::Status size = CheckResult({n, m}); !size.ok()) return size;
   out->Reset({n, m}, n * m);
@@ -322,8 +319,7 @@ absl::StatusOr<Tensor> Transpose(const Tensor& a) {
 absl::StatusOr<Tensor> Dot(const Tensor& a, const Tensor& b) {
   if (a.rank() != 1 || b.rank() != 1 || a.size() != b.size()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("dot: expected two rank-1 tensors of the same length, got ",
-                     ShapeToString(a.shape()), " and ", ShapeToString(b.shape())));
+        messages::DotShapes(ShapeToString(a.shape()), ShapeToString(b.shape())));
   }
   // The fma chain of every inner product (docs/numerics.md).
   return Tensor::Scalar(internal::DotKernel(a.data(), b.data(), a.size()));
@@ -335,11 +331,10 @@ absl::StatusOr<int64_t> CheckIndex(double index, int64_t size) {
   if (std::isnan(index)) return absl::OutOfRangeError("index is NaN");
   double truncated = std::trunc(index);
   if (truncated < 0) {
-    return absl::OutOfRangeError(absl::StrCat("negative index ", FormatScalar(truncated)));
+    return absl::OutOfRangeError(messages::NegativeIndex(FormatScalar(truncated)));
   }
   if (truncated >= static_cast<double>(size)) {
-    return absl::OutOfRangeError(absl::StrCat("index ", FormatScalar(truncated),
-                                              " out of range for dimension of size ", size));
+    return absl::OutOfRangeError(messages::IndexOutOfRange(FormatScalar(truncated), size));
   }
   return static_cast<int64_t>(truncated);
 }
@@ -353,7 +348,7 @@ int64_t RowStride(absl::Span<const int64_t> shape) {
 }  // namespace
 
 absl::StatusOr<Tensor> Index(const Tensor& t, double index) {
-  if (t.rank() == 0) return absl::InvalidArgumentError("cannot index a scalar");
+  if (t.rank() == 0) return absl::InvalidArgumentError(messages::kIndexScalar);
   absl::StatusOr<int64_t> i = CheckIndex(index, t.shape()[0]);
   if (!i.ok()) return i.status();
   Shape rest(t.shape().begin() + 1, t.shape().end());
@@ -364,7 +359,7 @@ absl::StatusOr<Tensor> Index(const Tensor& t, double index) {
 
 absl::StatusOr<Tensor> IndexAdjoint(const Tensor& adjoint, absl::Span<const int64_t> shape,
                                     double index) {
-  if (shape.empty()) return absl::InvalidArgumentError("cannot index a scalar");
+  if (shape.empty()) return absl::InvalidArgumentError(messages::kIndexScalar);
   if (absl::Status size = CheckResult(shape); !size.ok()) return size;
   absl::StatusOr<int64_t> i = CheckIndex(index, shape[0]);
   if (!i.ok()) return i.status();
