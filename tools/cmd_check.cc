@@ -54,8 +54,8 @@ int CheckCommand(const std::vector<std::string>& args) {
       }
     };
   }
-  bool ok = driver::Compile(ResolveUserPath(file), file, driver::Stage::kDifferentiate,
-                            compilation, options);
+  bool ok = driver::Compile(ResolveUserPath(file), file, driver::Stage::kDifferentiate, compilation,
+                            options);
   driver::PrintDiagnostics(compilation, std::cerr);
   if (ok) std::cout << listing;
   return ok ? 0 : 1;

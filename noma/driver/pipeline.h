@@ -33,7 +33,8 @@ struct Pass {
   void (*run)(FrontEndState& state);
 };
 
-// parse, lower, infer, check-shapes, specialize, differentiate, infer-grad, verify: in the order they run.
+// parse, lower, infer, check-shapes, specialize, differentiate, infer-grad, verify: in the order
+// they run.
 const std::vector<Pass>& FrontEndPasses();
 // The pass called `name`, or nullptr.
 const Pass* FindPass(const std::string& name);

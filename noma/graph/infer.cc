@@ -157,8 +157,7 @@ ShapeSymbol Inferrer::Describe(const ShapeSymbols::Site& site) const {
         return {"rows of each chunk of this batch (the batch size, or fewer in the last chunk)",
                 op.loc};
       }
-      return {absl::StrCat(dim, "the result of ", NanCheckName(op), ", known at run time"),
-              op.loc};
+      return {absl::StrCat(dim, "the result of ", NanCheckName(op), ", known at run time"), op.loc};
     }
     case ShapeSymbols::SiteKind::kJoin: {
       const Op& op = fn_.ops[site.id];
@@ -192,8 +191,8 @@ Type Inferrer::Named(OpId id, Type t, SlotId slot) {
   if (t.kind != Type::kTensor) return t;
   for (size_t k = 0; k < t.dims.size(); ++k) {
     if (t.dims[k] == kUnknownDim) {
-      t.dims[k] = SymbolAt({ShapeSymbols::SiteKind::kOpResult, index_, id, slot,
-                            static_cast<int32_t>(k)});
+      t.dims[k] =
+          SymbolAt({ShapeSymbols::SiteKind::kOpResult, index_, id, slot, static_cast<int32_t>(k)});
     }
   }
   return t;
@@ -432,10 +431,9 @@ void Inferrer::Visit(RegionId region, Env& env) {
           FunctionSignature& callee = (*signatures_)[op.callee];
           callee.params.resize(std::max(callee.params.size(), op.operands.size()));
           for (size_t i = 0; i < op.operands.size(); ++i) {
-            signatures_changed_ |=
-                JoinInto(&callee.params[i], args[i],
-                         {ShapeSymbols::SiteKind::kParam, op.callee, static_cast<uint32_t>(i),
-                          kNone, 0});
+            signatures_changed_ |= JoinInto(
+                &callee.params[i], args[i],
+                {ShapeSymbols::SiteKind::kParam, op.callee, static_cast<uint32_t>(i), kNone, 0});
           }
           if (callee.result) Set(id, op.result, *callee.result);
         } else if (resolver_) {
@@ -452,9 +450,9 @@ void Inferrer::Visit(RegionId region, Env& env) {
         break;
       case OpCode::kTapePush: {
         int64_t tape = static_cast<int64_t>(op.number);
-        changed_ |= JoinInto(&tapes_[tape], TypeOf(op.operands[0]),
-                             {ShapeSymbols::SiteKind::kTape, index_, static_cast<uint32_t>(tape),
-                              kNone, 0});
+        changed_ |= JoinInto(
+            &tapes_[tape], TypeOf(op.operands[0]),
+            {ShapeSymbols::SiteKind::kTape, index_, static_cast<uint32_t>(tape), kNone, 0});
         break;
       }
       case OpCode::kTapePop: {

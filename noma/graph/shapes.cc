@@ -129,9 +129,8 @@ class ShapeChecker : public internal::OpObserver {
     double truncated = std::trunc(*index);
     // Beyond 1e15 the runtime prints the index in exponent form; leave those to it.
     if (truncated >= static_cast<double>(base.dims[0]) && truncated < 1e15) {
-      report(
-          messages::IndexOutOfRange(absl::StrCat(static_cast<int64_t>(truncated)), base.dims[0]),
-          {0});
+      report(messages::IndexOutOfRange(absl::StrCat(static_cast<int64_t>(truncated)), base.dims[0]),
+             {0});
     }
   }
 
@@ -187,8 +186,7 @@ class ShapeChecker : public internal::OpObserver {
            type(0).dims[0] != type(1).dims[0])) {
         report(messages::DotShapes(ShapeText(type(0)), ShapeText(type(1))), {0, 1});
       }
-    } else if ((builtin == Builtin::kSum || builtin == Builtin::kMean) &&
-               op.operands.size() == 2) {
+    } else if ((builtin == Builtin::kSum || builtin == Builtin::kMean) && op.operands.size() == 2) {
       int rank = KnownRank(type(0));
       std::optional<double> axis = ConstantOf(fn, op.operands[1]);
       if (rank < 0 || !axis || *axis != std::floor(*axis) || std::fabs(*axis) > 1e15) return;
@@ -296,7 +294,7 @@ class ShapeChecker : public internal::OpObserver {
   Module& module_;
   syntax::DiagnosticEngine& diagnostics_;
   std::map<InstanceKey, Instance> instances_;
-  std::vector<uint32_t> active_;                  // Functions being analysed, innermost last.
+  std::vector<uint32_t> active_;                 // Functions being analysed, innermost last.
   std::vector<syntax::SourceRange> call_sites_;  // The call that led to each (roots: none).
   int analyses_ = 0;
   std::set<std::tuple<syntax::FileId, uint32_t, std::string>> reported_;
@@ -355,8 +353,7 @@ std::string DescribeVariableShapes(const Module& module, const syntax::SourceMan
     });
     for (SlotId s : named) {
       Type t = s < fn.slot_types.size() ? fn.slot_types[s] : Type::Unknown();
-      absl::StrAppend(&out, where(fn.slots[s].decl), ": ", fn.slots[s].name, ": ", render(t),
-                      "\n");
+      absl::StrAppend(&out, where(fn.slots[s].decl), ": ", fn.slots[s].name, ": ", render(t), "\n");
     }
   }
   for (int64_t d : order) {

@@ -1171,8 +1171,7 @@ int32_t noma_p_index(noma_cell* dst, const noma_cell* base, const noma_cell* ind
 
 int32_t noma_p_minimize(const noma_cell* loss, int64_t* count, double* last_loss) {
   if (loss->kind != NOMA_P_SCALAR) {
-    return Fail(
-        noma::messages::MinimizeTensor(ShapeOf(loss)));
+    return Fail(noma::messages::MinimizeTensor(ShapeOf(loss)));
   }
   ++*count;
   *last_loss = loss->scalar;

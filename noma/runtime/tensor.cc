@@ -218,8 +218,7 @@ namespace {
 absl::StatusOr<Tensor> ReduceAxis(const Tensor& t, int64_t axis, bool mean, const char* name) {
   int64_t rank = t.rank();
   if (axis < -rank || axis >= rank) {
-    return absl::InvalidArgumentError(
-        messages::AxisOutOfRange(name, axis, rank));
+    return absl::InvalidArgumentError(messages::AxisOutOfRange(name, axis, rank));
   }
   if (axis < 0) axis += rank;
   const Shape& shape = t.shape();
@@ -292,11 +291,13 @@ absl::StatusOr<Tensor> Matmul(const Tensor& a, const Tensor& b) {
 
 absl::Status MatmulInto(const Tensor& a, const Tensor& b, Tensor* out) {
   if (a.rank() != 2 || b.rank() != 2) {
-    return absl::InvalidArgumentError(messages::MatmulRanks(ShapeToString(a.shape()), ShapeToString(b.shape())));
+    return absl::InvalidArgumentError(
+        messages::MatmulRanks(ShapeToString(a.shape()), ShapeToString(b.shape())));
   }
   int64_t n = a.shape()[0], k = a.shape()[1], m = b.shape()[1];
   if (b.shape()[0] != k) {
-    return absl::InvalidArgumentError(messages::MatmulInnerDims(ShapeToString(a.shape()), ShapeToString(b.shape())));
+    return absl::InvalidArgumentError(
+        messages::MatmulInnerDims(ShapeToString(a.shape()), ShapeToString(b.shape())));
   }
   if (absl::Status size = CheckResult({n, m}); !size.ok()) return size;
   out->Reset({n, m}, n * m);
