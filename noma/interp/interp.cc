@@ -299,7 +299,9 @@ class Interpreter {
           if (!ScalarArg(Operand(frame, op, i), op.loc, "tensor literal", &e)) return false;
           elements.push_back(e);
         }
-        return SetResult(frame, op, runtime::FromLiteral(op.ints, std::move(elements)));
+        return SetResult(frame, op,
+                         runtime::FromLiteral(runtime::Shape(op.ints.begin(), op.ints.end()),
+                                              std::move(elements)));
       }
       case OpCode::kLoad:
         return LoadSlot(frame, op, &frame.values[op.result]);

@@ -18,8 +18,8 @@ def program_archive(name, srcs, out, roots = "noma_p_", visibility = None):
             echo "create $$tmp/all.a" > $$tmp/script
             for f in $(SRCS); do
               case $$f in
-                *.pic.a) ;;
-                *.a) echo "addlib $$f" >> $$tmp/script ;;
+                *.pic.a | *.pic.lo) ;;
+                *.a | *.lo) echo "addlib $$f" >> $$tmp/script ;;
               esac
             done
             echo save >> $$tmp/script

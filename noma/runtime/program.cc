@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -165,29 +166,44 @@ void Recycle(TensorObject* object) {
   // Large device buffers go back to the backend (which caches them within a bound), not into
   // the pool, where 64 of them could hold on to gigabytes of device memory.
   if (object->device_elements > kPoolMaxElements) DropDeviceCopy(object);
-  if (pool.size() < kPoolSize && object->tensor.size() <= kPoolMaxElements) {
-    pool.push_back(object);
-  } else {
+  if (object->tensor.size() > kPoolMaxElements) {
     DestroyObject(object);
+    return;
   }
+  // Full: the object released longest ago goes (a network that grew leaves objects of its old
+  // sizes behind; the pool keeps the sizes in use now).
+  if (pool.size() >= kPoolSize) {
+    DestroyObject(pool.front());
+    pool.erase(pool.begin());
+  }
+  pool.push_back(object);
 }
 
 // A tensor object for a result of about `count` elements: a pooled one with that many when
-// there is one (its storage is then reused by Tensor::Reset without allocating or zeroing),
-// else a new one.
+// there is one, else the pooled one with the smallest storage that holds `count` (its storage
+// is then reused by Tensor::Reset without allocating or zeroing), else a new one.
 TensorObject* AcquireObject(int64_t count) {
   std::vector<TensorObject*>& pool = Pool();
+  size_t best = pool.size();
+  size_t best_capacity = SIZE_MAX;
   for (size_t i = pool.size(); i-- > 0;) {
-    TensorObject* object = pool[i];
-    if (object->tensor.size() == count) {
-      pool[i] = pool.back();
-      pool.pop_back();
-      object->refs = 1;
-      MarkHostWrite(object);
-      return object;
+    size_t size = static_cast<size_t>(pool[i]->tensor.size());
+    size_t capacity = pool[i]->tensor.values().capacity();
+    if (size == static_cast<size_t>(count)) {
+      best = i;
+      break;
+    }
+    if (capacity >= static_cast<size_t>(count) && capacity < best_capacity) {
+      best = i;
+      best_capacity = capacity;
     }
   }
-  return new TensorObject{1, Tensor(), Shape()};
+  if (best == pool.size()) return new TensorObject{1, Tensor(), Shape()};
+  TensorObject* object = pool[best];
+  pool.erase(pool.begin() + static_cast<std::ptrdiff_t>(best));  // Keeps release order.
+  object->refs = 1;
+  MarkHostWrite(object);
+  return object;
 }
 
 void Release(noma_cell* cell) {
@@ -261,15 +277,15 @@ Tensor AsTensor(const noma_cell* cell) {
 // `*Operand(cell)` lives until the end of the full expression.
 class Operand {
  public:
-  explicit Operand(const noma_cell* cell)
-      : cell_(cell), scalar_(Tensor::Scalar(cell->kind == NOMA_P_TENSOR ? 0 : cell->scalar)) {}
-  const Tensor& operator*() const {
-    return cell_->kind == NOMA_P_TENSOR ? TensorOf(cell_) : scalar_;
+  // The rank-0 tensor is only built for a scalar (building one allocates).
+  explicit Operand(const noma_cell* cell) : cell_(cell) {
+    if (cell->kind != NOMA_P_TENSOR) scalar_.emplace(Tensor::Scalar(cell->scalar));
   }
+  const Tensor& operator*() const { return scalar_ ? *scalar_ : TensorOf(cell_); }
 
  private:
   const noma_cell* cell_;
-  Tensor scalar_;
+  std::optional<Tensor> scalar_;
 };
 
 std::string ShapeOf(const noma_cell* cell) {
@@ -387,9 +403,22 @@ int32_t Binary(noma_cell* dst, BinaryKernel kernel, const noma_cell* a, const no
       on_device >= 0) {
     return on_device;
   }
-  Operand x(a), y(b);
-  return ComputeInto(dst, std::max((*x).size(), (*y).size()),
-                     [&](Tensor* out) { return noma::runtime::BinaryInto(kernel, *x, *y, out); });
+  if (a->kind == NOMA_P_SCALAR || b->kind == NOMA_P_SCALAR) {
+    // A scalar and a tensor: the scalar is a stride-0 operand, which is what broadcasting it
+    // as a rank-0 tensor gives, element for element, without building that tensor.
+    const Tensor& t = TensorOf(a->kind == NOMA_P_TENSOR ? a : b);
+    return ComputeInto(dst, t.size(), [&](Tensor* out) {
+      out->Reset(t.shape(), t.size());
+      const double* pa = a->kind == NOMA_P_SCALAR ? &a->scalar : t.data();
+      const double* pb = b->kind == NOMA_P_SCALAR ? &b->scalar : t.data();
+      noma::runtime::BinaryArray(kernel, pa, a->kind == NOMA_P_SCALAR ? 0 : 1, pb,
+                                 b->kind == NOMA_P_SCALAR ? 0 : 1, out->data(), t.size());
+      return absl::OkStatus();
+    });
+  }
+  return ComputeInto(dst, std::max(TensorOf(a).size(), TensorOf(b).size()), [&](Tensor* out) {
+    return noma::runtime::BinaryInto(kernel, TensorOf(a), TensorOf(b), out);
+  });
 }
 
 // The generator's builtins.
@@ -771,6 +800,20 @@ void* RunProgramTask(void* arg) {
 
 }  // namespace
 
+// --alloc-stats: the heap allocations the whole process made, printed at exit. The counter
+// comes from heap_counter.cc, linked into the CLI and executables; elsewhere (a library in a
+// user's program) it is absent and the option says so.
+extern "C" uint64_t noma_p_heap_allocations(void) __attribute__((weak));
+
+void PrintAllocStats() {
+  if (noma_p_heap_allocations == nullptr) {
+    std::fputs("alloc-stats: heap allocations are not counted in this build\n", stderr);
+    return;
+  }
+  std::fprintf(stderr, "alloc-stats: %llu heap allocations\n",
+               static_cast<unsigned long long>(noma_p_heap_allocations()));
+}
+
 extern "C" {
 
 int32_t noma_p_parse_options(int argc, const char* const* argv, const char* help,
@@ -804,6 +847,10 @@ int32_t noma_p_parse_options(int argc, const char* const* argv, const char* help
       noma::runtime::SetThreadCount(static_cast<int>(std::min<int64_t>(threads, 1 << 20)));
     } else if (arg == "--check-nan") {
       options->check_nan = 1;
+    } else if (arg == "--alloc-stats") {
+      static bool registered = false;
+      if (!registered) std::atexit(PrintAllocStats);
+      registered = true;
     } else if (arg == "--max-alloc") {
       int64_t bytes;
       if (i + 1 >= argc || !absl::SimpleAtoi(argv[++i], &bytes) || bytes <= 0) {
@@ -1079,7 +1126,8 @@ int32_t noma_p_builtin(noma_cell* dst, int32_t builtin, noma_cell* const* args, 
           return DeviceReduce(dst, args[0], 1, n, 1, is_sum ? 1.0 : static_cast<double>(n), {});
         }
         const Tensor& t = TensorOf(args[0]);
-        SetTensor(dst, is_sum ? noma::runtime::SumAll(t) : noma::runtime::MeanAll(t));
+        noma_p_set_scalar(dst,
+                          is_sum ? noma::runtime::SumAllValue(t) : noma::runtime::MeanAllValue(t));
         return 0;
       }
       double axis;
@@ -1120,7 +1168,9 @@ int32_t noma_p_builtin(noma_cell* dst, int32_t builtin, noma_cell* const* args, 
     case NOMA_P_BUILTIN_Transpose:
       if (RequireTensor(args[0], name)) return 1;
       if (int32_t on_device = DeviceTranspose(dst, args[0]); on_device >= 0) return on_device;
-      return Deliver(dst, noma::runtime::Transpose(TensorOf(args[0])));
+      return ComputeInto(dst, TensorOf(args[0]).size(), [&](Tensor* out) {
+        return noma::runtime::TransposeInto(TensorOf(args[0]), out);
+      });
     case NOMA_P_BUILTIN_Shape: {
       if (RequireTensor(args[0], name)) return 1;
       const Shape& shape = ShapeOfTensor(args[0]);
@@ -1471,10 +1521,17 @@ int32_t noma_p_sum_to_shape(noma_cell* dst, const noma_cell* adjoint, const noma
     }
   }
   if (like->kind != NOMA_P_TENSOR) {
-    SetTensor(dst, noma::runtime::SumAll(*Operand(adjoint)));
+    noma_p_set_scalar(dst, adjoint->kind == NOMA_P_TENSOR
+                               ? noma::runtime::SumAllValue(TensorOf(adjoint))
+                               : adjoint->scalar);
     return 0;
   }
-  return Deliver(dst, noma::runtime::SumToShape(*Operand(adjoint), ShapeOfTensor(like)));
+  const Shape& target = ShapeOfTensor(like);
+  int64_t elements = 1;
+  for (int64_t d : target) elements *= d;
+  Operand x(adjoint);
+  return ComputeInto(dst, elements,
+                     [&](Tensor* out) { return noma::runtime::SumToShapeInto(*x, target, out); });
 }
 
 int32_t noma_p_index_adjoint(noma_cell* dst, const noma_cell* adjoint, const noma_cell* base,
@@ -1493,7 +1550,13 @@ int32_t noma_p_zeros_like(noma_cell* dst, const noma_cell* like) {
         on_device >= 0) {
       return on_device;
     }
-    SetTensor(dst, Tensor::Zeros(ShapeOfTensor(like)));
+    const Shape& shape = ShapeOfTensor(like);
+    int64_t elements = TensorOf(like).size();
+    ComputeInto(dst, elements, [&](Tensor* out) {
+      out->Reset(shape, elements);
+      std::fill(out->data(), out->data() + elements, 0.0);
+      return absl::OkStatus();
+    });
   } else {
     noma_p_set_scalar(dst, 0);
   }
@@ -1503,11 +1566,14 @@ int32_t noma_p_zeros_like(noma_cell* dst, const noma_cell* like) {
 int32_t noma_p_realloc_like(noma_cell* dst, const noma_cell* value, const noma_cell* like) {
   if (like->kind == NOMA_P_TENSOR && value->kind == NOMA_P_SCALAR) {
     // A scalar (optimizer state or a gradient that is still 0) spreads to the shape.
-    Shape shape = ShapeOfTensor(like);
-    size_t count =
-        static_cast<size_t>(*noma::runtime::ElementCount(shape));  // An existing tensor's.
-    SetTensor(dst, Tensor(std::move(shape), std::vector<double>(count, value->scalar)));
-    return 0;
+    const Shape& shape = ShapeOfTensor(like);
+    int64_t elements = TensorOf(like).size();
+    double spread = value->scalar;
+    return ComputeInto(dst, elements, [&](Tensor* out) {
+      out->Reset(shape, elements);
+      std::fill(out->data(), out->data() + elements, spread);
+      return absl::OkStatus();
+    });
   }
   if (like->kind != NOMA_P_TENSOR || value->kind != NOMA_P_TENSOR ||
       ShapeOfTensor(value) == ShapeOfTensor(like)) {

@@ -71,10 +71,12 @@ typedef struct noma_run_options {
   "  --check-nan        make the first NaN/inf produced in an optimize loop an error\n"       \
   "  --max-alloc BYTES  largest tensor a program may allocate (default 8589934592 = 8 GiB)\n" \
   "  --threads N        threads for the tensor kernels (default: $NOMA_THREADS, else the\n"   \
-  "                     CPUs this process may use; results are identical for every N)\n"
+  "                     CPUs this process may use; results are identical for every N)\n"      \
+  "  --alloc-stats      at exit, print the number of heap allocations the process made\n"
 
 /* ---- Running a program ---- */
-/* Parses the program options (--seed N, --check-nan, --max-alloc BYTES, --threads N, --help;
+/* Parses the program options (--seed N, --check-nan, --max-alloc BYTES, --threads N,
+ * --alloc-stats, --help;
  * --threads takes effect at once: noma::runtime::SetThreadCount) shared by
  * `noma run`/`fast-run` and executables. Returns 0 (ok), 1 (--help printed: exit 0) or 2 (a
  * usage error was printed to stderr: exit 2). `help` is the text printed for --help. */

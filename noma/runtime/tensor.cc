@@ -149,15 +149,30 @@ void UnaryInto(UnaryKernel op, const Tensor& a, Tensor* out) {
 }
 
 absl::StatusOr<Tensor> SumToShape(const Tensor& t, absl::Span<const int64_t> shape) {
+  if (t.shape() == Shape(shape.begin(), shape.end())) return t;
+  Tensor out;
+  if (absl::Status status = SumToShapeInto(t, shape, &out); !status.ok()) return status;
+  return out;
+}
+
+absl::Status SumToShapeInto(const Tensor& t, absl::Span<const int64_t> shape, Tensor* result) {
   Shape target(shape.begin(), shape.end());
-  if (t.shape() == target) return t;
+  if (t.shape() == target) {
+    result->Reset(target, t.size());
+    std::copy(t.data(), t.data() + t.size(), result->data());
+    return absl::OkStatus();
+  }
   absl::StatusOr<Shape> joined = BroadcastShapes(target, t.shape());
   if (!joined.ok() || *joined != t.shape()) {
     return absl::InvalidArgumentError(absl::StrCat("cannot reduce shape ", ShapeToString(t.shape()),
                                                    " to ", ShapeToString(target)));
   }
-  Tensor out = Tensor::Zeros(target);
-  if (t.size() == 0) return out;
+  int64_t elements = 1;
+  for (int64_t d : target) elements *= d;
+  Tensor& out = *result;
+  out.Reset(target, elements);
+  std::fill(out.data(), out.data() + elements, 0.0);
+  if (t.size() == 0) return absl::OkStatus();
   // Iterate over t (row-major); each element is added to the target element it was broadcast
   // from, so every target element sums its contributions in row-major order.
   internal::BroadcastPlan plan(t.shape(), t.shape(), target);
@@ -173,7 +188,7 @@ absl::StatusOr<Tensor> SumToShape(const Tensor& t, absl::Span<const int64_t> sha
       o[ib] = total;
     }
   });
-  return out;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Tensor> BroadcastTo(const Tensor& t, absl::Span<const int64_t> shape) {
@@ -201,17 +216,21 @@ absl::StatusOr<Tensor> BroadcastTo(const Tensor& t, absl::Span<const int64_t> sh
   return out;
 }
 
-Tensor SumAll(const Tensor& t) {
+double SumAllValue(const Tensor& t) {
   // Sequential, in row-major order: every execution mode sums in this order.
   double total = 0;
   for (double x : t.values()) total += x;
-  return Tensor::Scalar(total);
+  return total;
 }
 
-Tensor MeanAll(const Tensor& t) {
-  if (t.size() == 0) return Tensor::Scalar(std::numeric_limits<double>::quiet_NaN());
-  return Tensor::Scalar(SumAll(t).scalar() / static_cast<double>(t.size()));
+double MeanAllValue(const Tensor& t) {
+  if (t.size() == 0) return std::numeric_limits<double>::quiet_NaN();
+  return SumAllValue(t) / static_cast<double>(t.size());
 }
+
+Tensor SumAll(const Tensor& t) { return Tensor::Scalar(SumAllValue(t)); }
+
+Tensor MeanAll(const Tensor& t) { return Tensor::Scalar(MeanAllValue(t)); }
 
 namespace {
 
@@ -307,14 +326,25 @@ absl::Status MatmulInto(const Tensor& a, const Tensor& b, Tensor* out) {
 
 absl::StatusOr<Tensor> Transpose(const Tensor& a) {
   if (a.rank() == 1) return a;
+  Tensor out;
+  if (absl::Status status = TransposeInto(a, &out); !status.ok()) return status;
+  return out;
+}
+
+absl::Status TransposeInto(const Tensor& a, Tensor* out) {
+  if (a.rank() == 1) {
+    out->Reset(a.shape(), a.size());
+    std::copy(a.data(), a.data() + a.size(), out->data());
+    return absl::OkStatus();
+  }
   if (a.rank() != 2) {
     return absl::InvalidArgumentError(
         absl::StrCat("transpose: expected a rank-2 tensor, got ", ShapeToString(a.shape())));
   }
   int64_t n = a.shape()[0], m = a.shape()[1];
-  Tensor out = Tensor::Zeros({m, n});
-  internal::TransposeKernel(a.data(), out.data(), n, m);
-  return out;
+  out->Reset({m, n}, n * m);
+  internal::TransposeKernel(a.data(), out->data(), n, m);  // Writes every element.
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Tensor> Dot(const Tensor& a, const Tensor& b) {

@@ -8,12 +8,15 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 
 namespace noma::runtime {
 
-using Shape = std::vector<int64_t>;
+// Dims, outermost first. Inline up to rank 4, so making a shape never allocates in practice:
+// steady-state training loops make no heap allocations (--alloc-stats).
+using Shape = absl::InlinedVector<int64_t, 4>;
 
 // "[2, 3]" — how shapes appear in error messages.
 std::string ShapeToString(absl::Span<const int64_t> shape);
@@ -113,11 +116,15 @@ void UnaryInto(UnaryKernel op, const Tensor& a, Tensor* out);
 // Sums `t` down to `shape` (the reverse of broadcasting `shape` up to t.shape()); used for
 // adjoints. Fails if `shape` does not broadcast to t.shape().
 absl::StatusOr<Tensor> SumToShape(const Tensor& t, absl::Span<const int64_t> shape);
+// SumToShape into a recycled tensor (`out` must not be `t`).
+absl::Status SumToShapeInto(const Tensor& t, absl::Span<const int64_t> shape, Tensor* out);
 // Broadcasts `t` up to `shape`.
 absl::StatusOr<Tensor> BroadcastTo(const Tensor& t, absl::Span<const int64_t> shape);
 
-Tensor SumAll(const Tensor& t);   // Rank 0 result.
-Tensor MeanAll(const Tensor& t);  // Rank 0 result; NaN for an empty tensor.
+Tensor SumAll(const Tensor& t);        // Rank 0 result.
+Tensor MeanAll(const Tensor& t);       // Rank 0 result; NaN for an empty tensor.
+double SumAllValue(const Tensor& t);   // SumAll's value, without building a tensor.
+double MeanAllValue(const Tensor& t);  // MeanAll's value.
 // Reduces one axis (negative counts from the end). Rank-1 input gives rank 0.
 absl::StatusOr<Tensor> SumAxis(const Tensor& t, int64_t axis);
 absl::StatusOr<Tensor> MeanAxis(const Tensor& t, int64_t axis);
@@ -125,7 +132,8 @@ absl::StatusOr<Tensor> MeanAxis(const Tensor& t, int64_t axis);
 // Rank-2 @ rank-2. Error: "matmul: inner dimensions differ ([4, 2] @ [3, 1])".
 absl::StatusOr<Tensor> Matmul(const Tensor& a, const Tensor& b);
 absl::Status MatmulInto(const Tensor& a, const Tensor& b, Tensor* out);  // As BinaryInto.
-absl::StatusOr<Tensor> Transpose(const Tensor& a);  // Rank 2 (rank 1 returned unchanged).
+absl::StatusOr<Tensor> Transpose(const Tensor& a);         // Rank 2 (rank 1 returned unchanged).
+absl::Status TransposeInto(const Tensor& a, Tensor* out);  // Into a recycled tensor (not `a`).
 absl::StatusOr<Tensor> Dot(const Tensor& a, const Tensor& b);  // Rank 1 · rank 1 -> rank 0.
 
 // t[i]: for rank 1 a rank-0 tensor, for rank >= 2 the sub-tensor (row). `index` is truncated

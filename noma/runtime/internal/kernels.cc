@@ -14,9 +14,9 @@ namespace {
 
 // Row-major strides of `shape` right-aligned to `out`; dims that are broadcast (missing or of
 // size 1 where the output is larger) get stride 0.
-std::vector<int64_t> AlignedStrides(const Shape& shape, const Shape& out) {
+Shape AlignedStrides(const Shape& shape, const Shape& out) {
   size_t rank = out.size();
-  std::vector<int64_t> strides(rank, 0);
+  Shape strides(rank, 0);
   int64_t stride = 1;
   for (size_t k = 0; k < shape.size(); ++k) {
     size_t d = shape.size() - 1 - k;
@@ -30,8 +30,8 @@ std::vector<int64_t> AlignedStrides(const Shape& shape, const Shape& out) {
 }  // namespace
 
 BroadcastPlan::BroadcastPlan(const Shape& out, const Shape& a, const Shape& b) {
-  std::vector<int64_t> sa = AlignedStrides(a, out);
-  std::vector<int64_t> sb = AlignedStrides(b, out);
+  Shape sa = AlignedStrides(a, out);
+  Shape sb = AlignedStrides(b, out);
   for (size_t d = 0; d < out.size(); ++d) {
     if (out[d] == 1) continue;  // Contributes nothing to the iteration.
     if (!dims_.empty() && stride_a_.back() == sa[d] * out[d] &&

@@ -323,7 +323,7 @@ class BroadcastPlan {
     int64_t n = dims_.back();
     int64_t runs = 1;
     for (size_t d = 0; d < outer_rank; ++d) runs *= dims_[d];
-    std::vector<int64_t> index(outer_rank, 0);
+    Shape index(outer_rank, 0);
     int64_t ia = 0, ib = 0;
     for (int64_t r = 0; r < runs; ++r) {
       run(r * n, ia, ib, n);
@@ -339,9 +339,9 @@ class BroadcastPlan {
   }
 
  private:
-  std::vector<int64_t> dims_;  // Never empty.
-  std::vector<int64_t> stride_a_;
-  std::vector<int64_t> stride_b_;
+  Shape dims_;  // Never empty.
+  Shape stride_a_;
+  Shape stride_b_;
 };
 
 // out = op(a, b) broadcast by `plan` (of out's, a's and b's shapes; out non-empty): for each run
