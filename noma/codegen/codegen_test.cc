@@ -75,6 +75,26 @@ TEST(CodegenTest, DoesNotFuseAcrossASideEffect) {
   EXPECT_EQ(Count(IrText(*p, false), "call i32 @noma_p_fused("), 0u);
 }
 
+TEST(CodegenTest, BackwardMatmulsReadTransposesInPlace) {
+  // The gradients of matmul(x, w) are matmul(g, transpose(w)) and matmul(transpose(x), g):
+  // both read the transposed operand in place (with the transposes kept as the fallback).
+  auto p = Compile(
+      "fn main() {\n  let x = tensor [[1, 2], [3, 4]];\n  learn w = tensor [[0.5], [0.5]];\n"
+      "  learn v = tensor [[1, 1]];\n"
+      "  optimize(w, v) with sgd(lr: 0.01) until loss < 0.1 {\n"
+      "    let loss = sum(matmul(matmul(x, w), v));\n    minimize loss;\n  }\n}\n");
+  std::string ir = IrText(*p, false);
+  EXPECT_GE(Count(ir, "call i32 @noma_p_matmul_transposed("), 2u) << ir;
+  // A transpose the program writes itself, used once, is read in place too.
+  auto q = Compile("fn main() { let a = tensor [[1, 2]]; print(matmul(transpose(a), a)); }");
+  EXPECT_EQ(Count(IrText(*q, false), "call i32 @noma_p_matmul_transposed("), 1u);
+  // One used twice is computed once and the matmul reads the copy.
+  auto r = Compile(
+      "fn main() { let a = tensor [[1, 2]]; let t = transpose(a); print(matmul(t, a) + t[0][0]); "
+      "}");
+  EXPECT_EQ(Count(IrText(*r, false), "call i32 @noma_p_matmul_transposed("), 0u);
+}
+
 TEST(CodegenTest, DoesNotFuseValuesUsedTwice) {
   auto p = Compile("fn main() { let t = tensor [[1, 2]]; let u = t * 2; print(u + u); }");
   EXPECT_EQ(Count(IrText(*p, false), "call i32 @noma_p_fused("), 0u);

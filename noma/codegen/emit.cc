@@ -3,8 +3,10 @@
 // (noma/runtime/program.h) in the frame; values that type inference proves scalar also live in
 // a double alloca (promoted to registers by mem2reg) and use native arithmetic.
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -420,6 +422,7 @@ class FunctionEmitter {
       Call("noma_p_copy", nullptr, {SlotCell(fn_.params[i]), arg});
     }
     PlanFusion();
+    PlanTransposedMatmuls();
     exit_ = llvm::BasicBlock::Create(m_.context(), "exit", llvm_fn_);
     error_ = llvm::BasicBlock::Create(m_.context(), "error", llvm_fn_);
     EmitRegion(fn_.body);
@@ -567,6 +570,12 @@ class FunctionEmitter {
         b_.SetInsertPoint(NewBlock("dead"));  // After a return: unreachable, removed later.
       }
       if (fused_into_[id] != graph::kNone) continue;  // Computed by its chain's root.
+      if (folded_transposes_.count(id)) continue;     // Read transposed by its matmul.
+      auto product = transposed_matmuls_.find(id);
+      if (product != transposed_matmuls_.end()) {
+        EmitTransposedMatmul(fn_.ops[id], product->second);
+        continue;
+      }
       auto group = fusion_groups_.find(id);
       if (group != fusion_groups_.end()) {
         EmitFused(group->second);
@@ -594,6 +603,67 @@ class FunctionEmitter {
       }
       fusion_groups_[root] = std::move(group);
     }
+  }
+
+  // matmul(transpose(x), g) and matmul(g, transpose(w)) — the products the backward pass of a
+  // matmul makes — read the transposed operand in place when the transpose has no other use.
+  struct TransposedMatmul {
+    std::array<ValueId, 2> sources;  // What the matmul reads, transposed or not.
+    std::array<graph::OpId, 2> transposes = {graph::kNone, graph::kNone};  // Folded, per side.
+  };
+
+  void PlanTransposedMatmuls() {
+    std::vector<uint32_t> uses(fn_.value_types.size(), 0);
+    std::vector<graph::OpId> definer(fn_.value_types.size(), graph::kNone);
+    for (graph::OpId id = 0; id < fn_.ops.size(); ++id) {
+      for (ValueId v : fn_.ops[id].operands) ++uses[v];
+      if (fn_.ops[id].result != graph::kNone) definer[fn_.ops[id].result] = id;
+    }
+    auto is_builtin = [&](graph::OpId id, Builtin builtin) {
+      return id != graph::kNone && fn_.ops[id].code == OpCode::kBuiltin &&
+             static_cast<Builtin>(fn_.ops[id].sub) == builtin;
+    };
+    for (graph::OpId id = 0; id < fn_.ops.size(); ++id) {
+      if (!is_builtin(id, Builtin::kMatmul) || fused_into_[id] != graph::kNone) continue;
+      TransposedMatmul product;
+      bool any = false;
+      for (size_t side = 0; side < 2; ++side) {
+        ValueId v = fn_.ops[id].operands[side];
+        graph::OpId def = definer[v];
+        product.sources[side] = v;
+        if (is_builtin(def, Builtin::kTranspose) && uses[v] == 1 &&
+            fused_into_[def] == graph::kNone && !fusion_groups_.count(def)) {
+          product.sources[side] = fn_.ops[def].operands[0];
+          product.transposes[side] = def;
+          any = true;
+        }
+      }
+      if (!any) continue;
+      for (graph::OpId t : product.transposes) {
+        if (t != graph::kNone) folded_transposes_.insert(t);
+      }
+      transposed_matmuls_[id] = product;
+    }
+  }
+
+  // The product in place, or (when the runtime declines: not rank-2 host tensors, an error to
+  // report, --check-nan) the transposes and the matmul one by one.
+  void EmitTransposedMatmul(const Op& op, const TransposedMatmul& product) {
+    llvm::Value* status =
+        Call("noma_p_matmul_transposed", m_.i32(),
+             {ValueCell(op.result), Cell(product.sources[0]),
+              b_.getInt32(product.transposes[0] != graph::kNone), Cell(product.sources[1]),
+              b_.getInt32(product.transposes[1] != graph::kNone)});
+    auto* unfused = NewBlock("matmul_unfused");
+    auto* done = NewBlock("matmul_done");
+    b_.CreateCondBr(b_.CreateICmpNE(status, b_.getInt32(0)), unfused, done, Unlikely());
+    b_.SetInsertPoint(unfused);
+    for (graph::OpId t : product.transposes) {
+      if (t != graph::kNone) EmitOpChecked(fn_.ops[t]);
+    }
+    EmitOpChecked(op);
+    b_.CreateBr(done);
+    b_.SetInsertPoint(done);
   }
 
   // The fused pass, or (when the runtime declines: an error to report, --check-nan, rank > 2)
@@ -1165,7 +1235,9 @@ class FunctionEmitter {
   bool has_optimize_ = false;
   int nan_checked_depth_ = 0;            // > 0 where ops may run inside an optimize loop.
   std::vector<graph::OpId> fused_into_;  // Per op: the root of the chain computing it.
-  std::map<graph::OpId, FusionGroup> fusion_groups_;  // By root.
+  std::set<graph::OpId> folded_transposes_;
+  std::map<graph::OpId, TransposedMatmul> transposed_matmuls_;  // By matmul.
+  std::map<graph::OpId, FusionGroup> fusion_groups_;            // By root.
   llvm::BasicBlock* exit_ = nullptr;
   llvm::BasicBlock* error_ = nullptr;
 };

@@ -403,7 +403,8 @@ int32_t Binary(noma_cell* dst, BinaryKernel kernel, const noma_cell* a, const no
       on_device >= 0) {
     return on_device;
   }
-  if (a->kind == NOMA_P_SCALAR || b->kind == NOMA_P_SCALAR) {
+  if ((a->kind == NOMA_P_SCALAR && b->kind == NOMA_P_TENSOR) ||
+      (a->kind == NOMA_P_TENSOR && b->kind == NOMA_P_SCALAR)) {
     // A scalar and a tensor: the scalar is a stride-0 operand, which is what broadcasting it
     // as a rank-0 tensor gives, element for element, without building that tensor.
     const Tensor& t = TensorOf(a->kind == NOMA_P_TENSOR ? a : b);
@@ -416,9 +417,11 @@ int32_t Binary(noma_cell* dst, BinaryKernel kernel, const noma_cell* a, const no
       return absl::OkStatus();
     });
   }
-  return ComputeInto(dst, std::max(TensorOf(a).size(), TensorOf(b).size()), [&](Tensor* out) {
-    return noma::runtime::BinaryInto(kernel, TensorOf(a), TensorOf(b), out);
-  });
+  // (An operand may be unset after an error that is still to be reported: Operand reads it
+  // as 0.)
+  Operand x(a), y(b);
+  return ComputeInto(dst, std::max((*x).size(), (*y).size()),
+                     [&](Tensor* out) { return noma::runtime::BinaryInto(kernel, *x, *y, out); });
 }
 
 // The generator's builtins.
@@ -1292,6 +1295,30 @@ int32_t noma_p_returned_value(const noma_cell* result, const char* function) {
   return Fail(absl::StrCat("'", function, "' returned no value"));
 }
 
+int32_t noma_p_matmul_transposed(noma_cell* dst, const noma_cell* a, int32_t transpose_a,
+                                 const noma_cell* b, int32_t transpose_b) {
+  if (noma_p_nan_checks || noma_p_error_pending || Backend() != nullptr) return 1;
+  if (a->kind != NOMA_P_TENSOR || b->kind != NOMA_P_TENSOR) return 1;
+  const Tensor& x = TensorOf(a);
+  const Tensor& y = TensorOf(b);
+  if (x.rank() != 2 || y.rank() != 2) return 1;
+  int64_t rows = transpose_a ? x.shape()[1] : x.shape()[0];
+  int64_t k = transpose_a ? x.shape()[0] : x.shape()[1];
+  int64_t k_b = transpose_b ? y.shape()[1] : y.shape()[0];
+  int64_t cols = transpose_b ? y.shape()[0] : y.shape()[1];
+  if (k != k_b) return 1;
+  TensorObject* object = AcquireObject(rows * cols);
+  absl::Status status = noma::runtime::MatmulTransposedInto(x, transpose_a != 0, y,
+                                                            transpose_b != 0, &object->tensor);
+  if (!status.ok()) {  // Too large: the unfused operations report it.
+    object->refs = 0;
+    Recycle(object);
+    return 1;
+  }
+  SetObject(dst, object);
+  return 0;
+}
+
 int32_t noma_p_fused(noma_cell* dst, noma_cell* const* leaves, int32_t leaf_count,
                      const int32_t* program, int32_t node_count) {
   if (noma_p_nan_checks || noma_p_error_pending) return 1;
@@ -1551,7 +1578,8 @@ int32_t noma_p_zeros_like(noma_cell* dst, const noma_cell* like) {
       return on_device;
     }
     const Shape& shape = ShapeOfTensor(like);
-    int64_t elements = TensorOf(like).size();
+    int64_t elements = 1;  // From the shape: reading the tensor would download it.
+    for (int64_t d : shape) elements *= d;
     ComputeInto(dst, elements, [&](Tensor* out) {
       out->Reset(shape, elements);
       std::fill(out->data(), out->data() + elements, 0.0);
@@ -1567,7 +1595,8 @@ int32_t noma_p_realloc_like(noma_cell* dst, const noma_cell* value, const noma_c
   if (like->kind == NOMA_P_TENSOR && value->kind == NOMA_P_SCALAR) {
     // A scalar (optimizer state or a gradient that is still 0) spreads to the shape.
     const Shape& shape = ShapeOfTensor(like);
-    int64_t elements = TensorOf(like).size();
+    int64_t elements = 1;  // From the shape: reading the tensor would download it.
+    for (int64_t d : shape) elements *= d;
     double spread = value->scalar;
     return ComputeInto(dst, elements, [&](Tensor* out) {
       out->Reset(shape, elements);
@@ -1679,6 +1708,7 @@ const noma_p_symbol* noma_p_symbols(size_t* count) {
       NOMA_P_SYMBOL(noma_p_tape_pop),
       NOMA_P_SYMBOL(noma_p_tapes_free),
       NOMA_P_SYMBOL(noma_p_sum_to_shape),
+      NOMA_P_SYMBOL(noma_p_matmul_transposed),
       NOMA_P_SYMBOL(noma_p_index_adjoint),
       NOMA_P_SYMBOL(noma_p_zeros_like),
       NOMA_P_SYMBOL(noma_p_realloc_like),

@@ -170,6 +170,13 @@ enum { NOMA_P_FUSION_MAX_NODES = 16, NOMA_P_FUSION_MAX_LEAVES = 16 };
 int32_t noma_p_fused(noma_cell* dst, noma_cell* const* leaves, int32_t leaf_count,
                      const int32_t* program, int32_t node_count);
 
+/* matmul(transpose(a) or a, transpose(b) or b) without the transposed copies (the backward
+ * pass's products). Returns 1 without doing anything when it cannot run so (an operand that
+ * is not a rank-2 tensor in host memory, an error the matmul would report, --check-nan active,
+ * an error pending): the caller then runs the transposes and the matmul one by one. */
+int32_t noma_p_matmul_transposed(noma_cell* dst, const noma_cell* a, int32_t transpose_a,
+                                 const noma_cell* b, int32_t transpose_b);
+
 /* ---- Slots ---- */
 int32_t noma_p_alloc(noma_cell* slot, noma_cell* const* dims, int32_t count);
 int32_t noma_p_realloc(noma_cell* slot, noma_cell* const* dims, int32_t count, int32_t learnable,

@@ -324,6 +324,31 @@ absl::Status MatmulInto(const Tensor& a, const Tensor& b, Tensor* out) {
   return absl::OkStatus();
 }
 
+absl::Status MatmulTransposedInto(const Tensor& a, bool transpose_a, const Tensor& b,
+                                  bool transpose_b, Tensor* out) {
+  if (a.rank() != 2 || b.rank() != 2) {
+    return absl::InvalidArgumentError("matmul of transposes: expected rank-2 tensors");
+  }
+  Shape sa = a.shape(), sb = b.shape();
+  if (transpose_a) std::swap(sa[0], sa[1]);
+  if (transpose_b) std::swap(sb[0], sb[1]);
+  int64_t n = sa[0], k = sa[1], m = sb[1];
+  if (sb[0] != k) {
+    return absl::InvalidArgumentError(
+        messages::MatmulInnerDims(ShapeToString(sa), ShapeToString(sb)));
+  }
+  if (absl::Status size = CheckResult({n, m}); !size.ok()) return size;
+  out->Reset({n, m}, n * m);
+  // A transposed operand is its storage with the strides swapped (gemm.h).
+  int64_t a_cols = a.shape()[1], b_cols = b.shape()[1];
+  internal::MatrixOperand pa = transpose_a ? internal::MatrixOperand{a.data(), 1, a_cols}
+                                           : internal::MatrixOperand{a.data(), a_cols, 1};
+  internal::MatrixOperand pb = transpose_b ? internal::MatrixOperand{b.data(), 1, b_cols}
+                                           : internal::MatrixOperand{b.data(), b_cols, 1};
+  internal::Gemm(n, k, m, pa, pb, out->data());  // Writes every element.
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Tensor> Transpose(const Tensor& a) {
   if (a.rank() == 1) return a;
   Tensor out;

@@ -132,6 +132,10 @@ absl::StatusOr<Tensor> MeanAxis(const Tensor& t, int64_t axis);
 // Rank-2 @ rank-2. Error: "matmul: inner dimensions differ ([4, 2] @ [3, 1])".
 absl::StatusOr<Tensor> Matmul(const Tensor& a, const Tensor& b);
 absl::Status MatmulInto(const Tensor& a, const Tensor& b, Tensor* out);  // As BinaryInto.
+// matmul(a or transpose(a), b or transpose(b)) of rank-2 `a` and `b`, without a transposed
+// copy: the same bits and the same errors (naming the transposed shapes) as transposing first.
+absl::Status MatmulTransposedInto(const Tensor& a, bool transpose_a, const Tensor& b,
+                                  bool transpose_b, Tensor* out);
 absl::StatusOr<Tensor> Transpose(const Tensor& a);         // Rank 2 (rank 1 returned unchanged).
 absl::Status TransposeInto(const Tensor& a, Tensor* out);  // Into a recycled tensor (not `a`).
 absl::StatusOr<Tensor> Dot(const Tensor& a, const Tensor& b);  // Rank 1 · rank 1 -> rank 0.

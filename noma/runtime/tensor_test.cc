@@ -1007,3 +1007,43 @@ TEST(AllocationTest, KernelResultsRespectTheLimit) {
 
 }  // namespace
 }  // namespace noma::runtime
+
+namespace noma::runtime {
+namespace {
+
+// Reading an operand transposed in place gives the bits of transposing it first.
+TEST(MatmulTransposedTest, MatchesTransposeThenMatmulBitForBit) {
+  Rng rng;
+  rng.Seed(7);
+  for (auto [n, k, m] : std::vector<std::array<int64_t, 3>>{{1, 1, 1}, {3, 5, 2}, {17, 13, 29}}) {
+    Tensor a = rng.UniformTensor({n, k}), at = rng.UniformTensor({k, n});
+    Tensor b = rng.UniformTensor({k, m}), bt = rng.UniformTensor({m, k});
+    struct Case {
+      const Tensor& x;
+      bool tx;
+      const Tensor& y;
+      bool ty;
+    };
+    for (const Case& c : {Case{at, true, b, false}, Case{a, false, bt, true},
+                          Case{at, true, bt, true}, Case{a, false, b, false}}) {
+      Tensor expected;
+      ASSERT_TRUE(
+          MatmulInto(c.tx ? *Transpose(c.x) : c.x, c.ty ? *Transpose(c.y) : c.y, &expected).ok());
+      Tensor actual;
+      ASSERT_TRUE(MatmulTransposedInto(c.x, c.tx, c.y, c.ty, &actual).ok());
+      ASSERT_EQ(actual.shape(), expected.shape());
+      EXPECT_EQ(std::memcmp(actual.data(), expected.data(), sizeof(double) * actual.size()), 0);
+    }
+  }
+}
+
+TEST(MatmulTransposedTest, ReportsTheTransposedShapes) {
+  Tensor out;
+  absl::Status status = MatmulTransposedInto(Iota({2, 3}), true, Iota({2, 4}), false, &out);
+  EXPECT_TRUE(status.ok()) << status;  // [3, 2] @ [2, 4].
+  status = MatmulTransposedInto(Iota({2, 3}), true, Iota({3, 4}), false, &out);
+  EXPECT_EQ(status.message(), "matmul: inner dimensions differ ([3, 2] @ [3, 4])");
+}
+
+}  // namespace
+}  // namespace noma::runtime
