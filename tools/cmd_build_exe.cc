@@ -14,7 +14,7 @@ namespace {
 
 std::string BuildExeUsage() {
   return absl::StrCat(
-      "usage: noma build-exe FILE -o OUT [options]\n"
+      "usage: noma build-exe FILE [-o OUT] [options]\n"
       "\n"
       "Compiles FILE (gradients included) to an object file with LLVM and links it with the\n"
       "static NOMA runtime into OUT, a standalone executable that needs only libc and libm\n"
@@ -23,7 +23,8 @@ std::string BuildExeUsage() {
       "with --target=cuda it also takes --device=cuda|auto|cpu.\n"
       "\n"
       "options:\n"
-      "  -o OUT             the executable to write (written only if everything succeeds)\n",
+      "  -o OUT             the executable to write (written only if everything succeeds;\n"
+      "                     default: FILE's name without .noma, in the current directory)\n",
       kCodegenFlagsHelp, kGpuFlagsHelp,
       "  --linker CC        C++ compiler driver used to link (default: $CXX, else c++)\n"
       "  --runtime-archive A  the static program runtime (default: found next to noma)\n"
@@ -66,7 +67,15 @@ int BuildExeCommand(const std::vector<std::string>& args) {
     }
   }
   if (file.empty()) return Usage("no input file");
-  if (output.empty()) return Usage("no output file (-o OUT)");
+  if (output.empty()) {
+    // Like cc's a.out, but named after the program: `build-exe dir/xor.noma` writes ./xor.
+    std::string base = file.substr(file.rfind('/') + 1);
+    if (base.size() <= 5 || base.compare(base.size() - 5, 5, ".noma") != 0) {
+      return Usage(absl::StrCat("no output file: '", file,
+                                "' does not end in .noma, so name the executable with -o OUT"));
+    }
+    output = base.substr(0, base.size() - 5);
+  }
   if (linker.empty()) {
     const char* cxx = std::getenv("CXX");
     linker = cxx != nullptr && *cxx != '\0' ? cxx : "c++";

@@ -1,12 +1,11 @@
 // noma run: compile a program and execute it with the interpreter.
-#include <unistd.h>
-
 #include <iostream>
 #include <string>
 
 #include "noma/driver/driver.h"
 #include "noma/graph/printer.h"
 #include "noma/runtime/program.h"
+#include "noma/runtime/watch.h"
 #include "tools/commands.h"
 #include "tools/native_flags.h"
 #include "tools/paths.h"
@@ -90,11 +89,17 @@ int RunCommand(const std::vector<std::string>& args) {
     std::cerr << "noma run: error: cannot enter the working directory\n";
     return 1;
   }
-  options.progress = isatty(STDERR_FILENO) != 0;
+  runtime::TrainingWatch& watch = runtime::TrainingWatch::Get();
+  if (std::string error = watch.Start(run_options.metrics_path, run_options.progress != 0);
+      !error.empty()) {
+    std::cerr << "error: --metrics: " << error << "\n";
+    return 1;
+  }
   options.out = &std::cout;
   options.err = &std::cerr;
   options.sources = &compilation.sources;
   int code = driver::Interpret(compilation, options);
+  watch.Finish();
   std::cout.flush();
   return code;
 }

@@ -76,6 +76,11 @@ bool ParseCodegenFlag(const std::vector<std::string>& args, size_t* i, codegen::
     options->opt_level = arg[2] - '0';
     return true;
   }
+  if (arg == "-O" && *i + 1 < args.size() && args[*i + 1].size() == 1 && args[*i + 1][0] >= '0' &&
+      args[*i + 1][0] <= '3') {  // `-O 3`, as cc accepts it.
+    options->opt_level = args[++*i][0] - '0';
+    return true;
+  }
   if (absl::StartsWith(arg, "-O")) {
     *error = "unknown optimisation level '" + arg + "' (use -O0 .. -O3)";
     return true;
@@ -108,7 +113,8 @@ void TakeProgramArg(const std::vector<std::string>& args, size_t* i,
                     std::vector<const char*>* program_args) {
   const std::string& arg = args[*i];
   program_args->push_back(arg.c_str());
-  if ((arg == "--seed" || arg == "--max-alloc" || arg == "--threads" || arg == "--device") &&
+  if ((arg == "--seed" || arg == "--max-alloc" || arg == "--threads" || arg == "--device" ||
+       arg == "--metrics") &&
       *i + 1 < args.size()) {
     program_args->push_back(args[++*i].c_str());
   }

@@ -42,7 +42,7 @@ extern const char kProgramOptionsHelp[];
 // ("unknown option '-x'", "more than one input file").
 std::string TakeInputFile(const std::string& arg, std::string* file);
 
-// Collects args[*i] (and the value of --seed / --max-alloc / --threads) for
+// Collects args[*i] (and the value of --seed / --max-alloc / --threads / --metrics) for
 // noma_p_parse_options.
 void TakeProgramArg(const std::vector<std::string>& args, size_t* i,
                     std::vector<const char*>* program_args);

@@ -82,6 +82,21 @@ expect_exit 1 "$NOMA" compile "$PROGRAM" --target-cpu no-such-cpu -o cpu.ll
 grep -q "unknown target CPU 'no-such-cpu'" err.txt || fail "unknown CPU: $(cat err.txt)"
 [ ! -e cpu.ll ] || fail "an unknown CPU still wrote output"
 expect_exit 2 "$NOMA" compile "$PROGRAM" -O7
-expect_exit 2 "$NOMA" build-exe "$PROGRAM"
+# build-exe without -o writes ./STEM (the earlier implementation's editor command runs that).
+expect_exit 0 "$NOMA" build-exe "$PROGRAM"
+[ -x native ] || fail "build-exe without -o did not write ./native: $(ls)"
+expect_exit 0 ./native --seed 3
+cmp -s out.txt reference.txt || fail "./native differs from run"
+cp "$PROGRAM" no_extension
+expect_exit 2 "$NOMA" build-exe no_extension
+grep -q "does not end in .noma" err.txt || fail "build-exe of a file without .noma: $(cat err.txt)"
+# `-O 3` (with a blank) is -O3.
+expect_exit 0 "$NOMA" fast-run "$PROGRAM" -O 3 --seed 3
+cmp -s out.txt reference.txt || fail "fast-run -O 3 differs from run"
+expect_exit 2 "$NOMA" fast-run "$PROGRAM" -O 7
+# A missing program: the OS's reason, located at the file.
+expect_exit 1 "$NOMA" run missing.noma
+grep -q "cannot open 'missing.noma': No such file or directory" err.txt ||
+  fail "noma run missing.noma: $(cat err.txt)"
 
 finish "all native tool checks passed"

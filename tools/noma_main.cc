@@ -14,7 +14,7 @@ constexpr char kUsage[] =
     "commands:\n"
     "  run FILE [--seed N]      run a program with the interpreter (training included)\n"
     "  fast-run FILE            compile a program with the LLVM JIT and run it natively\n"
-    "  build-exe FILE -o OUT    compile a program into a standalone executable\n"
+    "  build-exe FILE [-o OUT]  compile a program into a standalone executable\n"
     "  compile FILE [-o OUT]    write a program's LLVM IR, assembly or object file\n"
     "  check FILE               parse and check a program; exit 0 if it is valid\n"
     "  fmt FILE [--write]       print the program canonically formatted\n"

@@ -1010,14 +1010,7 @@ class FunctionDifferentiator {
                    "optimize body");
     }
     if (direct_minimize) {
-      bool has_batch = false;
-      ForEachOp(fn_, body, [&](OpId id, RegionId) {
-        if (fn_.ops[id].code == OpCode::kBatch) has_batch = true;
-      });
-      if (has_batch) {
-        return Error(loc, "a batch loop inside an optimize body must hold the `minimize`",
-                     "put `minimize` inside the batch body for mini-batch training");
-      }
+      // A batch loop without a `minimize` is an ordinary loop of the body (§6.3).
       std::optional<RegionId> step = DifferentiateRegion(optimize_id, body);
       if (!step) return false;
       fn_.ops[optimize_id].regions.push_back(*step);

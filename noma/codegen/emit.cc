@@ -839,7 +839,9 @@ class FunctionEmitter {
         Checked("noma_p_free", {SlotCell(op.slot), Str(fn_.slots[op.slot].name)}, op.loc);
         return;
       case OpCode::kResetOptimizer:
-        return;  // The autodiff pass turned it into stores to the optimizer state.
+        // The autodiff pass turned it into stores to the optimizer state; the event is logged.
+        Call("noma_p_reset_optimizer_event", nullptr, {});
+        return;
       case OpCode::kLoadCsv:
         Checked("noma_p_load_csv", {SlotCell(op.slot), Cell(op.operands[0])}, op.loc);
         return;
@@ -1112,6 +1114,9 @@ class FunctionEmitter {
     llvm::Value* count = EntryAlloca(m_.i64());
     b_.CreateStore(b_.getInt64(0), count);
     Call("noma_p_optimize_enter", nullptr, {});
+    Call("noma_p_loop_begin", nullptr,
+         {Str(m_.OptimizeWhere(op.loc).substr(sizeof("optimize at ") - 1)),
+          Cell(op.operands[graph::kOptLearningRate]), max_iterations, b_.getInt32(!step_here)});
     auto* loop = NewBlock("optimize");
     auto* done = NewBlock("optimize_end");
     b_.CreateBr(loop);
@@ -1213,6 +1218,7 @@ class FunctionEmitter {
       CheckPending();
       EmitRegion(op.regions[1]);
       if (b_.GetInsertBlock()->getTerminator()) b_.SetInsertPoint(NewBlock("dead"));
+      Call("noma_p_batch_step", nullptr, {b_.CreateLoad(m_.f64(), last_loss_)});
     }
     b_.CreateStore(end, begin);
     b_.CreateStore(b_.CreateAdd(b_.CreateLoad(m_.i64(), index), b_.getInt64(1)), index);

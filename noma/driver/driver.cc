@@ -13,6 +13,7 @@
 #include "noma/interp/version.h"
 #include "noma/runtime/stack.h"
 #include "noma/runtime/version.h"
+#include "noma/runtime/watch.h"
 #include "noma/syntax/version.h"
 
 namespace noma::driver {
@@ -100,6 +101,7 @@ absl::StatusOr<interp::Outcome> RunWithLargeStack(const graph::Module& module,
 
 int Interpret(const Compilation& c, const interp::Options& options) {
   absl::StatusOr<interp::Outcome> outcome = RunWithLargeStack(c.module, options);
+  runtime::TrainingWatch::Get().ClearProgress();  // Before an error is printed.
   options.out->flush();
   if (!outcome.ok()) {
     *options.err << "error: internal interpreter error: " << outcome.status().message() << "\n";

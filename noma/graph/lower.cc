@@ -360,12 +360,16 @@ class FunctionLowerer {
     Builtin builtin;
     bool is_builtin = user == function_index_.end() && LookupBuiltin(name, &builtin);
     if (user == function_index_.end() && !is_builtin) {
+      // Builtins first: ties go to the earliest candidate, and `maen(x)` means `mean`, not
+      // `main` (which takes no arguments).
       std::vector<std::string> candidates;
-      for (const auto& [fname, index] : function_index_) candidates.push_back(fname);
-      std::sort(candidates.begin(), candidates.end());  // Deterministic ties.
       for (int i = 0; i < kBuiltinCount; ++i) {
         candidates.push_back(GetBuiltinInfo(static_cast<Builtin>(i)).name);
       }
+      std::vector<std::string> functions;
+      for (const auto& [fname, index] : function_index_) functions.push_back(fname);
+      std::sort(functions.begin(), functions.end());  // Deterministic ties.
+      candidates.insert(candidates.end(), functions.begin(), functions.end());
       std::string close = syntax::ClosestName(name, candidates);
       diags_.Error(call.callee.range, absl::StrCat("unknown function '", name, "'"),
                    close.empty() ? "" : absl::StrCat("did you mean '", close, "'?"));

@@ -144,6 +144,14 @@ TEST(LowerTest, UnknownFunctionAndArity) {
       << lowered->rendered;
 }
 
+TEST(LowerTest, CallTyposPreferBuiltins) {
+  // `maen` is one swap from `mean` and one substitution from `main`: the builtin wins.
+  auto lowered = LowerText("fn main() {\n  let x = tensor [1, 2];\n  print(maen(x));\n}\n");
+  EXPECT_NE(lowered->rendered.find("t.noma:3:9: error: unknown function 'maen'"), std::string::npos)
+      << lowered->rendered;
+  EXPECT_NE(lowered->rendered.find("did you mean 'mean'?"), std::string::npos) << lowered->rendered;
+}
+
 TEST(LowerTest, UserFunctionShadowsBuiltin) {
   auto lowered = LowerText("fn relu(x) { return 7; }\nfn main() { print(relu(1)); }\n");
   ASSERT_FALSE(lowered->diagnostics.has_errors()) << lowered->rendered;

@@ -1,7 +1,6 @@
 #include "noma/interp/interp.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <map>
 #include <memory>
@@ -18,6 +17,7 @@
 #include "noma/runtime/io.h"
 #include "noma/runtime/rng.h"
 #include "noma/runtime/tensor.h"
+#include "noma/runtime/watch.h"
 
 namespace noma::interp {
 namespace {
@@ -404,7 +404,10 @@ class Interpreter {
         return true;
       }
       case OpCode::kResetOptimizer:
-        return true;  // The autodiff pass turns it into stores to the optimizer state slots.
+        // The autodiff pass turns it into stores to the optimizer state slots; the event is
+        // logged.
+        runtime::TrainingWatch::Get().ResetOptimizer();
+        return true;
       case OpCode::kLoadCsv: {
         std::string path;
         if (!StringArg(Operand(frame, op, 0), op.loc, &path)) return false;
@@ -577,6 +580,10 @@ class Interpreter {
                                [this](int64_t) { return rng_.Normal(0, 0.1); })
             : runtime::Realloc(tensor, shape, options_.max_elements, [](int64_t) { return 0.0; });
     if (!grown.ok()) return Fail(op.loc, grown.status());
+    if (learnable) {
+      runtime::TrainingWatch::Get().Growth(frame.fn->slots[op.slot].name.c_str(), tensor.shape(),
+                                           shape);
+    }
     frame.slots[op.slot] = Value::FromTensor(*std::move(grown));
     return true;
   }
@@ -649,6 +656,7 @@ class Interpreter {
       if (steps) {
         if (!CheckOneMinimize(frame, op.loc, "batch")) return false;
         if (ExecRegion(frame, op.regions[1]) == Flow::kError) return false;
+        runtime::TrainingWatch::Get().BatchStep(frame.last_loss);
       }
     }
     return true;
@@ -672,11 +680,20 @@ class Interpreter {
     bool step_here = op.regions.size() >= 3;
     int64_t count = 0;
     ++optimize_depth_;
+    runtime::TrainingWatch& watch = runtime::TrainingWatch::Get();
+    {
+      const Value& lr = Operand(frame, op, graph::kOptLearningRate);
+      syntax::LineColumn lc = options_.sources->Resolve(op.loc.file, op.loc.begin);
+      watch.LoopBegin(absl::StrCat(options_.sources->name(op.loc.file), ":", lc.line).c_str(),
+                      lr.kind == Value::Kind::kScalar ? lr.scalar : std::nan(""), max_iterations,
+                      !step_here);
+    }
     while (true) {
       frame.minimize_count = 0;
       Flow flow = ExecRegion(frame, op.regions[0]);
       if (flow != Flow::kNext) {
         --optimize_depth_;
+        watch.LoopAbandoned();
         return Continue(flow);
       }
       if (step_here && !CheckOneMinimize(frame, op.loc, "optimize")) return false;
@@ -685,7 +702,7 @@ class Interpreter {
       if (!Cond(frame, op.regions[1], op.loc, &done)) return false;
       if (done) break;
       if (static_cast<double>(count) >= max_iterations) {
-        ClearProgress();
+        watch.MaxIterationsReached();
         syntax::LineColumn lc = options_.sources->Resolve(op.loc.file, op.loc.begin);
         *options_.err << "warning: optimize at " << options_.sources->name(op.loc.file) << ":"
                       << lc.line << " reached max_iterations ("
@@ -696,28 +713,11 @@ class Interpreter {
         if (ExecRegion(frame, op.regions[2]) == Flow::kError) return false;
         ++count;
       }
-      if (options_.progress) ReportProgress(op, count, frame.last_loss);
+      watch.Iteration(count, frame.last_loss);
     }
     --optimize_depth_;
-    ClearProgress();
+    watch.LoopEnd();
     return true;
-  }
-
-  void ClearProgress() {
-    if (!progress_shown_) return;
-    *options_.err << "\r\033[K" << std::flush;
-    progress_shown_ = false;
-  }
-
-  // At most a few times a second: "optimize at file:line: step N, loss X".
-  void ReportProgress(const Op& op, int64_t count, double loss) {
-    auto now = std::chrono::steady_clock::now();
-    if (now - last_progress_ < std::chrono::milliseconds(200)) return;
-    last_progress_ = now;
-    syntax::LineColumn lc = options_.sources->Resolve(op.loc.file, op.loc.begin);
-    *options_.err << "\r\033[Koptimize at " << options_.sources->name(op.loc.file) << ":" << lc.line
-                  << ": step " << count << ", loss " << runtime::FormatScalar(loss) << std::flush;
-    progress_shown_ = true;
   }
 
   bool ExecBuiltin(Frame& frame, const Op& op) {
@@ -846,10 +846,7 @@ class Interpreter {
   Flow next_flow_ = Flow::kNext;
   int depth_ = 0;
   const char* stack_base_ = nullptr;
-  int optimize_depth_ = 0;
-  bool progress_shown_ = false;
-  std::chrono::steady_clock::time_point last_progress_ =
-      std::chrono::steady_clock::now();  // > 0 while inside an optimize loop (for --check-nan).
+  int optimize_depth_ = 0;  // > 0 while inside an optimize loop (for --check-nan).
 };
 
 }  // namespace

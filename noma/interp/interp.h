@@ -21,9 +21,9 @@ struct Options {
   // crash. The default fits a default 8 MiB thread stack; the driver runs the interpreter on
   // a thread with a large stack and raises it.
   size_t stack_budget_bytes = size_t{6} << 20;
-  bool progress = false;        // Live training progress on `err` (set for terminals).
   std::ostream* out = nullptr;  // print() and main's return value; required.
-  std::ostream* err = nullptr;  // Warnings; required.
+  std::ostream* err = nullptr;  // Warnings; required. The progress line and the --metrics log
+                                // are runtime::TrainingWatch's (the runtime's watch.h).
   const syntax::SourceManager* sources = nullptr;  // For file:line in warnings; required.
 };
 

@@ -1,6 +1,5 @@
 #include "noma/runtime/program.h"
 
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,6 +25,7 @@
 #include "noma/runtime/stack.h"
 #include "noma/runtime/tensor.h"
 #include "noma/runtime/threads.h"
+#include "noma/runtime/watch.h"
 
 namespace {
 
@@ -62,9 +62,6 @@ struct ProgramState {
   std::string error;
   int64_t max_elements = noma::runtime::kDefaultMaxElements;
   bool check_nan = false;
-  bool progress = false;
-  bool progress_shown = false;
-  double last_progress = -1;
   int32_t optimize_depth = 0;
   int64_t call_depth = 0;
   int64_t max_call_depth = 100000;
@@ -375,12 +372,6 @@ void PrintValue(const noma_cell* cell) {
       PrintLine("");
       break;
   }
-}
-
-double MonotonicSeconds() {
-  timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec);
 }
 
 const char* const kBuiltinNames[NOMA_P_BUILTIN_COUNT] = {
@@ -825,6 +816,7 @@ int32_t noma_p_parse_options(int argc, const char* const* argv, const char* help
   options->max_elements = noma::runtime::kDefaultMaxElements;
   options->check_nan = 0;
   options->progress = isatty(STDERR_FILENO) != 0;
+  options->metrics_path = nullptr;
   auto usage = [](const std::string& message) {
     std::fprintf(stderr, "error: %s (see --help)\n", message.c_str());
     return 2;
@@ -854,6 +846,11 @@ int32_t noma_p_parse_options(int argc, const char* const* argv, const char* help
       static bool registered = false;
       if (!registered) std::atexit(PrintAllocStats);
       registered = true;
+    } else if (arg == "--progress" || arg == "--no-progress") {
+      options->progress = arg == "--progress";
+    } else if (arg == "--metrics") {
+      if (i + 1 >= argc || argv[i + 1][0] == '\0') return usage("--metrics needs a file name");
+      options->metrics_path = argv[++i];
     } else if (arg == "--max-alloc") {
       int64_t bytes;
       if (i + 1 >= argc || !absl::SimpleAtoi(argv[++i], &bytes) || bytes <= 0) {
@@ -873,7 +870,6 @@ int32_t noma_p_run(const noma_program* program, const noma_run_options* options)
   state.rng.Seed(options->seed);
   state.max_elements = options->max_elements;
   state.check_nan = options->check_nan != 0;
-  state.progress = options->progress != 0;
   state.optimize_depth = 0;
   state.call_depth = 0;
   state.max_call_depth = kMaxCallDepth;
@@ -883,12 +879,19 @@ int32_t noma_p_run(const noma_program* program, const noma_run_options* options)
   noma_p_location = -1;
   noma_p_nan_checks = 0;
   noma::runtime::SetMaxElements(options->max_elements);
+  noma::runtime::TrainingWatch& watch = noma::runtime::TrainingWatch::Get();
+  if (std::string error = watch.Start(options->metrics_path, options->progress != 0);
+      !error.empty()) {
+    std::fprintf(stderr, "error: --metrics: %s\n", error.c_str());
+    return 1;
+  }
   // Deep recursion in the program is deep native recursion: a large stack (only the pages
   // touched are committed), and a depth limit that makes it an error instead of a crash.
   RunTask task{program};
   if (!noma::runtime::RunWithStack(kProgramStackBytes, RunProgramTask, &task)) {
     RunProgramTask(&task);
   }
+  watch.Finish();
   std::fflush(stdout);
   return task.exit_code;
 }
@@ -911,35 +914,33 @@ int32_t noma_p_error(const char* message) { return Fail(message); }
 
 void noma_p_warn_max_iterations(const char* prefix, double max_iterations) {
   if (noma_p_error_pending) return;
-  noma_p_clear_progress();
+  noma::runtime::TrainingWatch::Get().MaxIterationsReached();
   std::string text =
       absl::StrCat(prefix, noma::runtime::FormatScalar(max_iterations), ") with cond false\n");
   std::fwrite(text.data(), 1, text.size(), stderr);
 }
 
-void noma_p_progress(const char* where, int64_t count, double loss) {
-  ProgramState& state = State();
-  if (!state.progress) return;
-  double now = MonotonicSeconds();
-  if (state.last_progress >= 0 && now - state.last_progress < 0.2) return;
-  if (state.last_progress < 0) {  // The first report waits like the interpreter's.
-    state.last_progress = now;
-    return;
-  }
-  state.last_progress = now;
-  std::string text = absl::StrCat("\r\033[K", where, ": step ", count, ", loss ",
-                                  noma::runtime::FormatScalar(loss));
-  std::fwrite(text.data(), 1, text.size(), stderr);
-  std::fflush(stderr);
-  state.progress_shown = true;
+void noma_p_loop_begin(const char* where, const noma_cell* lr, double max_iterations,
+                       int32_t batched) {
+  double rate = lr != nullptr && lr->kind == NOMA_P_SCALAR ? lr->scalar : std::nan("");
+  noma::runtime::TrainingWatch::Get().LoopBegin(where, rate, max_iterations, batched != 0);
 }
 
-void noma_p_clear_progress(void) {
-  ProgramState& state = State();
-  if (!state.progress_shown) return;
-  std::fputs("\r\033[K", stderr);
-  std::fflush(stderr);
-  state.progress_shown = false;
+void noma_p_batch_step(double loss) {
+  if (noma_p_error_pending) return;
+  noma::runtime::TrainingWatch::Get().BatchStep(loss);
+}
+
+void noma_p_progress(const char* /*where*/, int64_t count, double loss) {
+  if (noma_p_error_pending) return;
+  noma::runtime::TrainingWatch::Get().Iteration(count, loss);
+}
+
+void noma_p_clear_progress(void) { noma::runtime::TrainingWatch::Get().ClearProgress(); }
+
+void noma_p_reset_optimizer_event(void) {
+  if (noma_p_error_pending) return;
+  noma::runtime::TrainingWatch::Get().ResetOptimizer();
 }
 
 int32_t noma_p_call(const noma_program* program,
@@ -1264,7 +1265,9 @@ void noma_p_optimize_leave(void) {
   ProgramState& state = State();
   --state.optimize_depth;
   noma_p_nan_checks = state.check_nan && state.optimize_depth > 0;
-  if (state.optimize_depth == 0) noma_p_clear_progress();
+  if (state.optimize_depth == 0 && !noma_p_error_pending) {
+    noma::runtime::TrainingWatch::Get().LoopEnd();
+  }
 }
 
 int32_t noma_p_optimize_depth(void) { return State().optimize_depth; }
@@ -1273,6 +1276,8 @@ void noma_p_optimize_restore(int32_t depth) {
   ProgramState& state = State();
   state.optimize_depth = depth;
   noma_p_nan_checks = state.check_nan && depth > 0;
+  // Left by `return` (or an error) inside the loop: no end record.
+  if (depth == 0) noma::runtime::TrainingWatch::Get().LoopAbandoned();
 }
 
 int32_t noma_p_enter_call(void) {
@@ -1397,6 +1402,9 @@ int32_t noma_p_realloc(noma_cell* slot, noma_cell* const* dims, int32_t count, i
           ? noma::runtime::Realloc(tensor, shape, state.max_elements,
                                    [&state](int64_t) { return state.rng.Normal(0, 0.1); })
           : noma::runtime::Realloc(tensor, shape, state.max_elements, [](int64_t) { return 0.0; });
+  if (learnable && grown.ok()) {
+    noma::runtime::TrainingWatch::Get().Growth(name, tensor.shape(), shape);
+  }
   return Deliver(slot, std::move(grown));
 }
 
@@ -1663,6 +1671,9 @@ const noma_p_symbol* noma_p_symbols(size_t* count) {
       NOMA_P_SYMBOL(noma_p_warn_max_iterations),
       NOMA_P_SYMBOL(noma_p_progress),
       NOMA_P_SYMBOL(noma_p_clear_progress),
+      NOMA_P_SYMBOL(noma_p_loop_begin),
+      NOMA_P_SYMBOL(noma_p_batch_step),
+      NOMA_P_SYMBOL(noma_p_reset_optimizer_event),
       NOMA_P_SYMBOL(noma_p_frame_new),
       NOMA_P_SYMBOL(noma_p_frame_delete),
       NOMA_P_SYMBOL(noma_p_release),

@@ -61,7 +61,8 @@ typedef struct noma_run_options {
   uint64_t seed;
   int64_t max_elements;
   int32_t check_nan;
-  int32_t progress; /* Live training progress on stderr. */
+  int32_t progress;         /* Live training progress on stderr. */
+  const char* metrics_path; /* --metrics FILE (JSON Lines; watch.h), or null. */
 } noma_run_options;
 
 /* The help of the program options noma_p_parse_options accepts, one line each (a string
@@ -72,11 +73,15 @@ typedef struct noma_run_options {
   "  --max-alloc BYTES  largest tensor a program may allocate (default 8589934592 = 8 GiB)\n" \
   "  --threads N        threads for the tensor kernels (default: $NOMA_THREADS, else the\n"   \
   "                     CPUs this process may use; results are identical for every N)\n"      \
-  "  --alloc-stats      at exit, print the number of heap allocations the process made\n"
+  "  --alloc-stats      at exit, print the number of heap allocations the process made\n"     \
+  "  --metrics FILE     log every optimizer step, growth, optimizer reset and loop end to\n"  \
+  "                     FILE as JSON Lines, flushed as they happen\n"                         \
+  "  --progress         show the training progress line on stderr (default: when stderr\n"    \
+  "                     is a terminal); --no-progress never shows it\n"
 
 /* ---- Running a program ---- */
 /* Parses the program options (--seed N, --check-nan, --max-alloc BYTES, --threads N,
- * --alloc-stats, --help;
+ * --alloc-stats, --metrics FILE, --progress, --no-progress, --help;
  * --threads takes effect at once: noma::runtime::SetThreadCount) shared by
  * `noma run`/`fast-run` and executables. Returns 0 (ok), 1 (--help printed: exit 0) or 2 (a
  * usage error was printed to stderr: exit 2). `help` is the text printed for --help. */
@@ -110,8 +115,19 @@ extern int32_t noma_p_error_pending;
 /* Records an error detected by generated code (at noma_p_location). */
 int32_t noma_p_error(const char* message);
 void noma_p_warn_max_iterations(const char* prefix, double max_iterations);
+/* Training events (watch.h: the --metrics log and the progress line). An optimize loop at
+ * `where` ("file:line") starts, with its learning rate (a scalar cell, else logged as null);
+ * `batched` when its steps happen per batch chunk. */
+void noma_p_loop_begin(const char* where, const noma_cell* lr, double max_iterations,
+                       int32_t batched);
+/* One optimizer step of a batch chunk, with the chunk's loss. */
+void noma_p_batch_step(double loss);
+/* The end of an optimize iteration: `count` steps (epochs in a batch loop) done. `where` is
+ * unused (the loop's own is kept since noma_p_loop_begin). */
 void noma_p_progress(const char* where, int64_t count, double loss);
 void noma_p_clear_progress(void);
+/* reset_optimizer() ran. */
+void noma_p_reset_optimizer_event(void);
 
 /* ---- Cells ---- */
 /* Zeroed cells for a large frame (generated code keeps small frames on the stack). */

@@ -583,12 +583,20 @@ class Parser {
         return nullptr;
       }
       if (!At(TokenKind::kRParen)) {
+        bool first = true;
         do {
           NamedExpr argument;
-          if (!ParseIdentifier(&argument.key, "as an optimizer setting") ||
-              !Expect(TokenKind::kColon, "after the setting name")) {
+          if (first && (!At(TokenKind::kIdentifier) || PeekSecond().kind == TokenKind::kRParen ||
+                        PeekSecond().kind == TokenKind::kComma)) {
+            // `adam(0.01)`, `sgd(rate)`: a leading value without a name is the learning rate.
+            argument.key = {"lr", Range(Peek())};
+          } else if (!ParseIdentifier(&argument.key,
+                                      "as an optimizer setting (`lr: 0.01`, or the learning "
+                                      "rate alone first)") ||
+                     !Expect(TokenKind::kColon, "after the setting name")) {
             return nullptr;
           }
+          first = false;
           argument.value = ParseExpr();
           if (!argument.value) return nullptr;
           clause.arguments.push_back(std::move(argument));

@@ -1,8 +1,9 @@
 #include "noma/syntax/source.h"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -22,12 +23,22 @@ FileId SourceManager::AddBuffer(std::string name, std::string contents) {
 }
 
 absl::StatusOr<FileId> SourceManager::AddFile(const std::string& path, std::string display_name) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open '", display_name, "'"));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return absl::DataLossError(absl::StrCat("cannot read '", display_name, "'"));
-  std::string contents = text.str();
+  // stdio rather than a stream, so that a failure carries the OS's reason (errno).
+  std::FILE* in = std::fopen(path.c_str(), "rb");
+  if (in == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("cannot open '", display_name, "': ", std::strerror(errno)));
+  }
+  std::string contents;
+  char chunk[1 << 16];
+  size_t n;
+  while ((n = std::fread(chunk, 1, sizeof chunk, in)) > 0) contents.append(chunk, n);
+  int error = std::ferror(in) ? errno : 0;
+  std::fclose(in);
+  if (error != 0) {
+    return absl::DataLossError(
+        absl::StrCat("cannot read '", display_name, "': ", std::strerror(error)));
+  }
   if (contents.size() >= UINT32_MAX) {
     return absl::InvalidArgumentError(absl::StrCat("'", display_name, "' is too large"));
   }
