@@ -18,6 +18,9 @@ PACKAGES=(
   libgmock-dev
   libbenchmark-dev     # Google Benchmark
   clang-format         # tools/format.sh (Google style check)
+  python3-matplotlib   # noma-plot (tools/plot/) and its test
+  jupyter-nbconvert    # the %%noma notebook test (tools/jupyter/), executed headless
+  python3-ipykernel
 )
 
 if [ $# -gt 0 ]; then
