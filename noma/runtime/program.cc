@@ -880,8 +880,14 @@ int32_t noma_p_run(const noma_program* program, const noma_run_options* options)
   noma_p_nan_checks = 0;
   noma::runtime::SetMaxElements(options->max_elements);
   noma::runtime::TrainingWatch& watch = noma::runtime::TrainingWatch::Get();
-  if (std::string error = watch.Start(options->metrics_path, options->progress != 0);
-      !error.empty()) {
+  // Under `bazel run` (noma_binary) the program runs in its runfiles tree; a relative metrics
+  // file goes where the user typed the command, like `noma run`'s.
+  std::string metrics = options->metrics_path != nullptr ? options->metrics_path : "";
+  const char* user_dir = std::getenv("BUILD_WORKING_DIRECTORY");
+  if (!metrics.empty() && metrics[0] != '/' && user_dir != nullptr && *user_dir != '\0') {
+    metrics = absl::StrCat(user_dir, "/", metrics);
+  }
+  if (std::string error = watch.Start(metrics.c_str(), options->progress != 0); !error.empty()) {
     std::fprintf(stderr, "error: --metrics: %s\n", error.c_str());
     return 1;
   }
