@@ -127,8 +127,9 @@ noma_binary = rule(
 
 The executable runs the whole program, training included, when it starts; it needs only libc
 and libm. `bazel run //pkg:name -- --seed 3` passes run options (`--seed N`, `--check-nan`,
-`--max-alloc BYTES`) to it; `args` sets default ones. Under `bazel run` the working directory
-is the runfiles tree, where the files of `data` are at their workspace-relative paths.
+`--max-alloc BYTES`, `--metrics FILE`, `--progress`) to it; `args` sets default ones. Under
+`bazel run` the working directory is the runfiles tree, where the files of `data` are at their
+workspace-relative paths; a relative `--metrics` file goes where the command was typed.
 
 Example:
 
