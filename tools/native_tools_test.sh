@@ -66,7 +66,8 @@ expect_exit 2 "$NOMA" compile "$PROGRAM" --emit=ptx --gpu-arch=sm_10
 
 # Bad input to the compiler: exit 1, a clear message, and no output file left behind.
 expect_exit 1 "$NOMA" build-exe "$PROGRAM" -o no_such_dir/program
-grep -q "cannot write 'no_such_dir/program'" err.txt || fail "unwritable -o: $(cat err.txt)"
+grep -qx "noma build-exe: error: cannot write 'no_such_dir/program': No such file or directory" err.txt ||
+  fail "unwritable -o: $(cat err.txt)"
 expect_exit 1 "$NOMA" build-exe "$PROGRAM" -o linked --linker /no/such/linker
 grep -q "cannot run the linker '/no/such/linker'" err.txt || fail "missing linker: $(cat err.txt)"
 [ ! -e linked ] || fail "a failed link left its output behind"

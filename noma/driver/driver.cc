@@ -131,7 +131,7 @@ bool BuildExecutable(const Compilation& c, const codegen::Options& options,
                      const std::string& output, std::ostream& err) {
   absl::Status status =
       codegen::BuildExecutable(c.module, c.sources, options, runtime_archive, linker, output);
-  if (!status.ok()) err << "error: " << status.message() << "\n";
+  if (!status.ok()) err << "noma build-exe: error: " << status.message() << "\n";
   return status.ok();
 }
 
