@@ -104,7 +104,7 @@ TEST(CodegenTest, JitRunsTheProgram) {
   auto p = Compile(
       "fn f(x) { if x > 1 { return x * f(x - 1); } return 1; }\n"
       "fn main() { let t = tensor [[1, 2], [3, 4]]; print(t * 2 + 1); print(f(5)); }");
-  noma_run_options options = {0, int64_t{1} << 30, 0, 0};
+  noma_run_options options = {0, int64_t{1} << 30, 0, 0, nullptr};
   testing::internal::CaptureStdout();
   absl::StatusOr<int> code = RunJit(p->module, p->sources, Options{}, options);
   std::string out = testing::internal::GetCapturedStdout();
@@ -117,7 +117,7 @@ TEST(CodegenTest, JitReportsRunTimeErrorsWithTheirLocation) {
   auto p = Compile(
       "fn main() {\n  let a = tensor [[1, 2, 3]];\n  let b = tensor [1, 2];\n"
       "  print(\"before\");\n  print(tanh(a + b) * 2);\n  print(\"after\");\n}\n");
-  noma_run_options options = {0, int64_t{1} << 30, 0, 0};
+  noma_run_options options = {0, int64_t{1} << 30, 0, 0, nullptr};
   testing::internal::CaptureStdout();
   testing::internal::CaptureStderr();
   absl::StatusOr<int> code = RunJit(p->module, p->sources, Options{}, options);

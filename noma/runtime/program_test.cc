@@ -121,6 +121,20 @@ TEST(ProgramTest, ParsesProgramOptions) {
   EXPECT_EQ(noma_p_parse_options(2, bad_seed, "help", &options), 2);
 }
 
+TEST(ProgramTest, ParsesWatchOptions) {
+  noma_run_options options;
+  const char* args[] = {"--metrics", "m.jsonl", "--progress"};
+  ASSERT_EQ(noma_p_parse_options(3, args, "help", &options), 0);
+  EXPECT_STREQ(options.metrics_path, "m.jsonl");
+  EXPECT_EQ(options.progress, 1);
+  const char* off[] = {"--progress", "--no-progress"};  // The last one wins.
+  ASSERT_EQ(noma_p_parse_options(2, off, "help", &options), 0);
+  EXPECT_EQ(options.progress, 0);
+  EXPECT_EQ(options.metrics_path, nullptr);
+  const char* missing[] = {"--metrics"};
+  EXPECT_EQ(noma_p_parse_options(1, missing, "help", &options), 2);
+}
+
 TEST(ProgramTest, SymbolTableNamesEveryEntryPoint) {
   size_t count = 0;
   const noma_p_symbol* symbols = noma_p_symbols(&count);
