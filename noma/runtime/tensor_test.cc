@@ -654,6 +654,18 @@ TEST(SumToShapeTest, ReversesBroadcast) {
   EXPECT_FALSE(SumToShape(grad, {4, 2, 3}).ok());
 }
 
+// An adjoint that nothing added to is the scalar 0 (found by the random-program generator: an
+// unused value computed from a tensor parameter failed the backward pass).
+TEST(SumToShapeTest, BroadcastsAScalarAdjoint) {
+  auto zeros = SumToShape(Tensor::Scalar(0), {1, 2});
+  ASSERT_TRUE(zeros.ok()) << zeros.status();
+  EXPECT_EQ(zeros->shape(), (Shape{1, 2}));
+  EXPECT_EQ(zeros->values(), (Values{0, 0}));
+  auto twos = SumToShape(Tensor::Scalar(2), {3});
+  ASSERT_TRUE(twos.ok()) << twos.status();
+  EXPECT_EQ(twos->values(), (Values{2, 2, 2}));
+}
+
 TEST(SumToShapeTest, IsTheAdjointOfBroadcasting) {
   // <broadcast(x), y> == <x, sum_to_shape(y)> for random x, y.
   Rng rng(3);
