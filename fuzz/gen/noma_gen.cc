@@ -118,6 +118,15 @@ bool ParseFlags(int argc, char** argv, Flags* flags, std::string* error) {
   return true;
 }
 
+// What kind of gradient failure this is, so a reduction keeps the same one: the error
+// message without its location, or "mismatch".
+std::string FailureKind(const std::string& failure) {
+  if (failure.empty()) return "";
+  size_t error = failure.find("error: ");
+  if (error == std::string::npos) return "mismatch";
+  return failure.substr(error, failure.find('\n', error) - error);
+}
+
 struct Totals {
   int64_t programs = 0, compiled = 0, executions = 0, disagreements = 0;
   int64_t gradient_cases = 0, gradient_entries = 0, gradient_skipped = 0, gradient_failures = 0;
@@ -205,7 +214,18 @@ int main(int argc, char** argv) {
       if (!verdict.failure.empty()) {
         ++totals.gradient_failures;
         failed = true;
-        report_failure("gradient", seed, verdict.failure);
+        std::string reduced;
+        if (flags.reduce) {
+          std::string kind = FailureKind(verdict.failure);
+          noma::fuzz::GradientCase smaller = c;
+          smaller.functions = noma::fuzz::Reduce(c.functions, [&](const std::string& candidate) {
+            noma::fuzz::GradientCase attempt = c;
+            attempt.functions = candidate;
+            return FailureKind(noma::fuzz::CheckGradient(attempt).failure) == kind;
+          });
+          reduced = "reduced:\n" + smaller.GradientProgram();
+        }
+        report_failure("gradient", seed, verdict.failure + reduced);
       }
     }
     if (flags.progress > 0 && (n + 1) % flags.progress == 0) {

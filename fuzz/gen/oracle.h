@@ -57,7 +57,8 @@ struct GradientVerdict {
 
 // Relative tolerance of the comparison (documented in docs/testing.md). Central differences
 // with h = 1e-6·max(1, |w|) have an error of O(h²·f''') plus O(ε·|L|/h); an entry passes if it
-// matches within `kGradientTolerance` relative (to max(1, |g|)) at h, h/10 or h·10.
+// matches within `kGradientTolerance` relative (to max(1, |g|)), plus the loss's own rounding
+// 64·ε·|L|/h, at h, h/10 or h·10.
 constexpr double kGradientTolerance = 1e-4;
 
 GradientVerdict CheckGradient(const GradientCase& c);

@@ -441,8 +441,9 @@ class RegionDifferentiator {
   }
 
   // `g`, the adjoint of `like`, with like's shape. An adjoint starts as the scalar 0 and stays
-  // so when its uses sat in a branch not taken; operations that need the tensor's shape
-  // (transpose, matmul, indexing into it) get zeros of that shape instead.
+  // so when its uses sat in a branch not taken or nothing used the value; operations that
+  // need the tensor's shape (transpose, matmul, indexing, axis reductions) get zeros of that
+  // shape instead.
   ValueId Shaped(Builder& b, ValueId g, ValueId like) {
     return b.Emit(OpCode::kReallocLike, {g, like});
   }
@@ -572,6 +573,7 @@ class RegionDifferentiator {
       case Builtin::kMean: {
         bool mean = builtin == Builtin::kMean;
         if (op.operands.size() == 2) {
+          g = Shaped(b, g, y());
           Accumulate(b, x(0), b.Emit(OpCode::kUnreduce, {g, fx(0), fx(1)}, mean ? 1 : 0), false);
           return;
         }
