@@ -715,6 +715,21 @@ void Generator::Statement(const Context& context) {
       if (!top || context.in_function || !options_.training || growth_done_) return Assign();
       return Growth();
     default:
+      if (Chance(0.15)) {  // Restart the random generator (language §5).
+        std::string name = Fresh("v");
+        Line(absl::StrCat("let ", name, " = seed(", Int(0, 5), ");"));
+        Bind(name, {});
+        return;
+      }
+      if (top && !context.in_function && Chance(0.15)) {  // Release a value; never used again.
+        std::vector<const Var*> vars = Visible(nullptr, true);
+        if (!vars.empty()) {
+          std::string name = Pick(vars)->name;
+          Line(absl::StrCat("free ", name, ";"));
+          Forget(name);
+          return;
+        }
+      }
       Let(context);
       return;
   }
