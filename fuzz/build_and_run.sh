@@ -23,7 +23,7 @@ case "$target" in
     ;;
   pipeline)
     mapfile -t sources < <(ls noma/syntax/*.cc noma/syntax/internal/*.cc noma/graph/*.cc \
-      noma/autodiff/*.cc noma/autodiff/internal/*.cc noma/driver/pipeline.cc |
+      noma/graph/internal/*.cc noma/autodiff/*.cc noma/autodiff/internal/*.cc noma/driver/pipeline.cc |
       grep -v -e _test -e runtime_kernels)
     seeds=(fuzz/noma.dict fuzz/corpus/* tests/*.noma examples/*.noma)
     ;;

@@ -131,6 +131,7 @@ struct Totals {
   int64_t programs = 0, compiled = 0, executions = 0, disagreements = 0;
   int64_t gradient_cases = 0, gradient_entries = 0, gradient_skipped = 0, gradient_failures = 0;
   int64_t formatted = 0, format_failures = 0, not_compiled = 0, executables = 0;
+  int64_t proven_errors = 0;  // Deliberate run-time errors the compiler rejects already.
 };
 
 }  // namespace
@@ -172,7 +173,11 @@ int main(int argc, char** argv) {
       }
       noma::fuzz::Verdict verdict = noma::fuzz::RunDifferential(text, options);
       ++totals.programs;
-      if (!verdict.compiled) {
+      if (!verdict.compiled && absl::StrContains(text, " bad = ")) {
+        // A deliberate error (Generator::RuntimeError) that the static shape check proves
+        // before the program runs: all executors share that verdict.
+        ++totals.proven_errors;
+      } else if (!verdict.compiled) {
         // The generator makes valid programs: a rejected one is a generator or compiler bug.
         ++totals.not_compiled;
         failed = true;

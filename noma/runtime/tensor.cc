@@ -127,8 +127,9 @@ absl::Status BinaryInto(BinaryKernel op, const Tensor& a, const Tensor& b, Tenso
   absl::StatusOr<Shape> shape = BroadcastShapes(a.shape(), b.shape());
   if (!shape.ok()) return shape.status();
   if (absl::Status size = CheckResult(*shape); !size.ok()) return size;
-  int64_t elements = 1;
-  for (int64_t d : *shape) elements *= d;
+  // ElementCount, not a plain product: huge dims next to a zero dim overflow the product
+  // before the zero is reached (UBSan, --config=asan).
+  int64_t elements = *ElementCount(*shape);  // Checked by CheckResult.
   out->Reset(*shape, elements);
   if (elements == 0) return absl::OkStatus();
   internal::BroadcastPlan plan(*shape, a.shape(), b.shape());
