@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the parser fuzz target for a bounded time. Fails on any crash, leak, timeout, runaway
+# Runs a fuzz target for a bounded time. Fails on any crash, leak, timeout, runaway
 # allocation or broken property (see parser_fuzz.cc).
 # Usage: run.sh BINARY SECONDS OUT_DIR [FILE.dict] [SEED_INPUTS...]
 # OUT_DIR receives the growing corpus, fuzz.log and, on a finding, the input (crash-*, ...).

@@ -409,6 +409,10 @@ class RegionDifferentiator {
       case OpCode::kBuiltin:
       case OpCode::kIndex:
       case OpCode::kTensorLit:
+        // Nothing added to the result's adjoint (its uses come later and were reversed
+        // already): it is zero, and reversing the op would only spread a scalar 0 through
+        // operations that need its tensor shape (transpose, matmul, indexing).
+        if (op.result != kNone && !value_adjoint_.contains(op.result)) return;
         if (op.result != kNone && Active(op.result) && PropagatesActivity(op)) {
           ReverseArithmetic(op, ReadAndClear(b, op.result), b);
         } else if (op.result != kNone && Active(op.result)) {
@@ -436,6 +440,14 @@ class RegionDifferentiator {
     }
   }
 
+  // `g`, the adjoint of `like`, with like's shape. An adjoint starts as the scalar 0 and stays
+  // so when its uses sat in a branch not taken or nothing used the value; operations that
+  // need the tensor's shape (transpose, matmul, indexing, axis reductions) get zeros of that
+  // shape instead.
+  ValueId Shaped(Builder& b, ValueId g, ValueId like) {
+    return b.Emit(OpCode::kReallocLike, {g, like});
+  }
+
   // Loads adjoint(v) and resets it, so a value recomputed by a loop starts from zero in the
   // next reversed iteration.
   ValueId ReadAndClear(Builder& b, ValueId v) {
@@ -457,11 +469,13 @@ class RegionDifferentiator {
                    false);
         return;
       case OpCode::kIndex:
+        if (fn_.value_types[op.result].kind != graph::Type::kScalar) g = Shaped(b, g, y());
         Accumulate(b, x(0), b.Emit(OpCode::kIndexAdjoint, {g, fx(0), fx(1)}), false);
         return;
       case OpCode::kTensorLit: {
         // Element k of the literal receives g at its multi-index.
         const std::vector<int64_t>& shape = op.ints;
+        g = Shaped(b, g, y());
         for (size_t k = 0; k < op.operands.size(); ++k) {
           if (!Active(x(k))) continue;
           ValueId element = g;
@@ -559,6 +573,7 @@ class RegionDifferentiator {
       case Builtin::kMean: {
         bool mean = builtin == Builtin::kMean;
         if (op.operands.size() == 2) {
+          g = Shaped(b, g, y());
           Accumulate(b, x(0), b.Emit(OpCode::kUnreduce, {g, fx(0), fx(1)}, mean ? 1 : 0), false);
           return;
         }
@@ -576,6 +591,7 @@ class RegionDifferentiator {
         Accumulate(b, x(1), b.Mul(g, fx(0)), false);
         return;
       case Builtin::kMatmul:  // dA = G B^T, dB = A^T G
+        g = Shaped(b, g, y());
         if (Active(x(0))) {
           Accumulate(b, x(0), b.Call(Builtin::kMatmul, {g, b.Call(Builtin::kTranspose, {fx(1)})}),
                      false);
@@ -586,7 +602,7 @@ class RegionDifferentiator {
         }
         return;
       case Builtin::kTranspose:
-        Accumulate(b, x(0), b.Call(Builtin::kTranspose, {g}), false);
+        Accumulate(b, x(0), b.Call(Builtin::kTranspose, {Shaped(b, g, y())}), false);
         return;
         // Every builtin the registry marks not differentiable (floor, ceil, shape, len, random,
         // seed): no gradient flows. A differentiable one without a case above is a compile

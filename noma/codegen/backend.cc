@@ -334,6 +334,13 @@ absl::Status BuildExecutable(const graph::Module& module, const syntax::SourceMa
                                    "-Wl,--as-needed",
                                    "-s",
                                    "-lm"};
+#ifdef NOMA_SANITIZERS
+  // A sanitizer build (.bazelrc --config=asan/ubsan) instruments the runtime archive too, so
+  // its executables link the sanitizers' runtimes.
+#define NOMA_STRINGIFY_(...) #__VA_ARGS__
+#define NOMA_STRINGIFY(...) NOMA_STRINGIFY_(__VA_ARGS__)
+  argv.push_back("-fsanitize=" NOMA_STRINGIFY(NOMA_SANITIZERS));
+#endif
   // LLVM's lld links about twice as fast as GNU ld; use it when it is installed.
   if (FindInPath("ld.lld")) argv.insert(argv.begin() + 1, "-fuse-ld=lld");
   if (absl::Status linked = RunTool(argv); !linked.ok()) return linked;

@@ -415,7 +415,10 @@ class FunctionLowerer {
     }
     Op op = MakeOp(OpCode::kBuiltin, call.range, std::move(args));
     op.sub = static_cast<uint8_t>(builtin);
-    return Emit(std::move(op), BuiltinType(builtin, op.operands));
+    // The type first: the order in which arguments are evaluated is unspecified, and moving
+    // `op` into Emit's parameter first (clang does) would leave no operands to type.
+    Type type = BuiltinType(builtin, op.operands);
+    return Emit(std::move(op), std::move(type));
   }
 
   // Constants are only known once lowering is done; InferTypes refines these types.

@@ -541,8 +541,13 @@ class Interpreter {
     int64_t rank = static_cast<int64_t>(shape.size());
     int64_t a = static_cast<int64_t>(axis);
     if (a < 0) a += rank;
+    if (a < 0 || a >= rank) return Fail(op.loc, "internal error: reduction axis out of range");
     runtime::Shape kept = shape;
     kept[a] = 1;
+    absl::StatusOr<int64_t> kept_count = runtime::ElementCount(kept);
+    if (!kept_count.ok() || *kept_count != adjoint.size()) {
+      return Fail(op.loc, "internal error: reduction adjoint of the wrong size");
+    }
     Tensor reshaped(kept, adjoint.values());
     auto result = runtime::BroadcastTo(reshaped, shape);
     if (!result.ok()) return Fail(op.loc, result.status());

@@ -127,8 +127,9 @@ absl::Status BinaryInto(BinaryKernel op, const Tensor& a, const Tensor& b, Tenso
   absl::StatusOr<Shape> shape = BroadcastShapes(a.shape(), b.shape());
   if (!shape.ok()) return shape.status();
   if (absl::Status size = CheckResult(*shape); !size.ok()) return size;
-  int64_t elements = 1;
-  for (int64_t d : *shape) elements *= d;
+  // ElementCount, not a plain product: huge dims next to a zero dim overflow the product
+  // before the zero is reached (UBSan, --config=asan).
+  int64_t elements = *ElementCount(*shape);  // Checked by CheckResult.
   out->Reset(*shape, elements);
   if (elements == 0) return absl::OkStatus();
   internal::BroadcastPlan plan(*shape, a.shape(), b.shape());
@@ -163,9 +164,17 @@ absl::Status SumToShapeInto(const Tensor& t, absl::Span<const int64_t> shape, Te
     return absl::OkStatus();
   }
   absl::StatusOr<Shape> joined = BroadcastShapes(target, t.shape());
-  if (!joined.ok() || *joined != t.shape()) {
+  if (!joined.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("cannot reduce shape ", ShapeToString(t.shape()),
                                                    " to ", ShapeToString(target)));
+  }
+  if (*joined != t.shape()) {
+    // An adjoint smaller than the value's shape stands for its broadcast: adjoints start as the
+    // scalar 0, which stays when nothing adds to them (a value nothing uses, a branch not
+    // taken), and 0 times an operand has the operand's shape.
+    absl::StatusOr<Tensor> spread = BroadcastTo(t, *joined);
+    if (!spread.ok()) return spread.status();
+    return SumToShapeInto(*spread, target, result);
   }
   int64_t elements = 1;
   for (int64_t d : target) elements *= d;

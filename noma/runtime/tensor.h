@@ -114,7 +114,8 @@ absl::Status BinaryInto(BinaryKernel op, const Tensor& a, const Tensor& b, Tenso
 void UnaryInto(UnaryKernel op, const Tensor& a, Tensor* out);
 
 // Sums `t` down to `shape` (the reverse of broadcasting `shape` up to t.shape()); used for
-// adjoints. Fails if `shape` does not broadcast to t.shape().
+// adjoints. A `t` smaller than `shape` stands for its broadcast (an adjoint that is still the
+// scalar 0); fails if the shapes do not broadcast together.
 absl::StatusOr<Tensor> SumToShape(const Tensor& t, absl::Span<const int64_t> shape);
 // SumToShape into a recycled tensor (`out` must not be `t`).
 absl::Status SumToShapeInto(const Tensor& t, absl::Span<const int64_t> shape, Tensor* out);

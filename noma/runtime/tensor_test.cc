@@ -651,7 +651,27 @@ TEST(SumToShapeTest, ReversesBroadcast) {
   ASSERT_TRUE(same.ok());
   EXPECT_EQ(*same, grad);
   EXPECT_EQ(SumToShape(grad, {2}).status().message(), "cannot reduce shape [2, 3] to [2]");
-  EXPECT_FALSE(SumToShape(grad, {4, 2, 3}).ok());
+  EXPECT_FALSE(SumToShape(grad, {4, 3}).ok());
+}
+
+// An adjoint that nothing added to is the scalar 0 (found by the random-program generator: an
+// unused value computed from a tensor parameter failed the backward pass).
+TEST(SumToShapeTest, BroadcastsAScalarAdjoint) {
+  auto zeros = SumToShape(Tensor::Scalar(0), {1, 2});
+  ASSERT_TRUE(zeros.ok()) << zeros.status();
+  EXPECT_EQ(zeros->shape(), (Shape{1, 2}));
+  EXPECT_EQ(zeros->values(), (Values{0, 0}));
+  auto twos = SumToShape(Tensor::Scalar(2), {3});
+  ASSERT_TRUE(twos.ok()) << twos.status();
+  EXPECT_EQ(twos->values(), (Values{2, 2, 2}));
+  // 0 times a [1]-shaped operand, for a [4] parameter.
+  auto spread = SumToShape(Tensor({1}, {0}), {4});
+  ASSERT_TRUE(spread.ok()) << spread.status();
+  EXPECT_EQ(spread->values(), (Values{0, 0, 0, 0}));
+  // Broadcast up along one axis and summed down along the other.
+  auto both = SumToShape(Tensor({1, 2}, {1, 2}), {3, 1});
+  ASSERT_TRUE(both.ok()) << both.status();
+  EXPECT_EQ(both->values(), (Values{3, 3, 3}));
 }
 
 TEST(SumToShapeTest, IsTheAdjointOfBroadcasting) {
