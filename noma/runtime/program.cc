@@ -260,6 +260,25 @@ int32_t ComputeInto(noma_cell* dst, int64_t expected_elements, Kernel&& compute)
   return 0;
 }
 
+// The element count of an existing tensor's shape, from the shape alone: reading the tensor
+// itself could download it from a device.
+int64_t ElementsOf(const Shape& shape) {
+  int64_t elements = 1;
+  for (int64_t d : shape) elements *= d;
+  return elements;
+}
+
+// dst = a recycled tensor shaped like the tensor `like`, every element `value`.
+int32_t FillLike(noma_cell* dst, const noma_cell* like, double value) {
+  const Shape& shape = ShapeOfTensor(like);
+  int64_t elements = ElementsOf(shape);
+  return ComputeInto(dst, elements, [&](Tensor* out) {
+    out->Reset(shape, elements);
+    std::fill(out->data(), out->data() + elements, value);
+    return absl::OkStatus();
+  });
+}
+
 int32_t Deliver(noma_cell* dst, absl::StatusOr<Tensor> result) {
   if (!result.ok()) return Fail(result.status());
   SetTensor(dst, *std::move(result));
@@ -1568,10 +1587,8 @@ int32_t noma_p_sum_to_shape(noma_cell* dst, const noma_cell* adjoint, const noma
     return 0;
   }
   const Shape& target = ShapeOfTensor(like);
-  int64_t elements = 1;
-  for (int64_t d : target) elements *= d;
   Operand x(adjoint);
-  return ComputeInto(dst, elements,
+  return ComputeInto(dst, ElementsOf(target),
                      [&](Tensor* out) { return noma::runtime::SumToShapeInto(*x, target, out); });
 }
 
@@ -1591,14 +1608,7 @@ int32_t noma_p_zeros_like(noma_cell* dst, const noma_cell* like) {
         on_device >= 0) {
       return on_device;
     }
-    const Shape& shape = ShapeOfTensor(like);
-    int64_t elements = 1;  // From the shape: reading the tensor would download it.
-    for (int64_t d : shape) elements *= d;
-    ComputeInto(dst, elements, [&](Tensor* out) {
-      out->Reset(shape, elements);
-      std::fill(out->data(), out->data() + elements, 0.0);
-      return absl::OkStatus();
-    });
+    FillLike(dst, like, 0.0);
   } else {
     noma_p_set_scalar(dst, 0);
   }
@@ -1608,15 +1618,7 @@ int32_t noma_p_zeros_like(noma_cell* dst, const noma_cell* like) {
 int32_t noma_p_realloc_like(noma_cell* dst, const noma_cell* value, const noma_cell* like) {
   if (like->kind == NOMA_P_TENSOR && value->kind == NOMA_P_SCALAR) {
     // A scalar (optimizer state or a gradient that is still 0) spreads to the shape.
-    const Shape& shape = ShapeOfTensor(like);
-    int64_t elements = 1;  // From the shape: reading the tensor would download it.
-    for (int64_t d : shape) elements *= d;
-    double spread = value->scalar;
-    return ComputeInto(dst, elements, [&](Tensor* out) {
-      out->Reset(shape, elements);
-      std::fill(out->data(), out->data() + elements, spread);
-      return absl::OkStatus();
-    });
+    return FillLike(dst, like, value->scalar);
   }
   if (like->kind != NOMA_P_TENSOR || value->kind != NOMA_P_TENSOR ||
       ShapeOfTensor(value) == ShapeOfTensor(like)) {
