@@ -3,7 +3,8 @@
 # each program in tests/alloc/ reads its step count from steps.csv at run time, so the same
 # compiled code runs 200 and then 1000 steps; `--alloc-stats` must report the same count for
 # both from a build-exe executable, and (the JIT's own compilation varies by a few allocations
-# from run to run) within 4 of each other from fast-run.
+# from run to run, by about ten) within 32 of each other from fast-run: the 800 extra steps
+# would add at least 800 if a step allocated anything.
 #
 #   alloc_steady_state_test.sh NOMA TESTLIB PROGRAM...
 set -uo pipefail
@@ -38,7 +39,7 @@ for program in "$@"; do
   [ "${exe[200]}" = "${exe[1000]}" ] ||
     fail "$name: the executable made ${exe[200]} allocations in 200 steps, ${exe[1000]} in 1000"
   diff=$((fast[1000] - fast[200]))
-  [ "${diff#-}" -le 4 ] ||
+  [ "${diff#-}" -le 32 ] ||
     fail "$name: fast-run made ${fast[200]} allocations in 200 steps, ${fast[1000]} in 1000"
   echo "$name: executable ${exe[200]} / ${exe[1000]}, fast-run ${fast[200]} / ${fast[1000]}"
 done

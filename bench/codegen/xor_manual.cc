@@ -1,12 +1,14 @@
 // Hand-written C++17 baseline for examples/xor_growth.noma: the same training (2-layer sigmoid
 // network on XOR, Adam, growth from 2 to 16 hidden units when the loss plateaus) with manual
 // gradients, dynamic sizes (std::vector) and plain loops, no BLAS. It prints the same lines as the
-// NOMA program. The random numbers come from this file's own generator (splitmix64), so they do
-// not match NOMA's stream; the workload does.
+// NOMA program. The random numbers come from the generator NOMA documents for every program
+// (docs/runtime.md: xoshiro256** seeded through splitmix64, 53-bit uniforms, Box-Muller normals),
+// drawn in the same order, so both programs start from the same weights and grow the same
+// units; it prints the number of training steps to stderr for comparison.
 //
 // Build and run:
 //   g++ -O2 -std=c++17 bench/codegen/xor_manual.cc -o /tmp/xor_manual
-//   /tmp/xor_manual            # optional argument: a seed (default 0)
+//   /tmp/xor_manual            # optional argument: a seed (default 0, like noma's --seed)
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -15,16 +17,29 @@
 
 namespace {
 
-// splitmix64: small, deterministic, good enough for initialisation.
+// NOMA's program generator, written from its documentation.
 class Rng {
  public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
+  explicit Rng(uint64_t seed) {
+    uint64_t x = seed;
+    for (uint64_t& word : state_) {
+      uint64_t z = (x += 0x9E3779B97F4A7C15ull);
+      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+      z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+      word = z ^ (z >> 31);
+    }
+  }
 
   uint64_t Next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    const uint64_t result = Rotate(state_[1] * 5, 7) * 9;
+    const uint64_t shifted = state_[1] << 17;
+    state_[2] ^= state_[0];
+    state_[3] ^= state_[1];
+    state_[1] ^= state_[2];
+    state_[0] ^= state_[3];
+    state_[2] ^= shifted;
+    state_[3] = Rotate(state_[3], 45);
+    return result;
   }
 
   // Uniform in [0, 1) with 53 random bits.
@@ -32,17 +47,18 @@ class Rng {
 
   double Uniform(double lo, double hi) { return lo + (hi - lo) * Uniform(); }
 
-  // Box-Muller; uses one pair of uniforms per normal (no caching, keeps the stream simple).
+  // Box-Muller with two uniforms per normal, u1 in (0, 1].
   double Normal(double mean, double sigma) {
-    double u1 = Uniform();
-    while (u1 <= 0.0) u1 = Uniform();
+    const double u1 = 1.0 - Uniform();
     const double u2 = Uniform();
     const double kTwoPi = 6.283185307179586476925286766559;
-    return mean + sigma * std::sqrt(-2.0 * std::log(u1)) * std::cos(kTwoPi * u2);
+    return mean + sigma * (std::sqrt(-2.0 * std::log(u1)) * std::cos(kTwoPi * u2));
   }
 
  private:
-  uint64_t state_;
+  static uint64_t Rotate(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+  uint64_t state_[4];
 };
 
 // Row-major rank-2 matrix with run-time dimensions.

@@ -66,7 +66,8 @@ struct FusionGroup {
   std::vector<graph::ValueId> leaves;  // The values the chain reads.
 };
 std::vector<FusionGroup> PlanFusionGroups(const graph::Function& function);
-// The chain as noma_p_fused's program: 4 int32 per node {arity, kernel, operand 0, operand 1}.
+// The chain as noma_p_group_begin's program: 4 int32 per node {arity, kernel, operand 0, operand
+// 1}.
 std::vector<int32_t> FusionProgram(const graph::Function& function, const FusionGroup& group);
 
 // A target machine for `options` (the host's triple).

@@ -64,15 +64,34 @@ TEST(CodegenTest, ScalarArithmeticIsNative) {
 TEST(CodegenTest, FusesAnElementwiseChain) {
   auto p = Compile("fn main() { let t = tensor [[1, 2]]; print(tanh(t * 2 + 1)); }");
   std::string ir = IrText(*p, false);
-  EXPECT_EQ(Count(ir, "call i32 @noma_p_fused("), 1u);
+  // One group of three operations (its table has 4 words per operation), run as a generated
+  // loop: the arithmetic inline, tanh (the runtime's bits) as the runtime's block kernel.
+  EXPECT_EQ(Count(ir, "call i32 @noma_p_group_begin("), 1u) << ir;
+  EXPECT_EQ(Count(ir, "[12 x i32]"), 1u) << ir;
+  EXPECT_EQ(Count(ir, "call void @noma_p_unary_block("), 1u) << ir;
+  EXPECT_GE(Count(ir, "fmul double"), 1u) << ir;
+  EXPECT_GE(Count(ir, "fadd double"), 1u) << ir;
+}
+
+TEST(CodegenTest, ArithmeticGroupsAreWhollyInline) {
+  // relu, min/max, comparisons and arithmetic are exact: no runtime kernel in the loop.
+  auto p = Compile(
+      "fn main() { let t = tensor [[1, -2]]; let u = tensor [[3, 4]];\n"
+      "  print(relu(t * u - 1) + max(t, u) * (t < u)); }");
+  std::string ir = IrText(*p, false);
+  EXPECT_EQ(Count(ir, "call i32 @noma_p_group_begin("), 1u) << ir;
+  EXPECT_EQ(Count(ir, "_block("), 0u) << ir;
+  EXPECT_GE(Count(ir, "fcmp olt double"), 1u) << ir;
 }
 
 TEST(CodegenTest, DoesNotFuseAcrossASideEffect) {
   // The product's single use comes after a print: fusing would move the product (and its
-  // possible error) after the print.
+  // possible error) after the print. Each becomes a group of one operation (4 words).
   auto p = Compile(
       "fn main() { let t = tensor [[1, 2]]; let u = t * 2; print(\"x\"); print(tanh(u)); }");
-  EXPECT_EQ(Count(IrText(*p, false), "call i32 @noma_p_fused("), 0u);
+  std::string ir = IrText(*p, false);
+  EXPECT_EQ(Count(ir, "call i32 @noma_p_group_begin("), 2u) << ir;
+  EXPECT_EQ(Count(ir, "[8 x i32]"), 0u) << ir;
 }
 
 TEST(CodegenTest, BackwardMatmulsReadTransposesInPlace) {
@@ -97,7 +116,9 @@ TEST(CodegenTest, BackwardMatmulsReadTransposesInPlace) {
 
 TEST(CodegenTest, DoesNotFuseValuesUsedTwice) {
   auto p = Compile("fn main() { let t = tensor [[1, 2]]; let u = t * 2; print(u + u); }");
-  EXPECT_EQ(Count(IrText(*p, false), "call i32 @noma_p_fused("), 0u);
+  std::string ir = IrText(*p, false);
+  EXPECT_EQ(Count(ir, "call i32 @noma_p_group_begin("), 2u) << ir;
+  EXPECT_EQ(Count(ir, "[8 x i32]"), 0u) << ir;
 }
 
 TEST(CodegenTest, JitRunsTheProgram) {

@@ -22,6 +22,7 @@
 #include "llvm/IR/Verifier.h"
 #include "llvm/Support/raw_ostream.h"
 #include "noma/codegen/codegen.h"
+#include "noma/codegen/elementwise_ir.h"
 #include "noma/graph/ir.h"
 #include "noma/graph/runtime_kernels.h"
 #include "noma/runtime/tensor.h"
@@ -201,6 +202,15 @@ class ModuleEmitter {
   }
 
   llvm::Function* Function(uint32_t index) { return functions_[index]; }
+
+  // The shared loop functions of fused groups, by structure (FunctionEmitter::GroupFunction).
+  llvm::Function* GroupFunction(const std::string& key) const {
+    auto it = group_functions_.find(key);
+    return it == group_functions_.end() ? nullptr : it->second;
+  }
+  void SetGroupFunction(const std::string& key, llvm::Function* function) {
+    group_functions_[key] = function;
+  }
   bool RunsInOptimize(uint32_t index) const { return runs_in_optimize_[index]; }
 
   void DeclareFunctions() {
@@ -285,6 +295,7 @@ class ModuleEmitter {
   llvm::Type* void_;
   std::map<std::string, llvm::Constant*> strings_;
   std::map<std::string, int64_t> location_ids_;
+  std::map<std::string, llvm::Function*> group_functions_;
   std::vector<std::pair<std::string, std::string>> locations_;
   std::vector<llvm::Function*> functions_;
   std::vector<bool> runs_in_optimize_;
@@ -331,7 +342,11 @@ std::vector<FusionGroup> PlanFusionGroups(const graph::Function& fn) {
           members.push_back(def);
         }
       }
-      if (members.size() < 2) continue;
+      // A lone op is a group too when it certainly makes a tensor (its loop is generated);
+      // one that may make a scalar stays a runtime call.
+      if (members.size() < 2 && fn.value_types[fn.ops[root].result].kind != graph::Type::kTensor) {
+        continue;
+      }
       std::sort(members.begin(), members.end(),
                 [&](graph::OpId a, graph::OpId b) { return position[a] < position[b]; });
       bool contiguous = true;
@@ -353,9 +368,9 @@ std::vector<FusionGroup> PlanFusionGroups(const graph::Function& fn) {
         }
       }
       if (group.leaves.size() > NOMA_P_FUSION_MAX_LEAVES) continue;
-      for (graph::OpId member : members) {
-        if (member != root) fused_into[member] = root;
-      }
+      // The root is marked too: a region can be listed again (a loop's), and its root must
+      // not start a second group.
+      for (graph::OpId member : members) fused_into[member] = root;
       groups.push_back(std::move(group));
     }
   }
@@ -666,8 +681,10 @@ class FunctionEmitter {
     b_.SetInsertPoint(done);
   }
 
-  // The fused pass, or (when the runtime declines: an error to report, --check-nan, rank > 2)
-  // the chain's ops one by one.
+  // A fused group as a loop in the generated code (docs/codegen.md, "Fused groups"): the
+  // runtime checks the shapes and provides the result (noma_p_group_begin), the loop computes
+  // every element. When the runtime declines (an error to report, --check-nan, rank > 2, a
+  // string) the chain's ops run one by one; on a GPU the runtime ran the chain itself.
   void EmitFused(const FusionGroup& group) {
     std::vector<llvm::Constant*> program;
     for (int32_t word : FusionProgram(fn_, group)) program.push_back(b_.getInt32(word));
@@ -678,17 +695,249 @@ class FunctionEmitter {
     std::vector<llvm::Value*> leaves;
     for (ValueId v : group.leaves) leaves.push_back(Cell(v));
     const Op& root = fn_.ops[group.members.back()];
+    // The descriptor lives in the frame: the runtime keeps its plan there between runs.
+    auto* descriptor = llvm::cast<llvm::AllocaInst>(EntryAlloca(GroupType()));
+    llvm::IRBuilder<> entry(descriptor->getParent(), std::next(descriptor->getIterator()));
+    entry.CreateStore(entry.getInt64(0), entry.CreateStructGEP(GroupType(), descriptor, 6));
     llvm::Value* status =
-        Call("noma_p_fused", m_.i32(),
+        Call("noma_p_group_begin", m_.i32(),
              {ValueCell(root.result), CellArray(leaves), b_.getInt32(group.leaves.size()), table,
-              b_.getInt32(group.members.size())});
+              b_.getInt32(group.members.size()), descriptor});
+    auto* loop = NewBlock("group");
     auto* unfused = NewBlock("unfused");
-    auto* done = NewBlock("fused");
-    b_.CreateCondBr(b_.CreateICmpNE(status, b_.getInt32(0)), unfused, done, Unlikely());
+    auto* done = NewBlock("group_done");
+    llvm::SwitchInst* choice = b_.CreateSwitch(status, unfused, 2);
+    choice->addCase(b_.getInt32(0), loop);
+    choice->addCase(b_.getInt32(2), done);
+    b_.SetInsertPoint(loop);
+    std::vector<llvm::Value*> args = {descriptor};
+    for (ValueId v : group.leaves) {
+      if (IsScalar(v)) args.push_back(Scalar(v));
+    }
+    b_.CreateCall(GroupFunction(group), args);
+    b_.CreateBr(done);
     b_.SetInsertPoint(unfused);
     for (graph::OpId member : group.members) EmitOpChecked(fn_.ops[member]);
     b_.CreateBr(done);
     b_.SetInsertPoint(done);
+  }
+
+  // noma_group (noma/runtime/program.h).
+  llvm::StructType* GroupType() {
+    auto* leaves_ptr = llvm::ArrayType::get(m_.ptr(), NOMA_P_FUSION_MAX_LEAVES);
+    auto* leaves_i64 = llvm::ArrayType::get(m_.i64(), NOMA_P_FUSION_MAX_LEAVES);
+    auto* dims = llvm::ArrayType::get(m_.i64(), 2);
+    return llvm::StructType::get(
+        m_.context(),
+        {m_.ptr(), m_.i64(), m_.i64(), leaves_ptr, leaves_i64, leaves_i64, m_.i64(), m_.i64(),
+         m_.i64(), dims, leaves_i64, llvm::ArrayType::get(dims, NOMA_P_FUSION_MAX_LEAVES)});
+  }
+
+  // A counted loop `for (i = begin; i < end; i += step)` around body(i), at the insertion
+  // point; the builder ends after the loop.
+  template <typename Body>
+  void EmitCountedLoop(llvm::Value* begin, llvm::Value* end, int64_t step, const char* name,
+                       Body&& body) {
+    llvm::BasicBlock* before = b_.GetInsertBlock();
+    auto* head = NewBlock(name);
+    auto* exit = NewBlock("loop_exit");
+    b_.CreateCondBr(b_.CreateICmpSLT(begin, end), head, exit);
+    b_.SetInsertPoint(head);
+    llvm::PHINode* i = b_.CreatePHI(m_.i64(), 2);
+    i->addIncoming(begin, before);
+    body(static_cast<llvm::Value*>(i));
+    llvm::Value* next = b_.CreateAdd(i, b_.getInt64(step), "", /*HasNUW=*/true, /*HasNSW=*/true);
+    i->addIncoming(next, b_.GetInsertBlock());
+    b_.CreateCondBr(b_.CreateICmpSLT(next, end), head, exit);
+    b_.SetInsertPoint(exit);
+  }
+
+  // The function running a group's loops: `void (ptr descriptor, double scalar leaves...)`.
+  // Groups of the same structure (ops, leaves, which leaves are statically scalar) share one:
+  // a training step repeats the same chains (every parameter's optimizer update, say), and one
+  // copy keeps the program small and its compile fast.
+  llvm::Function* GroupFunction(const FusionGroup& group) {
+    std::vector<int32_t> words = FusionProgram(fn_, group);
+    std::string key = absl::StrCat(group.leaves.size(), ":");
+    for (ValueId v : group.leaves) absl::StrAppend(&key, IsScalar(v) ? "s" : "t");
+    for (int32_t word : words) absl::StrAppend(&key, ",", word);
+    if (llvm::Function* existing = m_.GroupFunction(key)) return existing;
+    std::vector<llvm::Type*> params = {m_.ptr()};
+    for (ValueId v : group.leaves) {
+      if (IsScalar(v)) params.push_back(m_.f64());
+    }
+    auto* function = llvm::Function::Create(
+        llvm::FunctionType::get(llvm::Type::getVoidTy(m_.context()), params, false),
+        llvm::GlobalValue::InternalLinkage, "noma_group", m_.llvm_module());
+    function->addFnAttr(llvm::Attribute::NoUnwind);
+    function->addFnAttr(llvm::Attribute::NoInline);
+    m_.SetGroupFunction(key, function);
+    // Emit into the new function, then come back.
+    llvm::Function* caller = llvm_fn_;
+    llvm::BasicBlock* caller_block = b_.GetInsertBlock();
+    llvm_fn_ = function;
+    b_.SetInsertPoint(llvm::BasicBlock::Create(m_.context(), "entry", function));
+    std::vector<llvm::Value*> scalars(group.leaves.size(), nullptr);
+    unsigned next_arg = 1;
+    for (size_t l = 0; l < group.leaves.size(); ++l) {
+      if (IsScalar(group.leaves[l])) scalars[l] = function->getArg(next_arg++);
+    }
+    EmitGroupLoop(words, scalars, function->getArg(0));
+    b_.CreateRetVoid();
+    llvm_fn_ = caller;
+    b_.SetInsertPoint(caller_block);
+    return function;
+  }
+
+  // The loops of a fused group over the descriptor noma_p_group_begin filled. Operations that
+  // are exact IEEE arithmetic or formulas over it (elementwise_ir.h) are generated inline;
+  // the others (exp, tanh, log, pow, ... whose bits are the runtime's) run as the runtime's
+  // array kernels over blocks of a row, between inline loops over the same block.
+  void EmitGroupLoop(const std::vector<int32_t>& words, const std::vector<llvm::Value*>& scalar,
+                     llvm::Value* descriptor) {
+    IntrinsicMath math;
+    struct Node {
+      int arity;
+      int kernel;
+      int32_t operands[2];  // >= 0: a leaf; -1 - k: node k.
+      bool inline_kernel;
+      int stage;
+      bool stored = false;  // Read by a later stage: kept in a block buffer.
+    };
+    std::vector<Node> nodes;
+    int stage = -1;
+    bool previous_inline = false;
+    for (size_t w = 0; w < words.size(); w += 4) {
+      Node node{words[w], words[w + 1], {words[w + 2], words[w + 3]}, false, 0};
+      node.inline_kernel = KernelIsInline(math, node.arity, node.kernel);
+      if (!(node.inline_kernel && previous_inline)) ++stage;
+      node.stage = stage;
+      previous_inline = node.inline_kernel;
+      nodes.push_back(node);
+    }
+    const int stages = stage + 1;
+    for (const Node& node : nodes) {
+      for (int o = 0; o < node.arity; ++o) {
+        int32_t ref = node.operands[o];
+        if (ref < 0 && nodes[-1 - ref].stage != node.stage) nodes[-1 - ref].stored = true;
+      }
+    }
+    for (Node& node : nodes) node.stored |= !node.inline_kernel;
+    const size_t root = nodes.size() - 1;
+
+    llvm::Type* group_type = GroupType();
+    auto field = [&](unsigned index, llvm::Type* type, const char* name) {
+      return b_.CreateLoad(type, b_.CreateStructGEP(group_type, descriptor, index), name);
+    };
+    auto leaf_field = [&](unsigned index, size_t leaf, llvm::Type* type) {
+      return b_.CreateLoad(type, b_.CreateConstInBoundsGEP2_64(
+                                     group_type->getStructElementType(index),
+                                     b_.CreateStructGEP(group_type, descriptor, index), 0, leaf));
+    };
+    llvm::Value* out = field(0, m_.ptr(), "out");
+    llvm::Value* rows = field(1, m_.i64(), "rows");
+    llvm::Value* cols = field(2, m_.i64(), "cols");
+    const size_t leaf_count = scalar.size();  // scalar[l]: a statically scalar leaf's value.
+    std::vector<llvm::Value*> base(leaf_count), row_stride(leaf_count), col_stride(leaf_count);
+    for (size_t l = 0; l < leaf_count; ++l) {
+      base[l] = leaf_field(3, l, m_.ptr());
+      row_stride[l] = leaf_field(4, l, m_.i64());
+      col_stride[l] = leaf_field(5, l, m_.i64());
+    }
+    // Block buffers of the stored nodes (only when some kernel runs in the runtime).
+    constexpr int64_t kBlock = 256;
+    std::vector<llvm::Value*> buffer(nodes.size(), nullptr);
+    for (size_t k = 0; k < nodes.size(); ++k) {
+      if (nodes[k].stored && k != root) {
+        buffer[k] = EntryAlloca(llvm::ArrayType::get(m_.f64(), kBlock));
+      }
+    }
+    llvm::Value* block = b_.getInt64(stages == 1 ? 0 : kBlock);
+
+    EmitCountedLoop(b_.getInt64(0), rows, 1, "group_row", [&](llvm::Value* r) {
+      std::vector<llvm::Value*> row_base(leaf_count);
+      for (size_t l = 0; l < leaf_count; ++l) {
+        row_base[l] = b_.CreateInBoundsGEP(m_.f64(), base[l], b_.CreateMul(r, row_stride[l]));
+      }
+      llvm::Value* out_row = b_.CreateInBoundsGEP(m_.f64(), out, b_.CreateMul(r, cols));
+      // One block [c0, c0 + n) of the row; with a single inline stage, the whole row.
+      auto emit_block = [&](llvm::Value* c0, llvm::Value* n) {
+        std::vector<llvm::Value*> value(nodes.size(), nullptr);
+        for (int s = 0; s < stages; ++s) {
+          size_t first = 0;
+          while (nodes[first].stage != s) ++first;
+          if (!nodes[first].inline_kernel) {
+            EmitBlockKernel(nodes[first], first == root, buffer, row_base, col_stride, out_row, c0,
+                            n, first);
+            continue;
+          }
+          EmitCountedLoop(b_.getInt64(0), n, 1, "group_col", [&](llvm::Value* j) {
+            llvm::Value* c = b_.CreateAdd(c0, j);
+            auto operand = [&](int32_t ref) -> llvm::Value* {
+              if (ref >= 0) {
+                if (scalar[ref]) return scalar[ref];
+                return b_.CreateLoad(m_.f64(),
+                                     b_.CreateInBoundsGEP(m_.f64(), row_base[ref],
+                                                          b_.CreateMul(c, col_stride[ref])));
+              }
+              size_t k = static_cast<size_t>(-1 - ref);
+              if (nodes[k].stage == s) return value[k];
+              return b_.CreateLoad(m_.f64(), b_.CreateInBoundsGEP(m_.f64(), buffer[k], j));
+            };
+            for (size_t k = 0; k < nodes.size(); ++k) {
+              if (nodes[k].stage != s) continue;
+              llvm::Value* a = operand(nodes[k].operands[0]);
+              value[k] = nodes[k].arity == 1
+                             ? EmitUnaryKernel(
+                                   b_, math, static_cast<runtime::UnaryKernel>(nodes[k].kernel), a)
+                             : EmitBinaryKernel(b_, math,
+                                                static_cast<runtime::BinaryKernel>(nodes[k].kernel),
+                                                a, operand(nodes[k].operands[1]));
+              if (k == root) {
+                b_.CreateStore(value[k], b_.CreateInBoundsGEP(m_.f64(), out_row, c));
+              } else if (nodes[k].stored) {
+                b_.CreateStore(value[k], b_.CreateInBoundsGEP(m_.f64(), buffer[k], j));
+              }
+            }
+          });
+        }
+      };
+      if (stages == 1) {
+        emit_block(b_.getInt64(0), cols);
+        return;
+      }
+      EmitCountedLoop(b_.getInt64(0), cols, kBlock, "group_block", [&](llvm::Value* c0) {
+        llvm::Value* rest = b_.CreateSub(cols, c0);
+        llvm::Value* n = b_.CreateSelect(b_.CreateICmpSLT(rest, block), rest, block);
+        emit_block(c0, n);
+      });
+    });
+  }
+
+  // A node whose kernel runs in the runtime, over one block of a row: operands from the
+  // leaves (with their column strides) or earlier nodes' buffers, into its buffer or the
+  // result row.
+  template <typename Node>
+  void EmitBlockKernel(const Node& node, bool is_root, const std::vector<llvm::Value*>& buffer,
+                       const std::vector<llvm::Value*>& row_base,
+                       const std::vector<llvm::Value*>& col_stride, llvm::Value* out_row,
+                       llvm::Value* c0, llvm::Value* n, size_t index) {
+    auto operand = [&](int32_t ref) -> std::pair<llvm::Value*, llvm::Value*> {
+      if (ref >= 0) {
+        return {b_.CreateInBoundsGEP(m_.f64(), row_base[ref], b_.CreateMul(c0, col_stride[ref])),
+                col_stride[ref]};
+      }
+      return {buffer[static_cast<size_t>(-1 - ref)], b_.getInt64(1)};
+    };
+    llvm::Value* target = is_root ? b_.CreateInBoundsGEP(m_.f64(), out_row, c0) : buffer[index];
+    auto [a, a_stride] = operand(node.operands[0]);
+    if (node.arity == 1) {
+      Call("noma_p_unary_block", nullptr, {b_.getInt32(node.kernel), a, a_stride, target, n});
+      return;
+    }
+    auto [c, c_stride] = operand(node.operands[1]);
+    Call("noma_p_binary_block", nullptr,
+         {b_.getInt32(node.kernel), a, a_stride, c, c_stride, target, n});
   }
 
   // --check-nan: inside optimize loops, the first NaN/inf an op produces is an error. The

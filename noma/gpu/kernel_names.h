@@ -19,7 +19,8 @@ inline constexpr char kReduceKernel[] = "noma_reduce";
 // Each thread of noma_matmul computes a kMatmulTile x kMatmulTile block of the result.
 inline constexpr int64_t kMatmulTile = 4;
 
-// "noma_ew_" + 64-bit FNV-1a of the leaf count and the chain's words (noma_p_fused's encoding).
+// "noma_ew_" + 64-bit FNV-1a of the leaf count and the chain's words (noma_p_group_begin's
+// encoding).
 inline std::string ChainKernelName(int32_t leaf_count, absl::Span<const int32_t> program) {
   uint64_t hash = 14695981039346656037ull;
   auto mix = [&hash](int32_t word) {

@@ -22,8 +22,8 @@
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
 #include "noma/codegen/codegen.h"
+#include "noma/codegen/elementwise_ir.h"
 #include "noma/gpu/kernel_names.h"
-#include "noma/runtime/formulas.h"
 #include "noma/runtime/tensor.h"
 
 extern "C" {
@@ -51,128 +51,37 @@ void InitializeNvptx() {
   });
 }
 
-// Builds the per-element code of one chain.
-class KernelBuilder {
+// libdevice's functions as the math primitives of the shared elementwise emitter
+// (codegen/elementwise_ir.h): every primitive, so every kernel runs inline on the GPU.
+class LibdeviceMath : public codegen::MathPrimitives {
  public:
-  KernelBuilder(llvm::Module& module, llvm::IRBuilder<>& b) : module_(module), b_(b) {}
+  explicit LibdeviceMath(llvm::Module& module) : module_(module) {}
 
-  llvm::Value* Libdevice(const char* name, std::vector<llvm::Value*> args) {
-    std::vector<llvm::Type*> types(args.size(), b_.getDoubleTy());
-    auto callee =
-        module_.getOrInsertFunction(name, llvm::FunctionType::get(b_.getDoubleTy(), types, false));
-    return b_.CreateCall(callee, args);
-  }
+  bool Has(const std::string&) const override { return true; }
 
-  llvm::Value* Bool(llvm::Value* bit) { return b_.CreateUIToFP(bit, b_.getDoubleTy()); }
-  llvm::Value* Zero() { return llvm::ConstantFP::get(b_.getDoubleTy(), 0.0); }
-  llvm::Value* One() { return llvm::ConstantFP::get(b_.getDoubleTy(), 1.0); }
-
-  // The integer casts: NaN stays NaN, saturate, truncate toward zero, never -0.
-  llvm::Value* IntegerCast(llvm::Value* x, double low, double high) {
-    llvm::Value* clamped =
-        b_.CreateSelect(b_.CreateFCmpOLT(x, llvm::ConstantFP::get(b_.getDoubleTy(), low)),
-                        llvm::ConstantFP::get(b_.getDoubleTy(), low), x);
-    clamped =
-        b_.CreateSelect(b_.CreateFCmpOGT(clamped, llvm::ConstantFP::get(b_.getDoubleTy(), high)),
-                        llvm::ConstantFP::get(b_.getDoubleTy(), high), clamped);
-    llvm::Value* truncated = b_.CreateFAdd(Libdevice("__nv_trunc", {clamped}), Zero());
-    return b_.CreateSelect(b_.CreateFCmpUNO(x, x), x, truncated);
-  }
-
-  // The math policy of runtime/formulas.h in LLVM IR for the GPU: IEEE arithmetic (never
-  // contracted: the kernels carry no fast-math flags), libdevice for the primitives.
-  struct PtxMath {
-    KernelBuilder* k;
-    llvm::IRBuilder<>& b() { return k->b_; }
-    llvm::Value* C(double c) { return llvm::ConstantFP::get(b().getDoubleTy(), c); }
-    llvm::Value* Add(llvm::Value* x, llvm::Value* y) { return b().CreateFAdd(x, y); }
-    llvm::Value* Sub(llvm::Value* x, llvm::Value* y) { return b().CreateFSub(x, y); }
-    llvm::Value* Mul(llvm::Value* x, llvm::Value* y) { return b().CreateFMul(x, y); }
-    llvm::Value* Div(llvm::Value* x, llvm::Value* y) { return b().CreateFDiv(x, y); }
-    llvm::Value* Neg(llvm::Value* x) { return b().CreateFNeg(x); }
-    llvm::Value* Gt(llvm::Value* x, llvm::Value* y) { return b().CreateFCmpOGT(x, y); }
-    llvm::Value* Ge(llvm::Value* x, llvm::Value* y) { return b().CreateFCmpOGE(x, y); }
-    llvm::Value* Lt(llvm::Value* x, llvm::Value* y) { return b().CreateFCmpOLT(x, y); }
-    llvm::Value* Select(llvm::Value* c, llvm::Value* x, llvm::Value* y) {
-      return b().CreateSelect(c, x, y);
-    }
-    llvm::Value* Abs(llvm::Value* x) { return k->Libdevice("__nv_fabs", {x}); }
-    llvm::Value* Exp(llvm::Value* x) { return k->Libdevice("__nv_exp", {x}); }
-    llvm::Value* Tanh(llvm::Value* x) { return k->Libdevice("__nv_tanh", {x}); }
-    llvm::Value* Log(llvm::Value* x) { return k->Libdevice("__nv_log", {x}); }
-    llvm::Value* Sqrt(llvm::Value* x) { return k->Libdevice("__nv_sqrt", {x}); }
-    llvm::Value* Sin(llvm::Value* x) { return k->Libdevice("__nv_sin", {x}); }
-    llvm::Value* Cos(llvm::Value* x) { return k->Libdevice("__nv_cos", {x}); }
-    llvm::Value* Tan(llvm::Value* x) { return k->Libdevice("__nv_tan", {x}); }
-    llvm::Value* Floor(llvm::Value* x) { return k->Libdevice("__nv_floor", {x}); }
-    llvm::Value* Ceil(llvm::Value* x) { return k->Libdevice("__nv_ceil", {x}); }
-    llvm::Value* Pow(llvm::Value* x, llvm::Value* y) { return k->Libdevice("__nv_pow", {x, y}); }
-  };
-
-  absl::StatusOr<llvm::Value*> Unary(int32_t kernel, llvm::Value* x) {
-    switch (static_cast<UnaryKernel>(kernel)) {
-      case UnaryKernel::kNeg:
-        return b_.CreateFNeg(x);
-      case UnaryKernel::kNot:
-        return Bool(b_.CreateFCmpOEQ(x, Zero()));
-#define NOMA_UNARY_ELEMENTWISE(Id, name, Differentiability) \
-  case UnaryKernel::k##Id: {                                \
-    PtxMath m{this};                                        \
-    return runtime::formulas::Id(m, x);                     \
-  }
-#include "noma/graph/builtins.def"
-      case UnaryKernel::kCastF32:
-        return b_.CreateFPExt(b_.CreateFPTrunc(x, b_.getFloatTy()), b_.getDoubleTy());
-      case UnaryKernel::kCastI32:
-        return IntegerCast(x, -2147483648.0, 2147483647.0);
-      case UnaryKernel::kCastI64:
-        return IntegerCast(x, -9223372036854775808.0, 9223372036854775807.0);
-    }
-    return absl::InvalidArgumentError(absl::StrCat("unknown unary kernel ", kernel));
-  }
-
-  absl::StatusOr<llvm::Value*> Binary(int32_t kernel, llvm::Value* a, llvm::Value* c) {
-    switch (static_cast<BinaryKernel>(kernel)) {
-      case BinaryKernel::kAdd:
-        return b_.CreateFAdd(a, c);
-      case BinaryKernel::kSub:
-        return b_.CreateFSub(a, c);
-      case BinaryKernel::kMul:
-        return b_.CreateFMul(a, c);
-      case BinaryKernel::kDiv:
-        return b_.CreateFDiv(a, c);
-      case BinaryKernel::kMod:
-        return Libdevice("__nv_fmod", {a, c});
-      case BinaryKernel::kEq:
-        return Bool(b_.CreateFCmpOEQ(a, c));
-      case BinaryKernel::kNe:
-        return Bool(b_.CreateFCmpUNE(a, c));
-      case BinaryKernel::kLt:
-        return Bool(b_.CreateFCmpOLT(a, c));
-      case BinaryKernel::kGt:
-        return Bool(b_.CreateFCmpOGT(a, c));
-      case BinaryKernel::kLe:
-        return Bool(b_.CreateFCmpOLE(a, c));
-      case BinaryKernel::kGe:
-        return Bool(b_.CreateFCmpOGE(a, c));
-      case BinaryKernel::kAnd:  // Truthy: != 0 (NaN is true).
-        return Bool(b_.CreateAnd(b_.CreateFCmpUNE(a, Zero()), b_.CreateFCmpUNE(c, Zero())));
-      case BinaryKernel::kOr:
-        return Bool(b_.CreateOr(b_.CreateFCmpUNE(a, Zero()), b_.CreateFCmpUNE(c, Zero())));
-#define NOMA_BINARY_ELEMENTWISE(Id, name, Differentiability) \
-  case BinaryKernel::k##Id: {                                \
-    PtxMath m{this};                                         \
-    return runtime::formulas::Id(m, a, c);                   \
-  }
-#include "noma/graph/builtins.def"
-    }
-    return absl::InvalidArgumentError(absl::StrCat("unknown binary kernel ", kernel));
+  llvm::Value* Call(llvm::IRBuilder<>& b, const std::string& name,
+                    llvm::ArrayRef<llvm::Value*> args) override {
+    std::vector<llvm::Type*> types(args.size(), b.getDoubleTy());
+    auto callee = module_.getOrInsertFunction(
+        "__nv_" + name, llvm::FunctionType::get(b.getDoubleTy(), types, false));
+    return b.CreateCall(callee, args);
   }
 
  private:
   llvm::Module& module_;
-  llvm::IRBuilder<>& b_;
 };
+
+// One element of a runtime kernel (arity 1: UnaryKernel, 2: BinaryKernel).
+absl::StatusOr<llvm::Value*> EmitKernel(llvm::IRBuilder<>& b, LibdeviceMath& math, int32_t arity,
+                                        int32_t kernel, llvm::Value* x, llvm::Value* y) {
+  if (arity == 1 && kernel >= 0 && kernel < runtime::kUnaryKernelCount) {
+    return codegen::EmitUnaryKernel(b, math, static_cast<UnaryKernel>(kernel), x);
+  }
+  if (arity == 2 && kernel >= 0 && kernel < runtime::kBinaryKernelCount) {
+    return codegen::EmitBinaryKernel(b, math, static_cast<BinaryKernel>(kernel), x, y);
+  }
+  return absl::InvalidArgumentError(absl::StrCat("unknown kernel ", kernel, " of arity ", arity));
+}
 
 // The work of one thread: emitted at the builder's insertion point, which it may move.
 using ThreadBody = std::function<absl::Status(
@@ -333,7 +242,7 @@ absl::Status BuildChainKernel(llvm::Module& module, KernelTarget target, llvm::T
       value->addIncoming(loaded, load);
       leaves.push_back(value);
     }
-    KernelBuilder kernels(module, b);
+    LibdeviceMath math(module);
     std::vector<llvm::Value*> nodes;
     auto operand = [&](int32_t ref) -> absl::StatusOr<llvm::Value*> {
       if (ref >= 0 && ref < leaf_count) return leaves[ref];
@@ -343,14 +252,9 @@ absl::Status BuildChainKernel(llvm::Module& module, KernelTarget target, llvm::T
     for (size_t k = 0; k < program.size(); k += 4) {
       absl::StatusOr<llvm::Value*> a = operand(program[k + 2]);
       if (!a.ok()) return a.status();
-      absl::StatusOr<llvm::Value*> value;
-      if (program[k] == 1) {
-        value = kernels.Unary(program[k + 1], *a);
-      } else {
-        absl::StatusOr<llvm::Value*> c = operand(program[k + 3]);
-        if (!c.ok()) return c.status();
-        value = kernels.Binary(program[k + 1], *a, *c);
-      }
+      absl::StatusOr<llvm::Value*> c = program[k] == 1 ? *a : operand(program[k + 3]);
+      if (!c.ok()) return c.status();
+      absl::StatusOr<llvm::Value*> value = EmitKernel(b, math, program[k], program[k + 1], *a, *c);
       if (!value.ok()) return value.status();
       nodes.push_back(*value);
     }
@@ -483,6 +387,8 @@ std::vector<ChainKernel> ProgramChains(const graph::Module& module) {
   std::vector<ChainKernel> chains;
   for (const graph::Function& fn : module.functions) {
     for (const codegen::FusionGroup& group : codegen::PlanFusionGroups(fn)) {
+      // A lone operation runs as the runtime's single-operation kernel (StandardChains).
+      if (group.members.size() < 2) continue;
       chains.push_back(
           {codegen::FusionProgram(fn, group), static_cast<int32_t>(group.leaves.size())});
     }

@@ -31,7 +31,7 @@
 
 namespace noma::gpu {
 
-// One elementwise chain: noma_p_fused's program over `leaf_count` leaves.
+// One elementwise chain: noma_p_group_begin's program over `leaf_count` leaves.
 struct ChainKernel {
   std::vector<int32_t> program;
   int32_t leaf_count = 0;

@@ -45,7 +45,7 @@ class DeviceBackend {
   virtual absl::Status Download(double* dst, DeviceAddress src, int64_t elements) = 0;
 
   // out[r, c] = chain(operands at (r, c)) for a [rows, cols] result; `program` is
-  // noma_p_fused's encoding (program.h). NotFound when the backend has no kernel for this
+  // noma_p_group_begin's encoding (program.h). NotFound when the backend has no kernel for this
   // chain: the runtime then computes it on the host.
   virtual absl::Status Elementwise(absl::Span<const int32_t> program, DeviceAddress out,
                                    int64_t rows, int64_t cols,

@@ -1349,57 +1349,83 @@ int32_t noma_p_matmul_transposed(noma_cell* dst, const noma_cell* a, int32_t tra
   return 0;
 }
 
-int32_t noma_p_fused(noma_cell* dst, noma_cell* const* leaves, int32_t leaf_count,
-                     const int32_t* program, int32_t node_count) {
+int32_t noma_p_group_begin(noma_cell* dst, noma_cell* const* leaves, int32_t leaf_count,
+                           const int32_t* program, int32_t node_count, noma_group* group) {
   if (noma_p_nan_checks || noma_p_error_pending) return 1;
-  ChainPlan plan;
-  if (!PlanChain(leaves, leaf_count, program, node_count, &plan)) return 1;
-  if (int32_t on_device = DeviceChain(dst, leaves, leaf_count, program, node_count, plan);
-      on_device >= 0) {
-    return on_device;
+  if (Backend() != nullptr) {  // The device runs the chain, or it runs op by op.
+    // A lone operation has the device's kernels for single operations (DeviceElementwise).
+    if (node_count == 1) return 1;
+    ChainPlan plan;
+    if (!PlanChain(leaves, leaf_count, program, node_count, &plan)) return 1;
+    int32_t on_device = DeviceChain(dst, leaves, leaf_count, program, node_count, plan);
+    if (on_device != -1) return on_device == 0 ? 2 : 1;
+    group->planned = 0;
   }
-  const int64_t rows = plan.rows;
-  const int64_t cols = plan.cols;
-  const int64_t* row_stride = plan.row_stride;
-  const int64_t* col_stride = plan.col_stride;
-  const double* base[NOMA_P_FUSION_MAX_LEAVES];
-  for (int32_t l = 0; l < leaf_count; ++l) {
-    base[l] = leaves[l]->kind == NOMA_P_TENSOR ? TensorOf(leaves[l]).data() : &leaves[l]->scalar;
-  }
-  TensorObject* result = AcquireObject(plan.elements);
-  result->tensor.Reset(plan.shape, plan.elements);
-  double* out = result->tensor.data();
-  // Blocks of kBlock elements stay in cache while every node of the chain runs over them.
-  constexpr int64_t kBlock = 256;
-  double scratch[NOMA_P_FUSION_MAX_NODES][kBlock];
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t c0 = 0; c0 < cols; c0 += kBlock) {
-      int64_t n = std::min(kBlock, cols - c0);
-      // Operand pointer and stride for this block of row r.
-      auto operand = [&](int32_t ref, int64_t* stride) -> const double* {
-        if (ref < 0) {
-          *stride = 1;
-          return scratch[-1 - ref];
-        }
-        *stride = col_stride[ref];
-        return base[ref] + r * row_stride[ref] + c0 * col_stride[ref];
-      };
-      for (int32_t k = 0; k < node_count; ++k) {
-        const int32_t* node = program + 4 * k;
-        double* target = k == node_count - 1 ? out + r * cols + c0 : scratch[k];
-        int64_t sa, sb;
-        const double* a = operand(node[2], &sa);
-        if (node[0] == 1) {
-          noma::runtime::UnaryArray(static_cast<UnaryKernel>(node[1]), a, sa, target, n);
-        } else {
-          const double* b = operand(node[3], &sb);
-          noma::runtime::BinaryArray(static_cast<BinaryKernel>(node[1]), a, sa, b, sb, target, n);
-        }
-      }
+  // Plan only when a leaf's shape differs from the memo's (a training loop sees the same
+  // shapes every step).
+  bool same = group->planned != 0 && leaf_count <= NOMA_P_FUSION_MAX_LEAVES;
+  for (int32_t l = 0; l < leaf_count && same; ++l) {
+    if (leaves[l]->kind == NOMA_P_SCALAR) {
+      same = group->leaf_rank[l] == 0;
+    } else if (leaves[l]->kind == NOMA_P_TENSOR) {
+      const Shape& shape = ShapeOfTensor(leaves[l]);
+      int64_t rank = static_cast<int64_t>(shape.size());
+      same = group->leaf_rank[l] == rank && rank <= 2 && shape[0] == group->leaf_dims[l][0] &&
+             (rank == 1 || shape[1] == group->leaf_dims[l][1]);
+    } else {
+      same = false;
     }
   }
+  if (!same) {
+    ChainPlan plan;
+    if (!PlanChain(leaves, leaf_count, program, node_count, &plan)) return 1;
+    for (int32_t l = 0; l < leaf_count; ++l) {
+      group->row_stride[l] = plan.row_stride[l];
+      group->col_stride[l] = plan.col_stride[l];
+      group->leaf_rank[l] = 0;
+      if (leaves[l]->kind != NOMA_P_TENSOR) continue;
+      const Shape& shape = ShapeOfTensor(leaves[l]);
+      group->leaf_rank[l] = static_cast<int64_t>(shape.size());
+      for (size_t d = 0; d < shape.size(); ++d) group->leaf_dims[l][d] = shape[d];
+    }
+    group->rows = plan.rows;
+    group->cols = plan.cols;
+    group->elements = plan.elements;
+    group->result_rank = static_cast<int64_t>(plan.shape.size());
+    for (size_t d = 0; d < plan.shape.size(); ++d) group->result_dims[d] = plan.shape[d];
+    group->planned = 1;
+  }
+  for (int32_t l = 0; l < leaf_count; ++l) {
+    group->base[l] =
+        leaves[l]->kind == NOMA_P_TENSOR ? TensorOf(leaves[l]).data() : &leaves[l]->scalar;
+  }
+  // The result goes into dst's own tensor when nothing else holds it and it has the shape
+  // (the previous iteration's value), else into a recycled one.
+  const int64_t rank = group->result_rank;
+  if (dst->kind == NOMA_P_TENSOR) {
+    TensorObject* own = Object(dst);
+    const Shape& shape = own->tensor.shape();
+    if (own->refs == 1 && !own->host_stale && static_cast<int64_t>(shape.size()) == rank &&
+        shape[0] == group->result_dims[0] && (rank == 1 || shape[1] == group->result_dims[1])) {
+      MarkHostWrite(own);
+      group->out = own->tensor.data();
+      return 0;
+    }
+  }
+  TensorObject* result = AcquireObject(group->elements);
+  result->tensor.Reset(Shape(group->result_dims, group->result_dims + rank), group->elements);
+  group->out = result->tensor.data();
   SetObject(dst, result);
   return 0;
+}
+
+void noma_p_unary_block(int32_t kernel, const double* a, int64_t a_stride, double* out, int64_t n) {
+  noma::runtime::UnaryArray(static_cast<UnaryKernel>(kernel), a, a_stride, out, n);
+}
+
+void noma_p_binary_block(int32_t kernel, const double* a, int64_t a_stride, const double* b,
+                         int64_t b_stride, double* out, int64_t n) {
+  noma::runtime::BinaryArray(static_cast<BinaryKernel>(kernel), a, a_stride, b, b_stride, out, n);
 }
 
 int32_t noma_p_alloc(noma_cell* slot, noma_cell* const* dims, int32_t count) {
@@ -1713,7 +1739,9 @@ const noma_p_symbol* noma_p_symbols(size_t* count) {
       NOMA_P_SYMBOL(noma_p_enter_call),
       NOMA_P_SYMBOL(noma_p_leave_call),
       NOMA_P_SYMBOL(noma_p_returned_value),
-      NOMA_P_SYMBOL(noma_p_fused),
+      NOMA_P_SYMBOL(noma_p_group_begin),
+      NOMA_P_SYMBOL(noma_p_unary_block),
+      NOMA_P_SYMBOL(noma_p_binary_block),
       NOMA_P_SYMBOL(noma_p_alloc),
       NOMA_P_SYMBOL(noma_p_realloc),
       NOMA_P_SYMBOL(noma_p_free),

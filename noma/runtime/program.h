@@ -174,17 +174,45 @@ int32_t noma_p_enter_call(void);
 void noma_p_leave_call(void);
 int32_t noma_p_returned_value(const noma_cell* result, const char* function);
 
-/* ---- Fused elementwise chains ----
- * A chain of elementwise operations evaluated in one blocked pass over its operands, without
+/* ---- Fused elementwise groups ----
+ * A chain of elementwise operations computed in one pass over its operands, without
  * intermediate tensors. `program` has 4 int32 per node, in evaluation order:
  * {arity (1 or 2), kernel (NOMA_RT_* unary or binary), operand 0, operand 1}; an operand >= 0
- * names a leaf, -1 - k names node k. The last node is the result, written to `dst`.
- * Returns 1 without doing anything when the chain cannot run fused (a leaf is not a number,
- * shapes do not broadcast, the result has rank > 2, --check-nan is active, an error is
- * pending): the caller then runs the operations one by one, which reports any error exactly. */
+ * names a leaf, -1 - k names node k. The last node is the result. */
 enum { NOMA_P_FUSION_MAX_NODES = 16, NOMA_P_FUSION_MAX_LEAVES = 16 };
-int32_t noma_p_fused(noma_cell* dst, noma_cell* const* leaves, int32_t leaf_count,
-                     const int32_t* program, int32_t node_count);
+
+/* The generated code runs a group's loop itself; the runtime checks the shapes, provides
+ * the result tensor and describes where every leaf's elements are:
+ *   out[r * cols + c] = chain(leaf l at base[l][r * row_stride[l] + c * col_stride[l]])
+ * for r < rows, c < cols (strides 0 where a leaf is broadcast, both 0 for a scalar leaf). */
+typedef struct noma_group {
+  double* out;
+  int64_t rows;
+  int64_t cols;
+  const double* base[NOMA_P_FUSION_MAX_LEAVES];
+  int64_t row_stride[NOMA_P_FUSION_MAX_LEAVES];
+  int64_t col_stride[NOMA_P_FUSION_MAX_LEAVES];
+  /* The runtime's memo between runs of the same group in a frame (generated code zeroes it
+   * once): the leaf shapes the strides were planned for, so unchanged shapes skip planning. */
+  int64_t planned; /* 0: nothing planned yet. */
+  int64_t elements;
+  int64_t result_rank;
+  int64_t result_dims[2];
+  int64_t leaf_rank[NOMA_P_FUSION_MAX_LEAVES]; /* 0 for a scalar. */
+  int64_t leaf_dims[NOMA_P_FUSION_MAX_LEAVES][2];
+} noma_group;
+/* Prepares the loop of the chain `program` and points dst at its result,
+ * whose elements the caller must all write (dst's own tensor when nothing else holds it). Returns
+ * 0: run the loop described in *group; 1: declined (a leaf is not a number, shapes do not
+ * broadcast, the result has rank 0 or > 2, --check-nan is active, an error is pending), run the
+ * operations one by one, which reports any error exactly; 2: done (the chain ran on the device). */
+int32_t noma_p_group_begin(noma_cell* dst, noma_cell* const* leaves, int32_t leaf_count,
+                           const int32_t* program, int32_t node_count, noma_group* group);
+/* The runtime's array kernels on `n` elements (strides in elements, 0 repeats one value), for
+ * the operations of a generated loop that are not generated inline (exp, tanh, ...). */
+void noma_p_unary_block(int32_t kernel, const double* a, int64_t a_stride, double* out, int64_t n);
+void noma_p_binary_block(int32_t kernel, const double* a, int64_t a_stride, const double* b,
+                         int64_t b_stride, double* out, int64_t n);
 
 /* matmul(transpose(a) or a, transpose(b) or b) without the transposed copies (the backward
  * pass's products). Returns 1 without doing anything when it cannot run so (an operand that

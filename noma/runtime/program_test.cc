@@ -66,6 +66,81 @@ TEST(ProgramTest, BinaryBroadcastsAndReportsShapes) {
   EXPECT_EQ(c[5]->kind, NOMA_P_UNSET);
 }
 
+// A fused group's loop is generated code; the runtime plans it (noma_p_group_begin): strides
+// per leaf, the plan kept in the descriptor while shapes stay, the result written in place when
+// nothing else holds it.
+TEST(ProgramTest, GroupsArePlannedOnceAndWriteInPlace) {
+  noma_p_error_pending = 0;
+  Cells c;
+  const int64_t matrix_shape[] = {2, 3};
+  const double matrix[] = {1, 2, 3, 4, 5, 6};
+  const int64_t row_shape[] = {1, 3};
+  const double row[] = {10, 20, 30};
+  ASSERT_EQ(noma_p_set_tensor(c[0], matrix_shape, 2, matrix), 0);
+  ASSERT_EQ(noma_p_set_tensor(c[1], row_shape, 2, row), 0);
+  noma_p_set_scalar(c[2], 2);
+  noma_cell* leaves[] = {c[0], c[1], c[2]};
+  // (leaf 0 + leaf 1) * leaf 2
+  const int32_t program[] = {2, 0, 0, 1, 2, 2, -1, 2};
+  noma_group group = {};
+  ASSERT_EQ(noma_p_group_begin(c[3], leaves, 3, program, 2, &group), 0);
+  EXPECT_EQ(group.rows, 2);
+  EXPECT_EQ(group.cols, 3);
+  EXPECT_EQ(group.row_stride[0], 3);
+  EXPECT_EQ(group.col_stride[0], 1);
+  EXPECT_EQ(group.row_stride[1], 0);  // Broadcast over rows.
+  EXPECT_EQ(group.col_stride[1], 1);
+  EXPECT_EQ(group.row_stride[2], 0);  // A scalar.
+  EXPECT_EQ(group.col_stride[2], 0);
+  EXPECT_EQ(group.base[0], noma_p_cell_data(c[0]));
+  EXPECT_EQ(group.base[2], &c[2]->scalar);
+  ASSERT_EQ(noma_p_cell_rank(c[3]), 2);
+  EXPECT_EQ(noma_p_cell_shape(c[3])[0], 2);
+  EXPECT_EQ(noma_p_cell_shape(c[3])[1], 3);
+  EXPECT_EQ(group.out, noma_p_cell_data(c[3]));
+  EXPECT_NE(group.planned, 0);
+  for (int i = 0; i < 6; ++i) group.out[i] = i;
+
+  // Same shapes: the result is written into dst's own tensor, which nothing else holds.
+  double* first = group.out;
+  ASSERT_EQ(noma_p_group_begin(c[3], leaves, 3, program, 2, &group), 0);
+  EXPECT_EQ(group.out, first);
+  // Held elsewhere too (a snapshot): a new tensor, the snapshot keeps its values.
+  noma_p_copy(c[4], c[3]);
+  ASSERT_EQ(noma_p_group_begin(c[3], leaves, 3, program, 2, &group), 0);
+  EXPECT_NE(group.out, first);
+  EXPECT_EQ(noma_p_cell_data(c[4])[5], 5);
+
+  // A leaf's shape changed: planned again ([2, 1] broadcast over columns).
+  const int64_t column_shape[] = {2, 1};
+  ASSERT_EQ(noma_p_set_tensor(c[1], column_shape, 2, row), 0);
+  ASSERT_EQ(noma_p_group_begin(c[3], leaves, 3, program, 2, &group), 0);
+  EXPECT_EQ(group.row_stride[1], 1);
+  EXPECT_EQ(group.col_stride[1], 0);
+
+  // Shapes that do not broadcast, and strings, decline: the caller runs the ops one by one
+  // (which reports the error).
+  const int64_t four[] = {4};
+  ASSERT_EQ(noma_p_set_tensor(c[1], four, 1, matrix), 0);
+  EXPECT_EQ(noma_p_group_begin(c[5], leaves, 3, program, 2, &group), 1);
+  EXPECT_EQ(c[5]->kind, NOMA_P_UNSET);
+  noma_p_set_string(c[1], "text");
+  EXPECT_EQ(noma_p_group_begin(c[5], leaves, 3, program, 2, &group), 1);
+  EXPECT_EQ(noma_p_error_pending, 0);
+}
+
+TEST(ProgramTest, BlockKernelsAreTheRuntimeKernels) {
+  const double a[] = {-1, 0, 0.5, 3};
+  double out[4];
+  noma_p_unary_block(0 /* neg */, a, 1, out, 4);
+  EXPECT_EQ(out[0], 1);
+  EXPECT_EQ(out[3], -3);
+  const double two = 2;
+  noma_p_binary_block(2 /* mul */, a, 1, &two, 0, out, 4);
+  EXPECT_EQ(out[2], 1);
+  EXPECT_EQ(out[3], 6);
+}
+
 TEST(ProgramTest, LoadChecksUnsetAndFreed) {
   Cells c;
   EXPECT_EQ(noma_p_load(c[1], c[0], "x"), 1);
