@@ -306,10 +306,9 @@ Document::Document(std::string path, std::string text, int64_t version)
     }
     collector.Block(fn.body);
   }
-  std::stable_sort(occurrences_.begin(), occurrences_.end(),
-                   [](const Occurrence& a, const Occurrence& b) {
-                     return a.range.begin < b.range.begin;
-                   });
+  std::stable_sort(
+      occurrences_.begin(), occurrences_.end(),
+      [](const Occurrence& a, const Occurrence& b) { return a.range.begin < b.range.begin; });
 }
 
 Range Document::ToRange(const syntax::SourceRange& range) const {
@@ -333,8 +332,7 @@ const Occurrence* Document::DeclarationOf(const Occurrence& occurrence) const {
   const Occurrence* first = nullptr;
   const Occurrence* before = nullptr;
   for (const Occurrence& o : occurrences_) {
-    if (o.function != occurrence.function || o.name != occurrence.name ||
-        !IsDeclaration(o.role)) {
+    if (o.function != occurrence.function || o.name != occurrence.name || !IsDeclaration(o.role)) {
       continue;
     }
     if (first == nullptr) first = &o;
@@ -376,8 +374,8 @@ std::string Document::VariableHover(const Occurrence& occurrence) const {
   for (const Occurrence& o : occurrences_) {
     if (o.function != occurrence.function || o.name != occurrence.name) continue;
     if (!IsDeclaration(o.role) && o.role != Role::kAssignment) continue;
-    sets.push_back(absl::StrCat("line ", lines_->ToPosition(o.range.begin).line + 1, " (",
-                                o.keyword, ")"));
+    sets.push_back(
+        absl::StrCat("line ", lines_->ToPosition(o.range.begin).line + 1, " (", o.keyword, ")"));
   }
   if (!sets.empty()) absl::StrAppend(&text, "\nset at ", absl::StrJoin(sets, ", "), "\n");
   return text;
@@ -396,9 +394,9 @@ std::optional<std::string> Document::Hover(uint32_t offset) const {
     graph::Builtin builtin;
     if (graph::LookupBuiltin(o->name, &builtin)) {
       graph::BuiltinDoc doc = graph::GetBuiltinDoc(builtin);
-      return absl::StrCat("```noma\n", doc.signature, "\n```\n\n", doc.doc,
-                          graph::GetBuiltinInfo(builtin).differentiable ? "" : " (not differentiable)",
-                          "\n");
+      return absl::StrCat(
+          "```noma\n", doc.signature, "\n```\n\n", doc.doc,
+          graph::GetBuiltinInfo(builtin).differentiable ? "" : " (not differentiable)", "\n");
     }
     return std::nullopt;
   }
@@ -424,8 +422,9 @@ std::vector<SymbolInfo> Document::Symbols() const {
   for (int f = 0; f < static_cast<int>(program_.functions.size()); ++f) {
     const syntax::Function& fn = program_.functions[f];
     if (!fn.name.range.valid()) continue;
-    SymbolInfo symbol{fn.name.name, FunctionSignature(fn), kSymbolFunction,
-                      fn.range.valid() ? fn.range : fn.name.range, fn.name.range, {}};
+    SymbolInfo symbol{fn.name.name,    FunctionSignature(fn),
+                      kSymbolFunction, fn.range.valid() ? fn.range : fn.name.range,
+                      fn.name.range,   {}};
     if (symbol.range.end < fn.name.range.end) symbol.range = fn.name.range;
     absl::flat_hash_set<std::string> seen;
     for (const Occurrence& o : occurrences_) {
@@ -436,9 +435,12 @@ std::vector<SymbolInfo> Document::Symbols() const {
           absl::StrAppend(&detail, " ", *shape);
         }
       }
-      symbol.children.push_back({o.name, detail,
-                                 o.role == Role::kLearn ? kSymbolField : kSymbolVariable, o.range,
-                                 o.range, {}});
+      symbol.children.push_back({o.name,
+                                 detail,
+                                 o.role == Role::kLearn ? kSymbolField : kSymbolVariable,
+                                 o.range,
+                                 o.range,
+                                 {}});
     }
     symbols.push_back(std::move(symbol));
   }
@@ -506,9 +508,9 @@ absl::StatusOr<std::string> Document::Format() const {
   syntax::DiagnosticEngine engine;
   syntax::Program program = syntax::Parse(sources, file, engine);
   if (engine.has_errors()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot format: the file has ", engine.error_count(), " syntax error",
-                     engine.error_count() == 1 ? "" : "s"));
+    return absl::FailedPreconditionError(absl::StrCat("cannot format: the file has ",
+                                                      engine.error_count(), " syntax error",
+                                                      engine.error_count() == 1 ? "" : "s"));
   }
   return syntax::Format(program, sources);
 }

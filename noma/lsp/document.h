@@ -55,14 +55,14 @@ class LineIndex {
 
 // Where a name occurs and what it does there.
 enum class Role {
-  kFunction,     // fn NAME(...)
-  kParameter,    // fn f(NAME)
-  kLet,          // let NAME = ...
-  kLearn,        // learn NAME = ...
-  kBinding,      // alloc, load_csv, load_safetensors, batch variables: other declarations
-  kAssignment,   // NAME = ...;  realloc NAME = [...];
-  kUse,          // NAME in an expression (also optimize(NAME), free NAME)
-  kCall,         // NAME(...)
+  kFunction,    // fn NAME(...)
+  kParameter,   // fn f(NAME)
+  kLet,         // let NAME = ...
+  kLearn,       // learn NAME = ...
+  kBinding,     // alloc, load_csv, load_safetensors, batch variables: other declarations
+  kAssignment,  // NAME = ...;  realloc NAME = [...];
+  kUse,         // NAME in an expression (also optimize(NAME), free NAME)
+  kCall,        // NAME(...)
 };
 
 struct Occurrence {

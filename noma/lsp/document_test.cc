@@ -12,15 +12,15 @@ namespace {
 using ::testing::HasSubstr;
 
 constexpr char kProgram[] =
-    "fn main() {\n"                                         // 0
-    "    let x = tensor [[1, 2], [3, 4], [5, 6]];\n"        // 1
-    "    learn w = tensor [[0.5], [0.25]];\n"               // 2
-    "    optimize(w) until loss < 0.01 {\n"                 // 3
-    "        let h = matmul(x, w);\n"                       // 4
-    "        let loss = mean(h ^ 2);\n"                     // 5
-    "        minimize loss;\n"                              // 6
-    "    }\n"                                               // 7
-    "    print(sigmoid(w));\n"                              // 8
+    "fn main() {\n"                                   // 0
+    "    let x = tensor [[1, 2], [3, 4], [5, 6]];\n"  // 1
+    "    learn w = tensor [[0.5], [0.25]];\n"         // 2
+    "    optimize(w) until loss < 0.01 {\n"           // 3
+    "        let h = matmul(x, w);\n"                 // 4
+    "        let loss = mean(h ^ 2);\n"               // 5
+    "        minimize loss;\n"                        // 6
+    "    }\n"                                         // 7
+    "    print(sigmoid(w));\n"                        // 8
     "}\n";
 
 uint32_t Offset(const Document& doc, uint32_t line, uint32_t character) {
@@ -29,14 +29,16 @@ uint32_t Offset(const Document& doc, uint32_t line, uint32_t character) {
 
 TEST(LineIndex, CountsUtf16Units) {
   // "é" is 2 bytes and 1 unit; "😀" is 4 bytes and 2 units.
-  std::string text = "a\xC3\xA9" "b\n\xF0\x9F\x98\x80x\n";
+  std::string text =
+      "a\xC3\xA9"
+      "b\n\xF0\x9F\x98\x80x\n";
   LineIndex lines(text);
-  EXPECT_EQ(lines.ToPosition(4), (Position{0, 3}));   // After "aéb".
-  EXPECT_EQ(lines.ToPosition(9), (Position{1, 2}));   // After the emoji.
+  EXPECT_EQ(lines.ToPosition(4), (Position{0, 3}));  // After "aéb".
+  EXPECT_EQ(lines.ToPosition(9), (Position{1, 2}));  // After the emoji.
   EXPECT_EQ(lines.ToOffset({1, 2}), 9u);
   EXPECT_EQ(lines.ToOffset({1, 3}), 10u);
-  EXPECT_EQ(lines.ToOffset({0, 99}), 4u);             // Clamped to the line.
-  EXPECT_EQ(lines.ToOffset({99, 0}), text.size());    // Clamped to the text.
+  EXPECT_EQ(lines.ToOffset({0, 99}), 4u);           // Clamped to the line.
+  EXPECT_EQ(lines.ToOffset({99, 0}), text.size());  // Clamped to the text.
   EXPECT_EQ(lines.ToPosition(1000), (Position{2, 0}));
 }
 
@@ -121,8 +123,8 @@ TEST(Document, CompletionOffersBuiltinsKeywordsNamesAndSettings) {
   labels.clear();
   at = static_cast<uint32_t>(text.find("sig"));  // Empty prefix: everything.
   for (const CompletionCandidate& c : doc.Complete(at)) labels.push_back(c.label);
-  EXPECT_THAT(labels, ::testing::IsSupersetOf({"value", "main", "relu", "optimize", "learn",
-                                               "adam", "beta1", "max_iterations"}));
+  EXPECT_THAT(labels, ::testing::IsSupersetOf({"value", "main", "relu", "optimize", "learn", "adam",
+                                               "beta1", "max_iterations"}));
 }
 
 TEST(Document, FormatUsesTheFormatterAndRefusesSyntaxErrors) {

@@ -166,10 +166,10 @@ struct Server::Context {
   void Error(int code, absl::string_view message) {
     answered = true;
     if (!id) return;  // Notifications are never answered, not even with errors.
-    out->push_back(Serialize(json::Object{
-        {"jsonrpc", "2.0"},
-        {"id", *id},
-        {"error", json::Object{{"code", code}, {"message", Utf8(message)}}}}));
+    out->push_back(Serialize(
+        json::Object{{"jsonrpc", "2.0"},
+                     {"id", *id},
+                     {"error", json::Object{{"code", code}, {"message", Utf8(message)}}}}));
   }
   void Notify(absl::string_view notification, json::Value notification_params) {
     out->push_back(Serialize(json::Object{{"jsonrpc", "2.0"},
@@ -179,9 +179,10 @@ struct Server::Context {
 };
 
 std::string Server::FrameError(int code, absl::string_view message) {
-  return Serialize(json::Object{{"jsonrpc", "2.0"},
-                                {"id", nullptr},
-                                {"error", json::Object{{"code", code}, {"message", Utf8(message)}}}});
+  return Serialize(
+      json::Object{{"jsonrpc", "2.0"},
+                   {"id", nullptr},
+                   {"error", json::Object{{"code", code}, {"message", Utf8(message)}}}});
 }
 
 std::vector<std::string> Server::Handle(absl::string_view message) {
@@ -304,7 +305,8 @@ void Server::Dispatch(Context& c) {
           const json::Object* p = range->getObject(key);
           Position pos;
           if (p != nullptr) {
-            pos.line = static_cast<uint32_t>(std::max<int64_t>(0, p->getInteger("line").value_or(0)));
+            pos.line =
+                static_cast<uint32_t>(std::max<int64_t>(0, p->getInteger("line").value_or(0)));
             pos.character =
                 static_cast<uint32_t>(std::max<int64_t>(0, p->getInteger("character").value_or(0)));
           }
@@ -378,16 +380,16 @@ void Server::Dispatch(Context& c) {
     c.Error(kInvalidParams, "missing or invalid position");
     return;
   }
-  uint32_t offset = doc.lines().ToOffset(
-      {static_cast<uint32_t>(*line), static_cast<uint32_t>(*character)});
+  uint32_t offset =
+      doc.lines().ToOffset({static_cast<uint32_t>(*line), static_cast<uint32_t>(*character)});
   if (c.method == "textDocument/hover") {
     std::optional<std::string> hover = doc.Hover(offset);
     if (!hover) {
       c.Reply(nullptr);
       return;
     }
-    c.Reply(json::Object{
-        {"contents", json::Object{{"kind", "markdown"}, {"value", Utf8(*hover)}}}});
+    c.Reply(
+        json::Object{{"contents", json::Object{{"kind", "markdown"}, {"value", Utf8(*hover)}}}});
     return;
   }
   if (c.method == "textDocument/definition") {

@@ -27,8 +27,8 @@ json::Value Parse(const std::string& text) {
 }
 
 std::string Request(int id, const std::string& method, const std::string& params) {
-  return absl::StrCat(R"({"jsonrpc":"2.0","id":)", id, R"(,"method":")", method,
-                      R"(","params":)", params, "}");
+  return absl::StrCat(R"({"jsonrpc":"2.0","id":)", id, R"(,"method":")", method, R"(","params":)",
+                      params, "}");
 }
 
 std::string Notification(const std::string& method, const std::string& params) {
@@ -51,8 +51,7 @@ class ServerTest : public ::testing::Test {
   void Initialize() {
     auto out = Send(Request(1, "initialize", R"({"capabilities":{}})"));
     ASSERT_EQ(out.size(), 1u);
-    const json::Object* caps =
-        out[0].getAsObject()->getObject("result")->getObject("capabilities");
+    const json::Object* caps = out[0].getAsObject()->getObject("result")->getObject("capabilities");
     ASSERT_NE(caps, nullptr);
     EXPECT_EQ(caps->getBoolean("hoverProvider"), true);
   }
@@ -92,8 +91,9 @@ TEST_F(ServerTest, UnknownMethodsAndUnopenedDocuments) {
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(ErrorCodeOf(out[0]), kMethodNotFound);
   EXPECT_TRUE(Send(Notification("workspace/unknownThing", "{}")).empty());
-  out = Send(Request(3, "textDocument/hover",
-                     R"({"textDocument":{"uri":"file:///nope.noma"},"position":{"line":0,"character":0}})"));
+  out = Send(Request(
+      3, "textDocument/hover",
+      R"({"textDocument":{"uri":"file:///nope.noma"},"position":{"line":0,"character":0}})"));
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(ErrorCodeOf(out[0]), kRequestFailed);
   EXPECT_THAT(out[0].getAsObject()->getObject("error")->getString("message")->str(),
@@ -102,10 +102,10 @@ TEST_F(ServerTest, UnknownMethodsAndUnopenedDocuments) {
 
 TEST_F(ServerTest, DiagnosticsAppearAndClear) {
   Initialize();
-  auto out = Send(Notification(
-      "textDocument/didOpen",
-      R"({"textDocument":{"uri":"file:///t.noma","languageId":"noma","version":1,)"
-      R"("text":"fn main() {\n    print(y);\n}\n"}})"));
+  auto out = Send(
+      Notification("textDocument/didOpen",
+                   R"({"textDocument":{"uri":"file:///t.noma","languageId":"noma","version":1,)"
+                   R"("text":"fn main() {\n    print(y);\n}\n"}})"));
   ASSERT_EQ(out.size(), 1u);
   const json::Object* params = out[0].getAsObject()->getObject("params");
   EXPECT_EQ(out[0].getAsObject()->getString("method"), "textDocument/publishDiagnostics");
@@ -114,10 +114,9 @@ TEST_F(ServerTest, DiagnosticsAppearAndClear) {
   const json::Object* d = (*diagnostics)[0].getAsObject();
   EXPECT_THAT(d->getString("message")->str(), HasSubstr("unknown name 'y'"));
   EXPECT_EQ(d->getObject("range")->getObject("start")->getInteger("line"), 1);
-  out = Send(Notification(
-      "textDocument/didChange",
-      R"({"textDocument":{"uri":"file:///t.noma","version":2},)"
-      R"("contentChanges":[{"text":"fn main() {\n    print(1);\n}\n"}]})"));
+  out = Send(Notification("textDocument/didChange",
+                          R"({"textDocument":{"uri":"file:///t.noma","version":2},)"
+                          R"("contentChanges":[{"text":"fn main() {\n    print(1);\n}\n"}]})"));
   ASSERT_EQ(out.size(), 1u);
   EXPECT_TRUE(out[0].getAsObject()->getObject("params")->getArray("diagnostics")->empty());
   EXPECT_EQ(out[0].getAsObject()->getObject("params")->getInteger("version"), 2);
