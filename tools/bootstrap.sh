@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs exactly the Debian 12 packages that building and testing NOMA needs. Idempotent: prints
-# nothing and exits 0 when everything is already present.
+# Installs exactly the Debian 12 packages that building and testing NOMA needs, and the npm
+# packages of the VS Code extension (editors/vscode, `npm ci` from its package-lock.json).
+# Idempotent: prints nothing and exits 0 when everything is already present.
 #   tools/bootstrap.sh            the build and test dependencies
-#   tools/bootstrap.sh PKG...     those packages instead (e.g. the benchmarks' baselines)
+#   tools/bootstrap.sh PKG...     those Debian packages instead (e.g. the benchmarks' baselines)
 set -euo pipefail
 
 PACKAGES=(
@@ -22,10 +23,34 @@ PACKAGES=(
   jupyter-nbconvert    # the %%noma notebook test (tools/jupyter/), executed headless
   python3-ipykernel
 )
+# Node.js and npm for the VS Code extension's tests (//editors/vscode:extension_test). A node
+# that is already on PATH (e.g. a newer one from elsewhere) is used as it is.
+NODE_PACKAGES=(nodejs npm)
 
+npm_packages=1
 if [ $# -gt 0 ]; then
   PACKAGES=("$@")
+  npm_packages=0
+elif ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=("${NODE_PACKAGES[@]}")
 fi
+
+# `npm ci` in editors/vscode unless node_modules already matches package-lock.json (a copy of
+# the lock file it was installed from is kept in node_modules).
+install_npm_packages() {
+  [ "$npm_packages" -eq 1 ] || return 0
+  local dir
+  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/editors/vscode"
+  if cmp -s "$dir/package-lock.json" "$dir/node_modules/.noma-package-lock.json"; then
+    return 0
+  fi
+  echo "bootstrap: npm ci in editors/vscode" >&2
+  if ! (cd "$dir" && npm ci --no-audit --no-fund --ignore-scripts >/tmp/noma-bootstrap-npm.log 2>&1); then
+    echo "bootstrap: error: 'npm ci' failed in $dir; is the npm registry reachable? (log: /tmp/noma-bootstrap-npm.log)" >&2
+    exit 1
+  fi
+  cp "$dir/package-lock.json" "$dir/node_modules/.noma-package-lock.json"
+}
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -35,6 +60,7 @@ for pkg in "${PACKAGES[@]}"; do
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
+  install_npm_packages
   exit 0
 fi
 
@@ -65,4 +91,5 @@ for pkg in "${missing[@]}"; do
     exit 1
   fi
 done
+install_npm_packages
 echo "bootstrap: done" >&2

@@ -15,6 +15,7 @@ int VersionCommand(const std::vector<std::string>& args);   // noma version
 int FastRunCommand(const std::vector<std::string>& args);   // noma fast-run
 int BuildExeCommand(const std::vector<std::string>& args);  // noma build-exe
 int CompileCommand(const std::vector<std::string>& args);   // noma compile
+int LspCommand(const std::vector<std::string>& args);       // noma lsp
 
 }  // namespace noma::tools
 

@@ -18,6 +18,7 @@ constexpr char kUsage[] =
     "  compile FILE [-o OUT]    write a program's LLVM IR, assembly or object file\n"
     "  check FILE               parse and check a program; exit 0 if it is valid\n"
     "  fmt FILE [--write]       print the program canonically formatted\n"
+    "  lsp                      the language server for editors (stdin/stdout)\n"
     "  version                  print the version of every compiler stage\n"
     "\n"
     "Run 'noma <command> --help' for a command's options.\n";
@@ -34,6 +35,7 @@ constexpr Command kCommands[] = {
     {"compile", noma::tools::CompileCommand},
     {"check", noma::tools::CheckCommand},
     {"fmt", noma::tools::FmtCommand},
+    {"lsp", noma::tools::LspCommand},
     {"version", noma::tools::VersionCommand},
 };
 

@@ -45,6 +45,17 @@ const BuiltinInfo& GetBuiltinInfo(Builtin builtin) {
   return kBuiltins[static_cast<size_t>(builtin)];
 }
 
+BuiltinDoc GetBuiltinDoc(Builtin builtin) {
+  // No default arm: a builtin without NOMA_BUILTIN_DOC is a -Wswitch error.
+  switch (builtin) {
+#define NOMA_BUILTIN_DOC(Id, signature, doc) \
+  case Builtin::k##Id:                       \
+    return {signature, doc};
+#include "noma/graph/builtins.def"
+  }
+  return {"", ""};
+}
+
 bool LookupBuiltin(const std::string& name, Builtin* builtin) {
   static const auto* by_name = [] {
     auto* map = new absl::flat_hash_map<std::string, Builtin>();

@@ -123,6 +123,12 @@ struct BuiltinInfo {
 const BuiltinInfo& GetBuiltinInfo(Builtin builtin);
 // Looks a builtin up by name; false if there is none.
 bool LookupBuiltin(const std::string& name, Builtin* builtin);
+// How a call is written ("matmul(A, B)") and what it computes in one line, for editors.
+struct BuiltinDoc {
+  const char* signature;
+  const char* doc;
+};
+BuiltinDoc GetBuiltinDoc(Builtin builtin);
 
 enum class UnaryOpKind : uint8_t { kNeg, kNot, kCastF32, kCastI32, kCastI64 };
 enum class BinaryOpKind : uint8_t {

@@ -1,6 +1,7 @@
 #include "noma/graph/lower.h"
 
 #include <algorithm>
+#include <iterator>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,6 +32,11 @@ constexpr HyperKey kClauseKeys[] = {
     {"max_iterations", kOptMaxIterations},
     {"max_iter", kOptMaxIterations},
 };
+
+// The optimizers of `with NAME(...)`.
+constexpr const char* kOptimizerNames[] = {"sgd", "adam", "rmsprop"};
+// Variables that choose the optimizer when there is no `with` clause.
+constexpr const char* kOptimizerSelectors[] = {"optimizer", "use_adam", "use_rmsprop"};
 
 // Magic variables read when an optimize loop starts, in order of preference.
 struct MagicVariable {
@@ -722,7 +728,8 @@ class FunctionLowerer {
                     : name == "rmsprop" ? kOptimizerRmsprop
                                         : 0;
       if (kind == 0) {
-        std::string close = syntax::ClosestName(name, {"sgd", "adam", "rmsprop"});
+        std::string close = syntax::ClosestName(
+            name, std::vector<std::string>(std::begin(kOptimizerNames), std::end(kOptimizerNames)));
         diags_.Error(clause.optimizer.range, absl::StrCat("unknown optimizer '", name, "'"),
                      close.empty() ? "use sgd, adam or rmsprop"
                                    : absl::StrCat("did you mean '", close, "'?"));
@@ -759,11 +766,11 @@ class FunctionLowerer {
       }
     } else {
       // optimizer (1 SGD, 2 Adam, 3 RMSprop), overridden by use_rmsprop / use_adam != 0.
-      SlotId optimizer = Lookup("optimizer");
+      SlotId optimizer = Lookup(kOptimizerSelectors[0]);
       ValueId kind = optimizer != kNone ? Load(optimizer, loc) : Const(kOptimizerSgd, loc);
       for (auto [flag, flag_kind] :
-           {std::pair<const char*, double>{"use_rmsprop", kOptimizerRmsprop},
-            std::pair<const char*, double>{"use_adam", kOptimizerAdam}}) {
+           {std::pair<const char*, double>{kOptimizerSelectors[2], kOptimizerRmsprop},
+            std::pair<const char*, double>{kOptimizerSelectors[1], kOptimizerAdam}}) {
         SlotId slot = Lookup(flag);
         if (slot == kNone) continue;
         // kind = on ? flag_kind : kind, as arithmetic on the 0/1 result of `!= 0`.
@@ -915,6 +922,20 @@ Module Lower(const syntax::Program& program, syntax::DiagnosticEngine& diagnosti
     InferModuleTypes(module);
   }
   return module;
+}
+
+OptimizerWords GetOptimizerWords() {
+  OptimizerWords words;
+  for (const char* name : kOptimizerNames) words.optimizers.push_back(name);
+  for (const HyperKey& key : kClauseKeys) words.clause_keys.push_back(key.key);
+  for (const char* name : kOptimizerSelectors) words.variables.push_back(name);
+  for (const MagicVariable& magic : kMagicVariables) {
+    for (const char* name : magic.names) {
+      if (name != nullptr) words.variables.push_back(name);
+    }
+  }
+  words.variables.push_back("beta2");  // Read in LowerHyperparameters (its default varies).
+  return words;
 }
 
 }  // namespace noma::graph
