@@ -179,6 +179,8 @@ class RegionDifferentiator {
     // so the zeroing ops are spliced in front afterwards.
     RegionId backward = fn_.NewRegion(step);
     b.set_region(backward);
+    straight_backward_ = backward;
+    contributed_.clear();
     for (SlotId p : trained_) SlotAdjoint(p);  // Zeroed even if a path never loads p.
     scopes_.push_back({});
     ReverseRegion(forward_, b);
@@ -235,6 +237,14 @@ class RegionDifferentiator {
     if (!Active(v)) return;
     if (reduce) contribution = b.Emit(OpCode::kSumToShape, {contribution, Fwd(b, v)});
     SlotId slot = ValueAdjoint(v);
+    // The first contribution on the backward code's straight line, where the adjoint still
+    // holds the zero it starts each step with, becomes the adjoint (0 + c is c): no pass over
+    // a tensor to add zero.
+    bool first = contributed_.insert(slot).second;
+    if (first && b.region() == straight_backward_) {
+      b.Store(slot, contribution);
+      return;
+    }
     b.Store(slot, b.Add(b.Load(slot), contribution));
   }
 
@@ -846,6 +856,10 @@ class RegionDifferentiator {
   absl::flat_hash_map<ValueId, RegionId> defining_region_;
   absl::flat_hash_map<ValueId, OpId> definer_;
   absl::flat_hash_map<ValueId, SlotId> value_adjoint_;
+  // Value adjoints that received a contribution so far, and the region whose straight-line
+  // code runs first in the backward pass (Accumulate).
+  absl::flat_hash_set<SlotId> contributed_;
+  RegionId straight_backward_ = kNone;
   absl::flat_hash_map<SlotId, SlotId> slot_adjoint_;
   std::vector<SlotId> adjoint_slots_;
   std::vector<Scope> scopes_;

@@ -141,8 +141,7 @@ llvm::Value* Constant(llvm::IRBuilder<>& b, double value) {
 llvm::Value* IntegerCast(llvm::IRBuilder<>& b, MathPrimitives& math, llvm::Value* x, double low,
                          double high) {
   llvm::Value* clamped = b.CreateSelect(b.CreateFCmpOLT(x, Constant(b, low)), Constant(b, low), x);
-  clamped =
-      b.CreateSelect(b.CreateFCmpOLT(Constant(b, high), clamped), Constant(b, high), clamped);
+  clamped = b.CreateSelect(b.CreateFCmpOLT(Constant(b, high), clamped), Constant(b, high), clamped);
   llvm::Value* truncated = b.CreateFAdd(math.Call(b, "trunc", {clamped}), Constant(b, 0.0));
   return b.CreateSelect(b.CreateFCmpUNO(x, x), x, truncated);
 }
@@ -150,8 +149,7 @@ llvm::Value* IntegerCast(llvm::IRBuilder<>& b, MathPrimitives& math, llvm::Value
 }  // namespace
 
 bool IntrinsicMath::Has(const std::string& name) const {
-  return name == "fabs" || name == "sqrt" || name == "floor" || name == "ceil" ||
-         name == "trunc";
+  return name == "fabs" || name == "sqrt" || name == "floor" || name == "ceil" || name == "trunc";
 }
 
 llvm::Value* IntrinsicMath::Call(llvm::IRBuilder<>& b, const std::string& name,

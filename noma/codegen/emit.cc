@@ -21,6 +21,8 @@
 #include "llvm/IR/MDBuilder.h"
 #include "llvm/IR/Verifier.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/Triple.h"
 #include "noma/codegen/codegen.h"
 #include "noma/codegen/elementwise_ir.h"
 #include "noma/graph/ir.h"
@@ -698,7 +700,7 @@ class FunctionEmitter {
     // The descriptor lives in the frame: the runtime keeps its plan there between runs.
     auto* descriptor = llvm::cast<llvm::AllocaInst>(EntryAlloca(GroupType()));
     llvm::IRBuilder<> entry(descriptor->getParent(), std::next(descriptor->getIterator()));
-    entry.CreateStore(entry.getInt64(0), entry.CreateStructGEP(GroupType(), descriptor, 6));
+    entry.CreateStore(entry.getInt64(0), entry.CreateStructGEP(GroupType(), descriptor, 7));
     llvm::Value* status =
         Call("noma_p_group_begin", m_.i32(),
              {ValueCell(root.result), CellArray(leaves), b_.getInt32(group.leaves.size()), table,
@@ -728,9 +730,9 @@ class FunctionEmitter {
     auto* leaves_i64 = llvm::ArrayType::get(m_.i64(), NOMA_P_FUSION_MAX_LEAVES);
     auto* dims = llvm::ArrayType::get(m_.i64(), 2);
     return llvm::StructType::get(
-        m_.context(),
-        {m_.ptr(), m_.i64(), m_.i64(), leaves_ptr, leaves_i64, leaves_i64, m_.i64(), m_.i64(),
-         m_.i64(), dims, leaves_i64, llvm::ArrayType::get(dims, NOMA_P_FUSION_MAX_LEAVES)});
+        m_.context(), {m_.ptr(), m_.i64(), m_.i64(), leaves_ptr, leaves_i64, leaves_i64, m_.i64(),
+                       m_.i64(), m_.i64(), m_.i64(), dims, leaves_i64,
+                       llvm::ArrayType::get(dims, NOMA_P_FUSION_MAX_LEAVES)});
   }
 
   // A counted loop `for (i = begin; i < end; i += step)` around body(i), at the insertion
@@ -766,27 +768,71 @@ class FunctionEmitter {
     for (ValueId v : group.leaves) {
       if (IsScalar(v)) params.push_back(m_.f64());
     }
-    auto* function = llvm::Function::Create(
-        llvm::FunctionType::get(llvm::Type::getVoidTy(m_.context()), params, false),
-        llvm::GlobalValue::InternalLinkage, "noma_group", m_.llvm_module());
-    function->addFnAttr(llvm::Attribute::NoUnwind);
-    function->addFnAttr(llvm::Attribute::NoInline);
-    m_.SetGroupFunction(key, function);
-    // Emit into the new function, then come back.
+    auto* type = llvm::FunctionType::get(llvm::Type::getVoidTy(m_.context()), params, false);
+    auto create = [&](const std::string& name) {
+      auto* function =
+          llvm::Function::Create(type, llvm::GlobalValue::InternalLinkage, name, m_.llvm_module());
+      function->addFnAttr(llvm::Attribute::NoUnwind);
+      function->addFnAttr(llvm::Attribute::NoInline);
+      return function;
+    };
+    llvm::Function* entry = create("noma_group");
+    m_.SetGroupFunction(key, entry);
+    // Emit into the new functions, then come back.
     llvm::Function* caller = llvm_fn_;
     llvm::BasicBlock* caller_block = b_.GetInsertBlock();
-    llvm_fn_ = function;
-    b_.SetInsertPoint(llvm::BasicBlock::Create(m_.context(), "entry", function));
-    std::vector<llvm::Value*> scalars(group.leaves.size(), nullptr);
-    unsigned next_arg = 1;
-    for (size_t l = 0; l < group.leaves.size(); ++l) {
-      if (IsScalar(group.leaves[l])) scalars[l] = function->getArg(next_arg++);
+    auto emit_loop = [&](llvm::Function* function) {
+      llvm_fn_ = function;
+      b_.SetInsertPoint(llvm::BasicBlock::Create(m_.context(), "entry", function));
+      std::vector<llvm::Value*> scalars(group.leaves.size(), nullptr);
+      unsigned next_arg = 1;
+      for (size_t l = 0; l < group.leaves.size(); ++l) {
+        if (IsScalar(group.leaves[l])) scalars[l] = function->getArg(next_arg++);
+      }
+      EmitGroupLoop(words, scalars, function->getArg(0));
+      b_.CreateRetVoid();
+    };
+    if (!llvm::Triple(llvm::sys::getProcessTriple()).isX86()) {
+      emit_loop(entry);
+    } else {
+      // On x86-64 the loop is compiled for the baseline, AVX2 and AVX-512, and runs with the
+      // runtime kernels' instruction set (elementwise IEEE operations give the same bits at
+      // every vector width): an executable built for the portable baseline still runs its
+      // loops at the CPU's width.
+      std::vector<llvm::Function*> variants = {create("noma_group.base")};
+      for (const char* features :
+           {"+sse4.2,+popcnt,+avx,+avx2,+fma,+f16c,+bmi,+bmi2",
+            "+sse4.2,+popcnt,+avx,+avx2,+fma,+f16c,+bmi,+bmi2,+avx512f,+avx512dq,+avx512vl,"
+            "+avx512bw,+evex512"}) {
+        llvm::Function* variant = create("noma_group.isa");
+        variant->addFnAttr("target-features", features);
+        variants.push_back(variant);
+      }
+      for (llvm::Function* variant : variants) emit_loop(variant);
+      llvm_fn_ = entry;
+      b_.SetInsertPoint(llvm::BasicBlock::Create(m_.context(), "entry", entry));
+      llvm::Value* level =
+          b_.CreateLoad(m_.i64(), b_.CreateStructGEP(GroupType(), entry->getArg(0), 6));
+      std::vector<llvm::Value*> args;
+      for (llvm::Argument& arg : entry->args()) args.push_back(&arg);
+      auto* avx512 = NewBlock("avx512");
+      auto* below = NewBlock("below_avx512");
+      auto* avx2 = NewBlock("avx2");
+      auto* base = NewBlock("base");
+      b_.CreateCondBr(b_.CreateICmpSGE(level, b_.getInt64(3)), avx512, below);
+      b_.SetInsertPoint(below);
+      b_.CreateCondBr(b_.CreateICmpSGE(level, b_.getInt64(2)), avx2, base);
+      const std::pair<llvm::BasicBlock*, llvm::Function*> targets[] = {
+          {base, variants[0]}, {avx2, variants[1]}, {avx512, variants[2]}};
+      for (const auto& [block, variant] : targets) {
+        b_.SetInsertPoint(block);
+        b_.CreateCall(variant, args);
+        b_.CreateRetVoid();
+      }
     }
-    EmitGroupLoop(words, scalars, function->getArg(0));
-    b_.CreateRetVoid();
     llvm_fn_ = caller;
     b_.SetInsertPoint(caller_block);
-    return function;
+    return entry;
   }
 
   // The loops of a fused group over the descriptor noma_p_group_begin filled. Operations that

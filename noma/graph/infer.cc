@@ -27,7 +27,7 @@ Type BroadcastTypes(const Type& a, const Type& b) {
     int64_t da = ia < 0 ? 1 : a.dims[ia], db = ib < 0 ? 1 : b.dims[ib];
     // A run-time dim against a constant other than 1 must be that constant or 1 (else the
     // operation fails), so the result has the constant.
-    if (da == 1 || (IsConstantDim(db) && !IsConstantDim(da))) {
+    if (da == 1 || (IsConstantDim(db) && db != 1 && !IsConstantDim(da))) {
       t.dims[i] = db;
     } else if (db == 1 || da == db || (IsConstantDim(da) && !IsConstantDim(db))) {
       t.dims[i] = da;

@@ -1399,6 +1399,7 @@ int32_t noma_p_group_begin(noma_cell* dst, noma_cell* const* leaves, int32_t lea
     group->base[l] =
         leaves[l]->kind == NOMA_P_TENSOR ? TensorOf(leaves[l]).data() : &leaves[l]->scalar;
   }
+  group->level = noma::runtime::KernelInstructionSet();
   // The result goes into dst's own tensor when nothing else holds it and it has the shape
   // (the previous iteration's value), else into a recycled one.
   const int64_t rank = group->result_rank;

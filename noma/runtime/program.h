@@ -192,6 +192,9 @@ typedef struct noma_group {
   const double* base[NOMA_P_FUSION_MAX_LEAVES];
   int64_t row_stride[NOMA_P_FUSION_MAX_LEAVES];
   int64_t col_stride[NOMA_P_FUSION_MAX_LEAVES];
+  /* The instruction set the loop may use (the runtime kernels' level: 0 portable, 1 SSE4.2,
+   * 2 AVX2, 3 AVX-512; NOMA_CPU caps it); every level computes the same bits. */
+  int64_t level;
   /* The runtime's memo between runs of the same group in a frame (generated code zeroes it
    * once): the leaf shapes the strides were planned for, so unchanged shapes skip planning. */
   int64_t planned; /* 0: nothing planned yet. */

@@ -80,6 +80,8 @@ void SetMaxElements(int64_t limit) {
 
 int64_t MaxElements() { return max_elements.load(std::memory_order_relaxed); }
 
+int KernelInstructionSet() { return internal::KernelLevel(); }
+
 double ApplyBinary(BinaryKernel op, double a, double b) {
   return internal::DispatchBinary(op, [a, b](auto f) { return f(a, b); });
 }

@@ -95,6 +95,10 @@ inline constexpr int kUnaryKernelCount = static_cast<int>(UnaryKernel::kCastI64)
 #include "noma/graph/builtins.def"
     ;
 
+// The instruction set the kernels use (0 portable, 1 SSE4.2, 2 AVX2 + FMA, 3 AVX-512F): the
+// CPU's best, capped by $NOMA_CPU. Every level computes the same bits (docs/numerics.md).
+int KernelInstructionSet();
+
 double ApplyBinary(BinaryKernel op, double a, double b);  // Scalar semantics (fmod, pow, 1/0 ...).
 double ApplyUnary(UnaryKernel op, double a);
 
