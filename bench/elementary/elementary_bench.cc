@@ -4,12 +4,13 @@
 // long double references over dense sweeps, and whether every family gives the portable
 // family's bits. Built and run by run_elementary_bench.sh (bench/RESULTS.md).
 #include <algorithm>
-#include <ctime>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
+#include <iterator>
 #include <limits>
 #include <vector>
 
@@ -59,6 +60,18 @@ const Function kFunctions[] = {
     {"log", UnaryKernel::kLog, logl, 1e-3, 1e3},
 };
 
+// Further accuracy sweeps: where the reduction's k changes from 0 to 1 and from 52 to 53
+// (tanh), subnormal results (exp), and wide ranges.
+const Function kAccuracyOnly[] = {
+    {"tanh", UnaryKernel::kTanh, tanhl, -1.5, 1.5},
+    {"tanh", UnaryKernel::kTanh, tanhl, 0.1, 0.25},
+    {"tanh", UnaryKernel::kTanh, tanhl, 17.5, 19.5},
+    {"exp", UnaryKernel::kExp, expl, -1, 1},
+    {"exp", UnaryKernel::kExp, expl, -745.2, -708},
+    {"sigmoid", UnaryKernel::kSigmoid, SigmoidRef, -740, 740},
+    {"softplus", UnaryKernel::kSoftplus, SoftplusRef, -740, 740},
+};
+
 // Error in ulp of the correctly rounded result (subnormal spacing below the normal range).
 double UlpError(double y, long double exact) {
   double nearest = static_cast<double>(exact);
@@ -105,7 +118,9 @@ int main(int argc, char** argv) {
   // and random bit patterns (identity only).
   std::printf("\nmax error in ulp over %ld points per function; families vs portable bits\n",
               sweep);
-  for (const Function& f : kFunctions) {
+  std::vector<Function> sweeps(std::begin(kFunctions), std::end(kFunctions));
+  sweeps.insert(sweeps.end(), std::begin(kAccuracyOnly), std::end(kAccuracyOnly));
+  for (const Function& f : sweeps) {
     std::vector<double> in;
     in.reserve(sweep + sweep / 4 + 4096);
     for (long i = 0; i < sweep; ++i) in.push_back(f.lo + (f.hi - f.lo) * (i + 0.5) / sweep);
@@ -131,7 +146,7 @@ int main(int argc, char** argv) {
       double e = UlpError(want[i], f.exact(in[i]));
       if (e > worst) worst = e, at = in[i];
     }
-    std::printf("%-9s max %.3f ulp (at %a)", f.name, worst, at);
+    std::printf("%-9s [%g, %g): max %.3f ulp (at %a)", f.name, f.lo, f.hi, worst, at);
     for (int level = 1; level <= MaxKernelLevel(); ++level) {
       SetKernelLevel(level);
       UnaryArrayKernel(f.op, in.data(), 1, got.data(), static_cast<int64_t>(in.size()));

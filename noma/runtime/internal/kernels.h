@@ -72,21 +72,13 @@ inline constexpr double kExpQ[11] = {
     0x1.1f8b44c44e29dp-29,
 };
 
-// Q(r) with fused multiply-adds: Estrin's scheme for the terms of degree >= 2 (half the
-// dependency chain of Horner's rule), Horner's rule for the last two steps, whose roundings
-// dominate the error. `r2` is r * r.
+// Q(r) by Horner's rule with fused multiply-adds: the fewest operations (array loops are
+// bound by the throughput of the multiply-add units, not by the chain's latency).
 template <typename M, typename V>
-NOMA_ALWAYS_INLINE inline V ExpQ(M& m, V r, V r2) {
-  const double* c = kExpQ;
-  V r4 = m.Mul(r2, r2);
-  V c23 = m.Fma(m.C(c[3]), r, m.C(c[2]));
-  V c45 = m.Fma(m.C(c[5]), r, m.C(c[4]));
-  V c67 = m.Fma(m.C(c[7]), r, m.C(c[6]));
-  V c89 = m.Fma(m.C(c[9]), r, m.C(c[8]));
-  V c25 = m.Fma(c45, r2, c23);
-  V c69 = m.Fma(c89, r2, c67);
-  V c2_10 = m.Fma(m.Fma(m.C(c[10]), r4, c69), r4, c25);
-  return m.Fma(m.Fma(c2_10, r, m.C(c[1])), r, m.C(c[0]));
+NOMA_ALWAYS_INLINE inline V ExpQ(M& m, V r) {
+  V q = m.C(kExpQ[10]);
+  for (int i = 9; i >= 0; --i) q = m.Fma(q, r, m.C(kExpQ[i]));
+  return q;
 }
 
 // x = k ln 2 + r + r_lo for |x| < 10^6 (so that k * kLn2Hi is exact), k = round(x / ln 2),
@@ -106,10 +98,12 @@ NOMA_ALWAYS_INLINE inline Reduced<V> ReduceLn2(M& m, V x) {
   Reduced<V> e;
   e.k = m.IntSub(shifted, m.C(kRoundShift));
   e.kf = m.Sub(shifted, m.C(kRoundShift));
-  // x - k * kLn2Hi is exact; the rounding error of subtracting k * kLn2Lo is kept in r_lo.
+  // x - k * kLn2Hi is exact; the rounding error of subtracting t = k * kLn2Lo is kept in r_lo
+  // (r0 - r is exact), t's own (2^-53 t, t < 2^-22) is negligible.
   V r0 = m.Fnma(e.kf, m.C(kLn2Hi), x);
-  e.r = m.Fnma(e.kf, m.C(kLn2Lo), r0);
-  e.r_lo = m.Fnma(e.kf, m.C(kLn2Lo), m.Sub(r0, e.r));  // r0 - r is exact.
+  V t = m.Mul(e.kf, m.C(kLn2Lo));
+  e.r = m.Sub(r0, t);
+  e.r_lo = m.Sub(m.Sub(r0, e.r), t);
   return e;
 }
 
@@ -130,12 +124,13 @@ NOMA_ALWAYS_INLINE inline ExpParts<V> ExpHiLo(M& m, V x) {
   p.e = ReduceLn2(m, x);
   V r = p.e.r;
   V r2 = m.Mul(r, r);
-  V q = ExpQ(m, r, r2);
+  V q = ExpQ(m, r);
   V s = m.Fma(r2, q, r);
   V s_err = m.Fma(r2, q, m.Sub(r, s));
   p.hi = m.Add(m.C(1), s);
   V hi_err = m.Add(m.Sub(m.C(1), p.hi), s);
-  p.lo = m.Add(hi_err, m.Fma(p.e.r_lo, p.hi, s_err));
+  // e^r r_lo is r_lo to within 0.42 |r_lo| < 2^-56.
+  p.lo = m.Add(hi_err, m.Add(s_err, p.e.r_lo));
   return p;
 }
 
@@ -159,21 +154,44 @@ NOMA_ALWAYS_INLINE inline V Exp(M& m, V x) {
 // 2a >= 0; w > 0.7 and q <= 0.5 otherwise), so w - q and w + q are exact two-sums plus lo;
 // w - q keeps full relative accuracy for small a (hi - 1 is exact; lo carries the rest). The
 // quotient is corrected by its exact remainder and rounded once.
+// Tanh in two stages, (w - q, w + q) as double-doubles and the quotient, so that array loops
+// can run the first stage over a block of vectors before the second (two shorter dependency
+// chains let the out-of-order core overlap more vectors).
+template <typename V>
+struct TanhParts {
+  V nh;
+  V nl;
+  V dh;
+  V dl;
+};
+
 template <typename M, typename V>
-NOMA_ALWAYS_INLINE inline V Tanh(M& m, V x) {
+NOMA_ALWAYS_INLINE inline TanhParts<V> TanhStage1(M& m, V x) {
   // Above 20 the result is 1 (it is already for a > 19.06); NaN passes through to the end.
-  V z = m.Mul(m.C(2), m.Min(m.C(20.0), m.Abs(x)));
+  V a = m.Min(m.C(20.0), m.Abs(x));
+  V z = m.Add(a, a);
   ExpParts<V> p = ExpHiLo(m, z);
   V q = m.Pow2(m.IntSub(m.C(0), p.e.k));
-  V nh = m.Sub(p.hi, q);
-  V nl = m.Add(m.Sub(m.Sub(p.hi, nh), q), p.lo);
-  V dh = m.Add(p.hi, q);
-  V dl = m.Add(m.Add(m.Sub(p.hi, dh), q), p.lo);
-  V inv = m.Div(m.C(1), dh);
-  V th = m.Mul(nh, inv);
-  V rem = m.Fnma(th, dh, nh);
-  V t = m.Fma(m.Fnma(th, dl, m.Add(rem, nl)), inv, th);
+  TanhParts<V> t;
+  t.nh = m.Sub(p.hi, q);
+  t.nl = m.Add(m.Sub(m.Sub(p.hi, t.nh), q), p.lo);
+  t.dh = m.Add(p.hi, q);
+  t.dl = m.Add(m.Add(m.Sub(p.hi, t.dh), q), p.lo);
+  return t;
+}
+
+template <typename M, typename V>
+NOMA_ALWAYS_INLINE inline V TanhStage2(M& m, const TanhParts<V>& p, V x) {
+  V inv = m.Div(m.C(1), p.dh);
+  V th = m.Mul(p.nh, inv);
+  V rem = m.Fnma(th, p.dh, p.nh);
+  V t = m.Fma(m.Fnma(th, p.dl, m.Add(rem, p.nl)), inv, th);
   return m.CopySign(t, x);
+}
+
+template <typename M, typename V>
+NOMA_ALWAYS_INLINE inline V Tanh(M& m, V x) {
+  return TanhStage2(m, TanhStage1(m, x), x);
 }
 
 }  // namespace math
