@@ -378,6 +378,8 @@ void RunGemm(const Family& family, const Problem& pr, int threads) {
   int64_t extent = by_rows ? pr.n : pr.m;
   int64_t unit = pr.m == 1 || pr.n == 1 ? 64 : (by_rows ? family.mr : family.nr);
   int64_t units = (extent + unit - 1) / unit;
+  // One task per thread (not kTasksPerThread): every task packs the whole shared operand, which
+  // for the k-heavy weight gradients (64 x 1024 . 1024 x 64) costs as much as its products.
   int64_t tasks = std::min<int64_t>(threads, units);
   int64_t per_task = (units + tasks - 1) / tasks * unit;
   tasks = (extent + per_task - 1) / per_task;

@@ -414,12 +414,13 @@ int64_t BinaryGrain(BinaryKernel op) {
   return op == BinaryKernel::kPow || op == BinaryKernel::kMod ? 1 << 12 : 1 << 15;
 }
 
-// Splits [0, n) into `threads` chunks (multiples of 8 elements, whole cache lines) and runs
-// run(begin, count) for each on the pool. Every element is computed by the same code whatever
-// the split.
+// Splits [0, n) into kTasksPerThread chunks per thread (multiples of 8 elements, whole cache
+// lines) and runs run(begin, count) for each on the pool. Every element is computed by the
+// same code whatever the split.
 template <typename Run>
 void SplitElements(int64_t n, int threads, Run run) {
-  int64_t chunk = ((n + threads - 1) / threads + 7) / 8 * 8;
+  int64_t pieces = int64_t{threads} * kTasksPerThread;
+  int64_t chunk = ((n + pieces - 1) / pieces + 7) / 8 * 8;
   int64_t tasks = (n + chunk - 1) / chunk;
   ParallelFor(tasks, [&](int64_t t) {
     int64_t begin = t * chunk;

@@ -129,8 +129,7 @@ NOMA_ALWAYS_INLINE inline ExpParts<V> ExpHiLo(M& m, V x) {
   V s_err = m.Fma(r2, q, m.Sub(r, s));
   p.hi = m.Add(m.C(1), s);
   V hi_err = m.Add(m.Sub(m.C(1), p.hi), s);
-  // e^r r_lo is r_lo to within 0.42 |r_lo| < 2^-56.
-  p.lo = m.Add(hi_err, m.Add(s_err, p.e.r_lo));
+  p.lo = m.Add(hi_err, m.Fma(p.e.r_lo, p.hi, s_err));
   return p;
 }
 

@@ -74,8 +74,8 @@ namespace {
 // `generation` still names it; before the next caller rewrites the job it makes `generation`
 // odd and waits for `active` to drain, so a joiner either sees the new generation and leaves,
 // or finds the old job with every task taken. Every task is claimed with one fetch_add on
-// `next`; whoever finishes the last one sets `done` and wakes the caller if it sleeps. At most
-// min(tasks, ThreadCount()) - 1 workers take part (`seats`).
+// a block cursor; whoever finishes the last one sets `done` and wakes the caller if it sleeps.
+// Only workers 1 .. min(tasks, ThreadCount()) - 1 take part.
 struct Pool {
   pthread_mutex_t submit = PTHREAD_MUTEX_INITIALIZER;  // Held by the caller of a job.
   std::atomic<uint32_t> generation{0};                 // Even: a job is posted. Futex word.
@@ -85,9 +85,16 @@ struct Pool {
   TaskFunction fn = nullptr;
   void* context = nullptr;
   int64_t tasks = 0;
-  alignas(64) std::atomic<int64_t> next{0};  // The next task to hand out.
+  int participants = 0;  // The caller (0) and workers 1 .. participants - 1.
+  // Participant p owns tasks [next[p], end[p]): contiguous blocks, the same for every job of
+  // the same size, so consecutive operations on the same tensors find their part in the same
+  // core's cache. A participant that runs out takes the others' remaining tasks.
+  struct alignas(64) Block {
+    std::atomic<int64_t> next{0};
+    int64_t end = 0;
+  };
+  Block blocks[kMaxThreads];
   alignas(64) std::atomic<int64_t> finished{0};
-  std::atomic<int> seats{0};                // Workers that may still join this job.
   std::atomic<uint32_t> done{0};            // 1 once every task has finished. Futex word.
   std::atomic<uint32_t> caller_asleep{0};   // The caller waits on `done` in the kernel.
   int workers = 0;                          // Started (under `submit`).
@@ -110,11 +117,15 @@ Pool& GetPool() {
 
 thread_local bool in_task = false;
 
-// Takes tasks until none are left; the one that finishes the last task marks the job done.
-void RunTasks(Pool* pool) {
+// Runs participant p's own tasks, then whatever the others have not started; the one that
+// finishes the last task marks the job done.
+void RunTasks(Pool* pool, int p) {
   int64_t ran = 0;
-  for (int64_t t; (t = pool->next.fetch_add(1, std::memory_order_relaxed)) < pool->tasks; ++ran) {
-    pool->fn(pool->context, t);
+  for (int i = 0; i < pool->participants; ++i) {
+    Pool::Block& block = pool->blocks[(p + i) % pool->participants];
+    for (int64_t t; (t = block.next.fetch_add(1, std::memory_order_relaxed)) < block.end; ++ran) {
+      pool->fn(pool->context, t);
+    }
   }
   if (ran == 0) return;
   if (pool->finished.fetch_add(ran, std::memory_order_acq_rel) + ran == pool->tasks) {
@@ -125,8 +136,15 @@ void RunTasks(Pool* pool) {
   }
 }
 
+struct WorkerArgs {
+  Pool* pool;
+  int id;  // 1, 2, ...: the participant index it takes in every job.
+};
+
 void* WorkerMain(void* arg) {
-  Pool* pool = static_cast<Pool*>(arg);
+  Pool* pool = static_cast<WorkerArgs*>(arg)->pool;
+  int id = static_cast<WorkerArgs*>(arg)->id;
+  delete static_cast<WorkerArgs*>(arg);
   in_task = true;  // A worker's own ParallelFor calls (none today) would run inline.
   uint32_t seen = pool->generation.load(std::memory_order_acquire);
   for (;;) {
@@ -145,9 +163,8 @@ void* WorkerMain(void* arg) {
     }
     seen = g;
     pool->active.fetch_add(1, std::memory_order_seq_cst);
-    if (pool->generation.load(std::memory_order_seq_cst) == g &&
-        pool->seats.fetch_sub(1, std::memory_order_relaxed) > 0) {
-      RunTasks(pool);
+    if (pool->generation.load(std::memory_order_seq_cst) == g && id < pool->participants) {
+      RunTasks(pool, id);
     }
     pool->active.fetch_sub(1, std::memory_order_seq_cst);
   }
@@ -162,9 +179,13 @@ void EnsureWorkers(Pool* pool, int n) {
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_t thread;
-    int failed = pthread_create(&thread, &attr, WorkerMain, pool);
+    auto* args = new WorkerArgs{pool, pool->workers + 1};
+    int failed = pthread_create(&thread, &attr, WorkerMain, args);
     pthread_attr_destroy(&attr);
-    if (failed != 0) return;
+    if (failed != 0) {
+      delete args;
+      return;
+    }
     ++pool->workers;
   }
 }
@@ -206,19 +227,22 @@ void ParallelFor(int64_t tasks, TaskFunction fn, void* context) {
   pool.fn = fn;
   pool.context = context;
   pool.tasks = tasks;
-  pool.next.store(0, std::memory_order_relaxed);
   pool.finished.store(0, std::memory_order_relaxed);
   pool.done.store(0, std::memory_order_relaxed);
   // With fewer threads than workers (a lower count set later), the extra workers stay out.
-  pool.seats.store(static_cast<int>(std::min<int64_t>(tasks, threads) - 1),
-                   std::memory_order_relaxed);
+  int participants = static_cast<int>(std::min<int64_t>({tasks, threads, pool.workers + 1}));
+  pool.participants = participants;
+  for (int p = 0; p < participants; ++p) {
+    pool.blocks[p].next.store(tasks * p / participants, std::memory_order_relaxed);
+    pool.blocks[p].end = tasks * (p + 1) / participants;
+  }
   pool.generation.fetch_add(1, std::memory_order_seq_cst);  // Even: posted.
   if (pool.sleepers.load(std::memory_order_seq_cst) != 0) {
     Futex(&pool.generation, FUTEX_WAKE, INT32_MAX);
   }
 
   in_task = true;
-  RunTasks(&pool);
+  RunTasks(&pool, 0);
   in_task = false;
   for (int s = 0; s < kCallerSpins && pool.done.load(std::memory_order_acquire) == 0; ++s) {
     _mm_pause();
