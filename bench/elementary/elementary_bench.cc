@@ -95,7 +95,8 @@ int main(int argc, char** argv) {
   const int n = 1 << 16;
   std::vector<double> x(n), y(n);
   for (int i = 0; i < n; ++i) x[i] = -4.0 + 8.0 * i / n;
-  std::printf("M elements/s (thread CPU time), 65536 elements of [-4, 4), 1 thread, median of %d\n", reps);
+  std::printf("M elements/s (thread CPU time), 65536 elements of [-4, 4), 1 thread, median of %d\n",
+              reps);
   std::printf("%-9s", "");
   for (int level = 0; level <= MaxKernelLevel(); ++level) std::printf("%10s", level_names[level]);
   std::printf("\n");

@@ -185,14 +185,37 @@ TEST(GemmTest, MatmulUsesTheKernel) {
 
 // Inputs at the elementary functions' edges, then dense sweeps and random bit patterns.
 std::vector<double> ElementwiseInputs() {
-  std::vector<double> x = {0.0,     5e-324,  2.2250738585072009e-308, 2.2250738585072014e-308,
-                           1e-300,  1e-20,   1e-8,                    0.17,
-                           0.1733,  0.3466,  0.5493061443340548,      0.55,
-                           1,       2,       18.02,                   18.3,
-                           19.06,   19.07,   20,                      36,
-                           40,      100,     709.782712893384,        709.7827128933841,
-                           710,     745.1332191019411,                745.1332191019412,
-                           746,     1e300,   1.7976931348623157e308,  INFINITY,
+  std::vector<double> x = {0.0,
+                           5e-324,
+                           2.2250738585072009e-308,
+                           2.2250738585072014e-308,
+                           1e-300,
+                           1e-20,
+                           1e-8,
+                           0.17,
+                           0.1733,
+                           0.3466,
+                           0.5493061443340548,
+                           0.55,
+                           1,
+                           2,
+                           18.02,
+                           18.3,
+                           19.06,
+                           19.07,
+                           20,
+                           36,
+                           40,
+                           100,
+                           709.782712893384,
+                           709.7827128933841,
+                           710,
+                           745.1332191019411,
+                           745.1332191019412,
+                           746,
+                           1e300,
+                           1.7976931348623157e308,
+                           INFINITY,
                            NAN};
   size_t positive = x.size();
   for (size_t i = 0; i < positive; ++i) x.push_back(-x[i]);
@@ -264,8 +287,8 @@ TEST(KernelLevelTest, ElementwiseFamiliesAreBitIdentical) {
 TEST(KernelLevelTest, ScalarFunctionsMatchTheArrayKernels) {
   std::vector<double> x = ElementwiseInputs();
   int64_t n = static_cast<int64_t>(x.size());
-  for (UnaryKernel op : {UnaryKernel::kExp, UnaryKernel::kTanh, UnaryKernel::kSigmoid,
-                         UnaryKernel::kSoftplus}) {
+  for (UnaryKernel op :
+       {UnaryKernel::kExp, UnaryKernel::kTanh, UnaryKernel::kSigmoid, UnaryKernel::kSoftplus}) {
     std::vector<double> got(n);
     UnaryArrayKernel(op, x.data(), 1, got.data(), n);
     for (int64_t i = 0; i < n; ++i) {

@@ -326,7 +326,7 @@ __attribute__((target("avx2,fma"))) void BroadcastAvx2(BinaryKernel op, const Br
   DispatchBinary(op, args);
 }
 __attribute__((target("avx512f,fma"))) void BroadcastAvx512(BinaryKernel op,
-                                                        const BroadcastArgs& args) {
+                                                            const BroadcastArgs& args) {
   DispatchBinary(op, args);
 }
 

@@ -207,9 +207,7 @@ struct DoubleMath {
   NOMA_ALWAYS_INLINE static double Div(double a, double b) { return a / b; }
   NOMA_ALWAYS_INLINE static double Neg(double a) { return -a; }
   NOMA_ALWAYS_INLINE static double Fma(double a, double b, double c) { return std::fma(a, b, c); }
-  NOMA_ALWAYS_INLINE static double Fnma(double a, double b, double c) {
-    return std::fma(-a, b, c);
-  }
+  NOMA_ALWAYS_INLINE static double Fnma(double a, double b, double c) { return std::fma(-a, b, c); }
   NOMA_ALWAYS_INLINE static bool Gt(double a, double b) { return a > b; }
   NOMA_ALWAYS_INLINE static bool Ge(double a, double b) { return a >= b; }
   NOMA_ALWAYS_INLINE static bool Lt(double a, double b) { return a < b; }

@@ -1,8 +1,8 @@
 #include "noma/runtime/internal/threads.h"
 
 #include <immintrin.h>
-#include <pthread.h>
 #include <linux/futex.h>
+#include <pthread.h>
 #include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -95,9 +95,9 @@ struct Pool {
   };
   Block blocks[kMaxThreads];
   alignas(64) std::atomic<int64_t> finished{0};
-  std::atomic<uint32_t> done{0};            // 1 once every task has finished. Futex word.
-  std::atomic<uint32_t> caller_asleep{0};   // The caller waits on `done` in the kernel.
-  int workers = 0;                          // Started (under `submit`).
+  std::atomic<uint32_t> done{0};           // 1 once every task has finished. Futex word.
+  std::atomic<uint32_t> caller_asleep{0};  // The caller waits on `done` in the kernel.
+  int workers = 0;                         // Started (under `submit`).
 };
 
 // Pause instructions a worker spins for the next job before it sleeps (about 100 us), and a
