@@ -162,7 +162,7 @@ NOMA_ALWAYS_INLINE inline V8 MaxLanes(V8 a, V8 b) {
 }
 
 template <typename V, typename I, typename H, int kLanes>
-struct LaneMath {
+struct LaneMath : RuntimeExpTanh<LaneMath<V, I, H, kLanes>> {
   using Cond = I;  // All ones where true.
   static constexpr int kWidth = kLanes;
   NOMA_ALWAYS_INLINE static V C(double c) { return V{} + c; }
@@ -194,14 +194,6 @@ struct LaneMath {
     return V(I(a) | (I(s) & static_cast<int64_t>(0x8000000000000000u)));
   }
   NOMA_ALWAYS_INLINE static V Abs(V a) { return V(I(a) & 0x7fffffffffffffff); }
-  NOMA_ALWAYS_INLINE static V Exp(V a) {
-    LaneMath m;
-    return math::Exp(m, a);
-  }
-  NOMA_ALWAYS_INLINE static V Tanh(V a) {
-    LaneMath m;
-    return math::Tanh(m, a);
-  }
   // The C library's log per lane (softplus): the same calls as DoubleMath's.
   NOMA_ALWAYS_INLINE static V Log(V a) {
     for (int i = 0; i < kLanes; ++i) a[i] = std::log(a[i]);

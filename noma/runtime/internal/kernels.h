@@ -195,11 +195,26 @@ NOMA_ALWAYS_INLINE inline V Tanh(M& m, V x) {
 
 }  // namespace math
 
+// The runtime's exp and tanh as members of a math policy `Self` (formulas.h calls m.Exp(x)).
+template <typename Self>
+struct RuntimeExpTanh {
+  template <typename V>
+  NOMA_ALWAYS_INLINE static V Exp(V a) {
+    Self m;
+    return math::Exp(m, a);
+  }
+  template <typename V>
+  NOMA_ALWAYS_INLINE static V Tanh(V a) {
+    Self m;
+    return math::Tanh(m, a);
+  }
+};
+
 // The math policy of formulas.h on doubles: the runtime's vectorizable exp and tanh, the C
 // library's other functions, selects by bit masks (see math::Select). Everything inlines into
 // the kernel loops, so the loops vectorize where the operations allow; the vector policies of
 // kernels.cc compute the same operations on 4 and 8 lanes.
-struct DoubleMath {
+struct DoubleMath : RuntimeExpTanh<DoubleMath> {
   NOMA_ALWAYS_INLINE static double C(double c) { return c; }
   NOMA_ALWAYS_INLINE static double Add(double a, double b) { return a + b; }
   NOMA_ALWAYS_INLINE static double Sub(double a, double b) { return a - b; }
@@ -229,14 +244,6 @@ struct DoubleMath {
     return math::FromBits(math::Bits(a) | (math::Bits(s) & 0x8000000000000000u));
   }
   NOMA_ALWAYS_INLINE static double Abs(double a) { return std::fabs(a); }
-  NOMA_ALWAYS_INLINE static double Exp(double a) {
-    DoubleMath m;
-    return math::Exp(m, a);
-  }
-  NOMA_ALWAYS_INLINE static double Tanh(double a) {
-    DoubleMath m;
-    return math::Tanh(m, a);
-  }
   NOMA_ALWAYS_INLINE static double Log(double a) { return std::log(a); }
   NOMA_ALWAYS_INLINE static double Sqrt(double a) { return std::sqrt(a); }
   NOMA_ALWAYS_INLINE static double Sin(double a) { return std::sin(a); }
