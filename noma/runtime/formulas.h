@@ -17,12 +17,16 @@
 //                                            libdevice on the GPU
 // Every function below is named after its registry entry (NOMA_*_ELEMENTWISE(Id, ...)).
 
+// Every formula inlines into its caller, so that a kernel compiled for one instruction set
+// evaluates it with that set's instructions (the runtime's kernels are compiled several times).
+#define NOMA_FORMULA inline __attribute__((always_inline))
+
 namespace noma::runtime::formulas {
 
 // The logistic function, 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) below, with
 // e = e^-|x| in (0, 1] so nothing overflows, and the rounding of 1 + e compensated.
 template <typename M, typename V>
-inline V Sigmoid(M& m, V x) {
+NOMA_FORMULA V Sigmoid(M& m, V x) {
   V e = m.Exp(m.Neg(m.Abs(x)));
   V d = m.Add(m.C(1), e);
   V d_err = m.Add(m.Sub(m.C(1), d), e);  // Exact: 1 >= e.
@@ -34,14 +38,14 @@ inline V Sigmoid(M& m, V x) {
 
 // relu'(0) = 0 (autodiff), relu(NaN) = 0.
 template <typename M, typename V>
-inline V Relu(M& m, V x) {
+NOMA_FORMULA V Relu(M& m, V x) {
   return m.Select(m.Gt(x, m.C(0)), x, m.C(0));
 }
 
 // Builtins that are one primitive of the policy.
 #define NOMA_PRIMITIVE_FORMULA(Name) \
   template <typename M, typename V>  \
-  inline V Name(M& m, V x) {         \
+  NOMA_FORMULA V Name(M& m, V x) {   \
     return m.Name(x);                \
   }
 NOMA_PRIMITIVE_FORMULA(Tanh)
@@ -60,7 +64,7 @@ NOMA_PRIMITIVE_FORMULA(Ceil)
 // computed as log(u) * e / (u - 1) with u = 1 + e (exact where u rounds to 1: the result is e),
 // so softplus keeps full relative accuracy far below zero (softplus(-40) = e^-40).
 template <typename M, typename V>
-inline V Softplus(M& m, V x) {
+NOMA_FORMULA V Softplus(M& m, V x) {
   V e = m.Exp(m.Neg(m.Abs(x)));
   V u = m.Add(m.C(1), e);
   V u_minus_1 = m.Sub(u, m.C(1));
@@ -70,22 +74,22 @@ inline V Softplus(M& m, V x) {
 }
 
 template <typename M, typename V>
-inline V Pow(M& m, V x, V y) {
+NOMA_FORMULA V Pow(M& m, V x, V y) {
   return m.Pow(x, y);
 }
 // The first operand on ties (and when the second is NaN).
 template <typename M, typename V>
-inline V Min(M& m, V x, V y) {
+NOMA_FORMULA V Min(M& m, V x, V y) {
   return m.Select(m.Lt(y, x), y, x);
 }
 template <typename M, typename V>
-inline V Max(M& m, V x, V y) {
+NOMA_FORMULA V Max(M& m, V x, V y) {
   return m.Select(m.Gt(y, x), y, x);
 }
 
 // x for x > 0, slope * x otherwise (so leaky_relu(0, a) = 0 and the derivative there is a).
 template <typename M, typename V>
-inline V LeakyRelu(M& m, V x, V slope) {
+NOMA_FORMULA V LeakyRelu(M& m, V x, V slope) {
   return m.Select(m.Gt(x, m.C(0)), x, m.Mul(slope, x));
 }
 

@@ -183,6 +183,121 @@ TEST(GemmTest, MatmulUsesTheKernel) {
   EXPECT_TRUE(SameBits(c->values(), Reference(6, 5, 4, {a.data(), 5, 1}, {b.data(), 4, 1})));
 }
 
+// Inputs at the elementary functions' edges, then dense sweeps and random bit patterns.
+std::vector<double> ElementwiseInputs() {
+  std::vector<double> x = {0.0,
+                           5e-324,
+                           2.2250738585072009e-308,
+                           2.2250738585072014e-308,
+                           1e-300,
+                           1e-20,
+                           1e-8,
+                           0.17,
+                           0.1733,
+                           0.3466,
+                           0.5493061443340548,
+                           0.55,
+                           1,
+                           2,
+                           18.02,
+                           18.3,
+                           19.06,
+                           19.07,
+                           20,
+                           36,
+                           40,
+                           100,
+                           709.782712893384,
+                           709.7827128933841,
+                           710,
+                           745.1332191019411,
+                           745.1332191019412,
+                           746,
+                           1e300,
+                           1.7976931348623157e308,
+                           INFINITY,
+                           NAN};
+  size_t positive = x.size();
+  for (size_t i = 0; i < positive; ++i) x.push_back(-x[i]);
+  for (int i = 0; i < 20000; ++i) x.push_back(-25.0 + 50.0 * i / 20000);
+  for (int i = 0; i < 2000; ++i) x.push_back(-750.0 + 1500.0 * i / 2000);
+  std::mt19937_64 rng(9);
+  for (int i = 0; i < 20000; ++i) {
+    uint64_t bits = rng();
+    double v;
+    std::memcpy(&v, &bits, sizeof v);
+    x.push_back(v);
+  }
+  return x;
+}
+
+bool SameOrBothNan(double a, double b) {
+  return std::memcmp(&a, &b, sizeof(double)) == 0 || (a != a && b != b);
+}
+
+// Every kernel family computes the portable family's bits for every elementwise function
+// (the vectorized exp, tanh, sigmoid and softplus included), on unit and other strides, in
+// place, and for every length (vector bodies and scalar tails).
+TEST(KernelLevelTest, ElementwiseFamiliesAreBitIdentical) {
+  std::vector<double> x = ElementwiseInputs();
+  int64_t n = static_cast<int64_t>(x.size());
+  SetThreadCount(1);
+  for (int k = 0; k < kUnaryKernelCount; ++k) {
+    auto op = static_cast<UnaryKernel>(k);
+    SetKernelLevel(0);
+    std::vector<double> want(n), want3(n / 3);
+    UnaryArrayKernel(op, x.data(), 1, want.data(), n);
+    UnaryArrayKernel(op, x.data(), 3, want3.data(), n / 3);
+    for (int level = 1; level <= MaxKernelLevel(); ++level) {
+      SetKernelLevel(level);
+      std::vector<double> got(n), got3(n / 3);
+      UnaryArrayKernel(op, x.data(), 1, got.data(), n);
+      UnaryArrayKernel(op, x.data(), 3, got3.data(), n / 3);
+      int failures = 0;
+      for (int64_t i = 0; i < n && failures < 5; ++i) {
+        if (!SameOrBothNan(got[i], want[i])) {
+          ++failures;
+          ADD_FAILURE() << "op " << k << " level " << level << " x " << std::hexfloat << x[i]
+                        << ": " << got[i] << " vs portable " << want[i];
+        }
+      }
+      for (int64_t i = 0; i < n / 3 && failures < 5; ++i) {
+        if (!SameOrBothNan(got3[i], want3[i])) {
+          ++failures;
+          ADD_FAILURE() << "op " << k << " level " << level << " stride 3, x " << std::hexfloat
+                        << x[3 * i];
+        }
+      }
+      // Every length up to 40 (tails of 4- and 8-lane loops and blocks of four vectors), in
+      // place.
+      for (int64_t len = 0; len <= 40; ++len) {
+        std::vector<double> y(x.begin() + 1000, x.begin() + 1000 + len);
+        UnaryArrayKernel(op, y.data(), 1, y.data(), len);
+        for (int64_t i = 0; i < len; ++i) {
+          EXPECT_TRUE(SameOrBothNan(y[i], want[1000 + i])) << "op " << k << " len " << len;
+        }
+      }
+    }
+  }
+  SetKernelLevel(-1);
+  SetThreadCount(0);
+}
+
+// The scalar functions (interpreter, compiled scalar code) compute the array kernels' bits.
+TEST(KernelLevelTest, ScalarFunctionsMatchTheArrayKernels) {
+  std::vector<double> x = ElementwiseInputs();
+  int64_t n = static_cast<int64_t>(x.size());
+  for (UnaryKernel op :
+       {UnaryKernel::kExp, UnaryKernel::kTanh, UnaryKernel::kSigmoid, UnaryKernel::kSoftplus}) {
+    std::vector<double> got(n);
+    UnaryArrayKernel(op, x.data(), 1, got.data(), n);
+    for (int64_t i = 0; i < n; ++i) {
+      ASSERT_TRUE(SameOrBothNan(got[i], ApplyUnary(op, x[i])))
+          << static_cast<int>(op) << " at " << std::hexfloat << x[i];
+    }
+  }
+}
+
 TEST(KernelLevelTest, ParsesNomaCpuNames) {
   EXPECT_EQ(ParseKernelLevel("portable"), 0);
   EXPECT_EQ(ParseKernelLevel("sse2"), 0);

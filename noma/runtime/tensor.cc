@@ -283,7 +283,7 @@ absl::StatusOr<Tensor> ReduceAxis(const Tensor& t, int64_t axis, bool mean, cons
       }
     }
   };
-  int threads = internal::ThreadsFor(t.size(), 1 << 20);
+  int threads = internal::ThreadsFor(t.size(), 1 << 15);
   if (threads <= 1) {
     reduce(0, outer, 0, inner);
   } else if (inner >= 64 * threads) {  // Column blocks of whole cache lines.

@@ -362,10 +362,10 @@ const Family& FamilyFor(int level) {
   return kPortable;
 }
 
-// Below this many multiply-adds per thread a product stays on one thread: handing work to the
-// pool and packing per task cost some microseconds, and on the 2-core development VM the MLP
-// benchmark's products (up to 4 M multiply-adds) ran slower split in two.
-constexpr int64_t kGemmGrain = int64_t{1} << 22;
+// Below this many multiply-adds per thread (about 10 us) a product stays on one thread. With
+// the pool's workers spinning between kernels a hand-off costs about a microsecond, so the
+// MLP benchmark's [1024, 64] products (1-4 M multiply-adds) are split.
+constexpr int64_t kGemmGrain = int64_t{1} << 18;
 
 void RunGemm(const Family& family, const Problem& pr, int threads) {
   if (pr.k == 0) {
@@ -378,6 +378,8 @@ void RunGemm(const Family& family, const Problem& pr, int threads) {
   int64_t extent = by_rows ? pr.n : pr.m;
   int64_t unit = pr.m == 1 || pr.n == 1 ? 64 : (by_rows ? family.mr : family.nr);
   int64_t units = (extent + unit - 1) / unit;
+  // One task per thread (not kTasksPerThread): every task packs the whole shared operand, which
+  // for the k-heavy weight gradients (64 x 1024 . 1024 x 64) costs as much as its products.
   int64_t tasks = std::min<int64_t>(threads, units);
   int64_t per_task = (units + tasks - 1) / tasks * unit;
   tasks = (extent + per_task - 1) / per_task;

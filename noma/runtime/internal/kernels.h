@@ -23,10 +23,21 @@ NOMA_ALWAYS_INLINE inline double TruncateTo(double x, double lo, double hi) {
   return std::trunc(std::clamp(x, lo, hi)) + 0.0;
 }
 
-// exp, tanh and sigmoid of the runtime (docs/runtime.md, "Elementary functions"). They use
-// only +, -, *, / (correctly rounded, never contracted: -ffp-contract=off), comparisons, selects
-// and integer operations on the bits, with no branches and no tables, so loops over them
-// vectorize and every instruction set computes bit-identical results.
+// exp and tanh of the runtime (docs/runtime.md, "Elementary functions"), written once as
+// templates over a math policy `M` (value type V) like the formulas of formulas.h, with these
+// operations beyond formulas.h's:
+//   V Fma(V a, V b, V c)    a * b + c rounded once (IEEE fused multiply-add)
+//   V Fnma(V a, V b, V c)   c - a * b rounded once
+//   V Min(V a, V b)         a < b ? a : b (b when either is NaN, as x86's minpd)
+//   V Max(V a, V b)         a > b ? a : b
+//   V IntSub(V a, V b)      the 64-bit two's complement difference of the bit patterns
+//   V Pow2(V k)             2^k for k in [-1022, 1023] given as two's complement bits
+//   V HalfInt(V k)          floor(k / 2) for k in [-2^31, 2^31) as two's complement bits
+//   V CopySign(V a, V s)    a with the sign bit of s or'ed in (a >= +0)
+// Every one is correctly rounded or exact, and there are no branches and no tables, so the
+// scalar policy (std::fma: an instruction where the CPU has one, the C library's exact
+// software fma otherwise) and the AVX2 + FMA and AVX-512F vector policies of kernels.cc compute
+// bit-identical results.
 namespace math {
 
 NOMA_ALWAYS_INLINE inline uint64_t Bits(double x) { return __builtin_bit_cast(uint64_t, x); }
@@ -37,37 +48,14 @@ NOMA_ALWAYS_INLINE inline double Select(bool c, double a, double b) {
   uint64_t mask = -static_cast<uint64_t>(c);
   return FromBits((Bits(a) & mask) | (Bits(b) & ~mask));
 }
-// 2^k for an integer k in [-1022, 1023] given as two's complement bits.
-NOMA_ALWAYS_INLINE inline double Pow2(uint64_t k) { return FromBits((k + 1023) << 52); }
 
-// Adding and subtracting 1.5 * 2^52 rounds a double of magnitude < 2^51 to the nearest integer
-// (ties to even), and leaves that integer in the low bits of the sum.
+// Adding 1.5 * 2^52 rounds a double of magnitude < 2^51 to the nearest integer (ties to even),
+// and leaves that integer in the low bits of the sum.
 inline constexpr double kRoundShift = 0x1.8p52;
 inline constexpr double kInvLn2 = 0x1.71547652b82fep0;
 // ln 2 = kLn2Hi + kLn2Lo, kLn2Hi with 32 significant bits so that k * kLn2Hi is exact.
 inline constexpr double kLn2Hi = 0x1.62e42fee00000p-1;
 inline constexpr double kLn2Lo = 0x1.a39ef35793c76p-33;
-
-// c[0] + c[1] x + ... + c[8] x^8 by Estrin's scheme: the operations of Horner's rule with
-// less than half its dependency chain (scalar calls are latency-bound).
-NOMA_ALWAYS_INLINE inline double Estrin8(double x, const double* c) {
-  double x2 = x * x;
-  double x4 = x2 * x2;
-  double c01 = c[0] + c[1] * x;
-  double c23 = c[2] + c[3] * x;
-  double c45 = c[4] + c[5] * x;
-  double c67 = c[6] + c[7] * x;
-  double c03 = c01 + c23 * x2;
-  double c47 = c45 + c67 * x2;
-  return (c03 + c47 * x4) + c[8] * (x4 * x4);
-}
-
-// c[0] + c[1] x + ... + c[10] x^10: Estrin's scheme for the terms of degree >= 2, Horner's
-// rule for the last two steps, whose roundings dominate the error when x is small. The order
-// of the operations is fixed, so the result is too.
-NOMA_ALWAYS_INLINE inline double Polynomial10(double x, const double (&c)[11]) {
-  return c[0] + x * (c[1] + x * Estrin8(x, c + 2));
-}
 
 // Q(r) = (e^r - 1 - r) / r^2: a degree-10 minimax fit on [-ln2/2, ln2/2], error < 2^-59.
 inline constexpr double kExpQ[11] = {
@@ -84,113 +72,178 @@ inline constexpr double kExpQ[11] = {
     0x1.1f8b44c44e29dp-29,
 };
 
-// P(y) = (tanh(sqrt y) / sqrt y - 1) / y: a degree-10 minimax fit on [0, 0.3025], error
-// < 2^-56.
-inline constexpr double kTanhP[11] = {
-    -0x1.5555555555555p-2,  0x1.111111111103cp-3,  -0x1.ba1ba1b9ffdcep-5,  0x1.664f48776e7e7p-6,
-    -0x1.226e32ff5952dp-7,  0x1.d6d33c256f363p-9,  -0x1.7d97fc086d905p-10, 0x1.34c7436f01099p-11,
-    -0x1.ec2295ff021efp-13, 0x1.65358d0f706c1p-14, -0x1.5a3c3d27669f2p-16,
+// Q(r) by Horner's rule with fused multiply-adds: the fewest operations (array loops are
+// bound by the throughput of the multiply-add units, not by the chain's latency).
+template <typename M, typename V>
+NOMA_ALWAYS_INLINE inline V ExpQ(M& m, V r) {
+  V q = m.C(kExpQ[10]);
+  for (int i = 9; i >= 0; --i) q = m.Fma(q, r, m.C(kExpQ[i]));
+  return q;
+}
+
+// x = k ln 2 + r + r_lo for |x| < 10^6 (so that k * kLn2Hi is exact), k = round(x / ln 2),
+// |r| <= ln2/2 + tiny, |r_lo| <= ulp(r). `k` holds k as two's complement bits, `kf` as a
+// double.
+template <typename V>
+struct Reduced {
+  V kf;
+  V k;
+  V r;
+  V r_lo;
 };
 
-// e^x = 2^k (hi + lo) for |x| < 10^6 (so that k * kLn2Hi is exact): hi + lo approximates
-// e^r, r = x - k ln 2 in [-ln2/2, ln2/2], with a relative error below 2^-55.9 (measured; the
-// rounding of r^2 Q(r) dominates); |lo| is at most about ulp(hi). `k` holds the integer k as
-// two's complement bits, `kf` as a double.
-struct ExpParts {
-  double kf;
-  uint64_t k;
-  double hi;
-  double lo;
-};
-
-NOMA_ALWAYS_INLINE inline ExpParts ExpReduce(double x) {
-  double shifted = x * kInvLn2 + kRoundShift;
-  ExpParts e;
-  e.k = Bits(shifted) - Bits(kRoundShift);
-  e.kf = shifted - kRoundShift;
-  // x - k ln 2 as r + r_lo: x - k * kLn2Hi is exact (k * kLn2Hi is, and it is within a factor
-  // of two of x), the second subtraction's rounding error is recovered exactly.
-  double r0 = x - e.kf * kLn2Hi;
-  double t = e.kf * kLn2Lo;
-  double r = r0 - t;
-  double r_lo = (r0 - r) - t;
-  // e^r = 1 + r + c, c = r^2 Q(r).
-  double q = Polynomial10(r, kExpQ);
-  double c = (r * r) * q;
-  // 1 + (r + c) with both roundings' errors kept (exact two-sums: |r| > |c|, 1 > |r + c|),
-  // plus the first-order effect e^r r_lo of the reduction's low part.
-  double s = r + c;
-  double s_err = (r - s) + c;
-  e.hi = 1 + s;
-  double hi_err = (1 - e.hi) + s;
-  e.lo = hi_err + (s_err + r_lo * e.hi);
+template <typename M, typename V>
+NOMA_ALWAYS_INLINE inline Reduced<V> ReduceLn2(M& m, V x) {
+  V shifted = m.Fma(x, m.C(kInvLn2), m.C(kRoundShift));
+  Reduced<V> e;
+  e.k = m.IntSub(shifted, m.C(kRoundShift));
+  e.kf = m.Sub(shifted, m.C(kRoundShift));
+  // x - k * kLn2Hi is exact; the rounding error of subtracting t = k * kLn2Lo is kept in r_lo
+  // (r0 - r is exact), t's own (2^-53 t, t < 2^-22) is negligible.
+  V r0 = m.Fnma(e.kf, m.C(kLn2Hi), x);
+  V t = m.Mul(e.kf, m.C(kLn2Lo));
+  e.r = m.Sub(r0, t);
+  e.r_lo = m.Sub(m.Sub(r0, e.r), t);
   return e;
 }
 
-// e^x, max error 0.58 ulp, 0.77 ulp for subnormal results (measured; docs/runtime.md).
-// Overflows to inf above 709.78..., underflows (through subnormals) to 0 below -745.13...,
-// NaN for NaN.
-NOMA_ALWAYS_INLINE inline double Exp(double x) {
-  // Clamping keeps k within [-1076, 1024] without changing the result; NaN passes through.
-  double xc = Select(x < -746.0, -746.0, x);
-  xc = Select(xc > 710.0, 710.0, xc);
-  ExpParts e = ExpReduce(xc);
-  // 2^k as two factors 2^k1 2^k2, each a normal double, k1 = round(k / 2): the first product
-  // is exact, the second rounds once (to a subnormal, or overflows, where it must).
-  uint64_t k1 = Bits(e.kf * 0.5 + kRoundShift) - Bits(kRoundShift);
-  double y = (e.hi + e.lo) * Pow2(k1);
-  return y * Pow2(e.k - k1);
+// e^x = 2^k (hi + lo): x reduced by ReduceLn2, then e^r = 1 + r + r^2 Q(r) = 1 + s + s_err
+// (s_err exact to first order: |r^2 Q| < |r| / 5, so r - s is exact), plus e^r r_lo for the
+// reduction's low part, with 1 + s as an exact two-sum (1 > |s|). hi + lo has a relative
+// error below 2^-58; |lo| is at most about ulp(hi).
+template <typename V>
+struct ExpParts {
+  Reduced<V> e;
+  V hi;
+  V lo;
+};
+
+template <typename M, typename V>
+NOMA_ALWAYS_INLINE inline ExpParts<V> ExpHiLo(M& m, V x) {
+  ExpParts<V> p;
+  p.e = ReduceLn2(m, x);
+  V r = p.e.r;
+  V r2 = m.Mul(r, r);
+  V q = ExpQ(m, r);
+  V s = m.Fma(r2, q, r);
+  V s_err = m.Fma(r2, q, m.Sub(r, s));
+  p.hi = m.Add(m.C(1), s);
+  V hi_err = m.Add(m.Sub(m.C(1), p.hi), s);
+  p.lo = m.Add(hi_err, m.Fma(p.e.r_lo, p.hi, s_err));
+  return p;
 }
 
-// tanh x, exactly odd, max error 0.81 ulp (measured; docs/runtime.md).
-NOMA_ALWAYS_INLINE inline double Tanh(double x) {
-  double a = std::fabs(x);
-  // |x| < 0.55: tanh a = a + a y P(y), y = a^2 (the term P's error feeds is at most a tenth
-  // of the result).
-  double y = a * a;
-  double p = Polynomial10(y, kTanhP);
-  double small = a + a * (y * p);
-  // |x| >= 0.55: tanh a = 1 - 2 / (e^2a + 1) >= 0.5, in extra precision where it matters.
+// e^x, max error 0.55 ulp, 0.77 ulp for subnormal results (measured; docs/numerics.md).
+// Overflows to inf above 709.78..., underflows (through subnormals) to 0 below -745.13...,
+// NaN for NaN.
+template <typename M, typename V>
+NOMA_ALWAYS_INLINE inline V Exp(M& m, V x) {
+  // Clamping keeps k within [-1076, 1024] without changing the result; NaN passes through.
+  ExpParts<V> p = ExpHiLo(m, m.Min(m.C(710.0), m.Max(m.C(-746.0), x)));
+  V y = m.Add(p.hi, p.lo);
+  // 2^k as two factors 2^k1 2^k2, each a normal double, k1 = floor(k / 2): the first product
+  // is exact, the second rounds once (to a subnormal, or overflows, where it must).
+  V k1 = m.HalfInt(p.e.k);
+  return m.Mul(m.Mul(y, m.Pow2(k1)), m.Pow2(m.IntSub(p.e.k, k1)));
+}
+
+// tanh x, exactly odd, max error 0.6 ulp (measured; docs/numerics.md). One path for every x:
+// with a = |x| and e^2a = 2^k w (w = hi + lo from ExpHiLo, k in [0, 58]) and q = 2^-k,
+// tanh a = (e^2a - 1) / (e^2a + 1) = (w - q) / (w + q). |w| >= |q| (w >= 1 where k = 0, since
+// 2a >= 0; w > 0.7 and q <= 0.5 otherwise), so w - q and w + q are exact two-sums plus lo;
+// w - q keeps full relative accuracy for small a (hi - 1 is exact; lo carries the rest). The
+// quotient is corrected by its exact remainder and rounded once.
+// Tanh in two stages, (w - q, w + q) as double-doubles and the quotient, so that array loops
+// can run the first stage over a block of vectors before the second (two shorter dependency
+// chains let the out-of-order core overlap more vectors).
+template <typename V>
+struct TanhParts {
+  V nh;
+  V nl;
+  V dh;
+  V dl;
+};
+
+template <typename M, typename V>
+NOMA_ALWAYS_INLINE inline TanhParts<V> TanhStage1(M& m, V x) {
   // Above 20 the result is 1 (it is already for a > 19.06); NaN passes through to the end.
-  double z = 2 * Select(a > 20.0, 20.0, a);
-  ExpParts e = ExpReduce(z);
-  double scale = Pow2(e.k);  // k <= 58.
-  double eh = e.hi * scale;
-  double el = e.lo * scale;
-  // d = e^2a + 1 = dh + dl (exact two-sum, eh >= 1).
-  double dh = eh + 1;
-  double dl = ((eh - dh) + 1) + el;
-  // q = 2 / d = qh - qh dl / dh = qh - qh^2 dl / 2 to first order; the rounding of qh (at most
-  // a quarter ulp of the result) stays.
-  double qh = 2 / dh;
-  double th = 1 - qh;
-  double th_err = (1 - th) - qh;  // Exact: 1 > qh.
-  double large = th + (th_err + (qh * qh) * (0.5 * dl));
-  double t = Select(a < 0.55, small, large);
-  return FromBits(Bits(t) | (Bits(x) & 0x8000000000000000u));
+  V a = m.Min(m.C(20.0), m.Abs(x));
+  V z = m.Add(a, a);
+  ExpParts<V> p = ExpHiLo(m, z);
+  V q = m.Pow2(m.IntSub(m.C(0), p.e.k));
+  TanhParts<V> t;
+  t.nh = m.Sub(p.hi, q);
+  t.nl = m.Add(m.Sub(m.Sub(p.hi, t.nh), q), p.lo);
+  t.dh = m.Add(p.hi, q);
+  t.dl = m.Add(m.Add(m.Sub(p.hi, t.dh), q), p.lo);
+  return t;
+}
+
+template <typename M, typename V>
+NOMA_ALWAYS_INLINE inline V TanhStage2(M& m, const TanhParts<V>& p, V x) {
+  V inv = m.Div(m.C(1), p.dh);
+  V th = m.Mul(p.nh, inv);
+  V rem = m.Fnma(th, p.dh, p.nh);
+  V t = m.Fma(m.Fnma(th, p.dl, m.Add(rem, p.nl)), inv, th);
+  return m.CopySign(t, x);
+}
+
+template <typename M, typename V>
+NOMA_ALWAYS_INLINE inline V Tanh(M& m, V x) {
+  return TanhStage2(m, TanhStage1(m, x), x);
 }
 
 }  // namespace math
 
+// The runtime's exp and tanh as members of a math policy `Self` (formulas.h calls m.Exp(x)).
+template <typename Self>
+struct RuntimeExpTanh {
+  template <typename V>
+  NOMA_ALWAYS_INLINE static V Exp(V a) {
+    Self m;
+    return math::Exp(m, a);
+  }
+  template <typename V>
+  NOMA_ALWAYS_INLINE static V Tanh(V a) {
+    Self m;
+    return math::Tanh(m, a);
+  }
+};
+
 // The math policy of formulas.h on doubles: the runtime's vectorizable exp and tanh, the C
 // library's other functions, selects by bit masks (see math::Select). Everything inlines into
-// the kernel loops, so the loops vectorize where the operations allow.
-struct DoubleMath {
+// the kernel loops, so the loops vectorize where the operations allow; the vector policies of
+// kernels.cc compute the same operations on 4 and 8 lanes.
+struct DoubleMath : RuntimeExpTanh<DoubleMath> {
   NOMA_ALWAYS_INLINE static double C(double c) { return c; }
   NOMA_ALWAYS_INLINE static double Add(double a, double b) { return a + b; }
   NOMA_ALWAYS_INLINE static double Sub(double a, double b) { return a - b; }
   NOMA_ALWAYS_INLINE static double Mul(double a, double b) { return a * b; }
   NOMA_ALWAYS_INLINE static double Div(double a, double b) { return a / b; }
   NOMA_ALWAYS_INLINE static double Neg(double a) { return -a; }
+  NOMA_ALWAYS_INLINE static double Fma(double a, double b, double c) { return std::fma(a, b, c); }
+  NOMA_ALWAYS_INLINE static double Fnma(double a, double b, double c) { return std::fma(-a, b, c); }
   NOMA_ALWAYS_INLINE static bool Gt(double a, double b) { return a > b; }
   NOMA_ALWAYS_INLINE static bool Ge(double a, double b) { return a >= b; }
   NOMA_ALWAYS_INLINE static bool Lt(double a, double b) { return a < b; }
   NOMA_ALWAYS_INLINE static double Select(bool c, double a, double b) {
     return math::Select(c, a, b);
   }
+  NOMA_ALWAYS_INLINE static double Min(double a, double b) { return math::Select(a < b, a, b); }
+  NOMA_ALWAYS_INLINE static double Max(double a, double b) { return math::Select(a > b, a, b); }
+  NOMA_ALWAYS_INLINE static double IntSub(double a, double b) {
+    return math::FromBits(math::Bits(a) - math::Bits(b));
+  }
+  NOMA_ALWAYS_INLINE static double HalfInt(double k) {
+    return math::FromBits(static_cast<uint64_t>(static_cast<int64_t>(math::Bits(k)) >> 1));
+  }
+  NOMA_ALWAYS_INLINE static double Pow2(double k) {
+    return math::FromBits((math::Bits(k) + 1023) << 52);
+  }
+  NOMA_ALWAYS_INLINE static double CopySign(double a, double s) {
+    return math::FromBits(math::Bits(a) | (math::Bits(s) & 0x8000000000000000u));
+  }
   NOMA_ALWAYS_INLINE static double Abs(double a) { return std::fabs(a); }
-  NOMA_ALWAYS_INLINE static double Exp(double a) { return math::Exp(a); }
-  NOMA_ALWAYS_INLINE static double Tanh(double a) { return math::Tanh(a); }
   NOMA_ALWAYS_INLINE static double Log(double a) { return std::log(a); }
   NOMA_ALWAYS_INLINE static double Sqrt(double a) { return std::sqrt(a); }
   NOMA_ALWAYS_INLINE static double Sin(double a) { return std::sin(a); }

@@ -1,11 +1,15 @@
 #include "noma/runtime/internal/threads.h"
 
 #include <immintrin.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
 
 #include "noma/runtime/threads.h"
@@ -59,35 +63,52 @@ int ThreadCount() {
 namespace internal {
 namespace {
 
-// One ParallelFor in flight. It lives on the caller's stack; workers reach it only through
-// Pool::job, which the caller clears (under the lock) once no worker holds it any more.
-struct Job {
-  TaskFunction fn;
-  void* context;
-  int64_t tasks;
-  std::atomic<int64_t> next{0};      // The next task to hand out.
-  std::atomic<int64_t> finished{0};  // Tasks finished.
-  int helpers_wanted = 0;            // Workers that may still join (under the lock).
-  int helpers_active = 0;            // Workers inside the job (under the lock).
-};
-
-// Workers are started on demand and live as long as the process; they sleep on a condition
-// variable between jobs, so an idle pool costs nothing.
+// The pool runs one ParallelFor at a time (callers are serialized; a second caller meanwhile
+// runs its tasks itself). The job's description lives in the pool, not on the caller's stack,
+// so a worker that wakes late can never touch a finished call's state.
+//
+// Hand-off without locks: the caller writes the job, then advances `generation` to an even
+// value; workers spin on `generation` for a while after each job (a training step runs
+// kernels back to back, and a futex wake-up costs about as much as a small kernel), then sleep
+// on it with a futex. A worker joins a job by incrementing `active` and checking that
+// `generation` still names it; before the next caller rewrites the job it makes `generation`
+// odd and waits for `active` to drain, so a joiner either sees the new generation and leaves,
+// or finds the old job with every task taken. Every task is claimed with one fetch_add on
+// a block cursor; whoever finishes the last one sets `done` and wakes the caller if it sleeps.
+// Only workers 1 .. min(tasks, ThreadCount()) - 1 take part.
 struct Pool {
-  pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-  pthread_cond_t wake = PTHREAD_COND_INITIALIZER;      // Workers: a job was posted.
-  pthread_cond_t finished = PTHREAD_COND_INITIALIZER;  // Caller: a worker left the job.
-  // Serializes callers: a second thread calling ParallelFor meanwhile runs its tasks itself.
-  pthread_mutex_t submit = PTHREAD_MUTEX_INITIALIZER;
-  Job* job = nullptr;
-  std::atomic<uint64_t> posted{0};  // Jobs posted so far: what spinning workers watch.
-  int workers = 0;
+  pthread_mutex_t submit = PTHREAD_MUTEX_INITIALIZER;  // Held by the caller of a job.
+  std::atomic<uint32_t> generation{0};                 // Even: a job is posted. Futex word.
+  std::atomic<int> active{0};                          // Workers inside the current job.
+  std::atomic<int> sleepers{0};                        // Workers in (or entering) futex_wait.
+  // The job (written while generation is odd, read by workers after they joined).
+  TaskFunction fn = nullptr;
+  void* context = nullptr;
+  int64_t tasks = 0;
+  int participants = 0;  // The caller (0) and workers 1 .. participants - 1.
+  // Participant p owns tasks [next[p], end[p]): contiguous blocks, the same for every job of
+  // the same size, so consecutive operations on the same tensors find their part in the same
+  // core's cache. A participant that runs out takes the others' remaining tasks.
+  struct alignas(64) Block {
+    std::atomic<int64_t> next{0};
+    int64_t end = 0;
+  };
+  Block blocks[kMaxThreads];
+  alignas(64) std::atomic<int64_t> finished{0};
+  std::atomic<uint32_t> done{0};           // 1 once every task has finished. Futex word.
+  std::atomic<uint32_t> caller_asleep{0};  // The caller waits on `done` in the kernel.
+  int workers = 0;                         // Started (under `submit`).
 };
 
-// How long a worker keeps polling for the next job before it sleeps, and the caller for its
-// job's end before it sleeps (pause instructions, a few tens of microseconds): a training step
-// runs kernels back to back, and a futex wake-up costs about as much as a small kernel.
-constexpr int kSpinPauses = 2000;
+// Pause instructions a worker spins for the next job before it sleeps (about 100 us), and a
+// caller for its job's end before it sleeps.
+constexpr int kWorkerSpins = 1 << 13;
+constexpr int kCallerSpins = 1 << 13;
+
+long Futex(std::atomic<uint32_t>* word, int op, uint32_t value) {
+  return syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), op | FUTEX_PRIVATE_FLAG, value,
+                 nullptr, nullptr, 0);
+}
 
 Pool& GetPool() {
   static Pool* pool = new Pool;  // Never destroyed: workers may outlive static destructors.
@@ -96,56 +117,75 @@ Pool& GetPool() {
 
 thread_local bool in_task = false;
 
-// Takes tasks until none are left; returns how many it ran.
-int64_t RunTasks(Job* job) {
+// Runs participant p's own tasks, then whatever the others have not started; the one that
+// finishes the last task marks the job done.
+void RunTasks(Pool* pool, int p) {
   int64_t ran = 0;
-  for (int64_t t; (t = job->next.fetch_add(1, std::memory_order_relaxed)) < job->tasks; ++ran) {
-    job->fn(job->context, t);
+  for (int i = 0; i < pool->participants; ++i) {
+    Pool::Block& block = pool->blocks[(p + i) % pool->participants];
+    for (int64_t t; (t = block.next.fetch_add(1, std::memory_order_relaxed)) < block.end; ++ran) {
+      pool->fn(pool->context, t);
+    }
   }
-  return ran;
+  if (ran == 0) return;
+  if (pool->finished.fetch_add(ran, std::memory_order_acq_rel) + ran == pool->tasks) {
+    pool->done.store(1, std::memory_order_seq_cst);
+    if (pool->caller_asleep.load(std::memory_order_seq_cst) != 0) {
+      Futex(&pool->done, FUTEX_WAKE, 1);
+    }
+  }
 }
 
+struct WorkerArgs {
+  Pool* pool;
+  int id;  // 1, 2, ...: the participant index it takes in every job.
+};
+
 void* WorkerMain(void* arg) {
-  Pool* pool = static_cast<Pool*>(arg);
+  Pool* pool = static_cast<WorkerArgs*>(arg)->pool;
+  int id = static_cast<WorkerArgs*>(arg)->id;
+  delete static_cast<WorkerArgs*>(arg);
   in_task = true;  // A worker's own ParallelFor calls (none today) would run inline.
-  uint64_t seen = pool->posted.load(std::memory_order_acquire);
-  pthread_mutex_lock(&pool->mu);
+  uint32_t seen = pool->generation.load(std::memory_order_acquire);
   for (;;) {
-    if (pool->job == nullptr || pool->job->helpers_wanted == 0) {
-      pthread_mutex_unlock(&pool->mu);
-      for (int s = 0; s < kSpinPauses && pool->posted.load(std::memory_order_acquire) == seen;
-           ++s) {
-        _mm_pause();
-      }
-      pthread_mutex_lock(&pool->mu);
-      while (pool->job == nullptr || pool->job->helpers_wanted == 0) {
-        pthread_cond_wait(&pool->wake, &pool->mu);
-      }
+    uint32_t g = pool->generation.load(std::memory_order_acquire);
+    for (int s = 0; s < kWorkerSpins && (g == seen || (g & 1) != 0); ++s) {
+      _mm_pause();
+      g = pool->generation.load(std::memory_order_acquire);
     }
-    seen = pool->posted.load(std::memory_order_relaxed);
-    Job* job = pool->job;
-    --job->helpers_wanted;
-    ++job->helpers_active;
-    pthread_mutex_unlock(&pool->mu);
-    job->finished.fetch_add(RunTasks(job), std::memory_order_release);
-    pthread_mutex_lock(&pool->mu);
-    --job->helpers_active;
-    pthread_cond_signal(&pool->finished);
+    while (g == seen || (g & 1) != 0) {
+      pool->sleepers.fetch_add(1, std::memory_order_seq_cst);
+      if (pool->generation.load(std::memory_order_seq_cst) == g) {
+        Futex(&pool->generation, FUTEX_WAIT, g);
+      }
+      pool->sleepers.fetch_sub(1, std::memory_order_seq_cst);
+      g = pool->generation.load(std::memory_order_acquire);
+    }
+    seen = g;
+    pool->active.fetch_add(1, std::memory_order_seq_cst);
+    if (pool->generation.load(std::memory_order_seq_cst) == g && id < pool->participants) {
+      RunTasks(pool, id);
+    }
+    pool->active.fetch_sub(1, std::memory_order_seq_cst);
   }
   return nullptr;
 }
 
 // Starts workers until there are `n` (fewer if the system refuses threads: the caller then
-// does more of the work itself). Called with pool->mu held.
+// does more of the work itself). Called with pool->submit held.
 void EnsureWorkers(Pool* pool, int n) {
   while (pool->workers < n) {
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_t thread;
-    int failed = pthread_create(&thread, &attr, WorkerMain, pool);
+    auto* args = new WorkerArgs{pool, pool->workers + 1};
+    int failed = pthread_create(&thread, &attr, WorkerMain, args);
     pthread_attr_destroy(&attr);
-    if (failed != 0) return;
+    if (failed != 0) {
+      delete args;
+      return;
+    }
     ++pool->workers;
   }
 }
@@ -175,34 +215,43 @@ void ParallelFor(int64_t tasks, TaskFunction fn, void* context) {
     for (int64_t t = 0; t < tasks; ++t) fn(context, t);
     return;
   }
-  Job job;
-  job.fn = fn;
-  job.context = context;
-  job.tasks = tasks;
-  int helpers = static_cast<int>(tasks - 1 < threads - 1 ? tasks - 1 : threads - 1);
-  pthread_mutex_lock(&pool.mu);
-  EnsureWorkers(&pool, helpers);
-  job.helpers_wanted = helpers < pool.workers ? helpers : pool.workers;
-  pool.job = &job;
-  pool.posted.fetch_add(1, std::memory_order_release);
-  pthread_cond_broadcast(&pool.wake);
-  pthread_mutex_unlock(&pool.mu);
+  EnsureWorkers(&pool, threads - 1);
+  if (pool.workers == 0) {
+    pthread_mutex_unlock(&pool.submit);
+    for (int64_t t = 0; t < tasks; ++t) fn(context, t);
+    return;
+  }
+  // Retire the previous job: late joiners see an odd generation and leave.
+  pool.generation.fetch_add(1, std::memory_order_seq_cst);
+  while (pool.active.load(std::memory_order_seq_cst) != 0) _mm_pause();
+  pool.fn = fn;
+  pool.context = context;
+  pool.tasks = tasks;
+  pool.finished.store(0, std::memory_order_relaxed);
+  pool.done.store(0, std::memory_order_relaxed);
+  // With fewer threads than workers (a lower count set later), the extra workers stay out.
+  int participants = static_cast<int>(std::min<int64_t>({tasks, threads, pool.workers + 1}));
+  pool.participants = participants;
+  for (int p = 0; p < participants; ++p) {
+    pool.blocks[p].next.store(tasks * p / participants, std::memory_order_relaxed);
+    pool.blocks[p].end = tasks * (p + 1) / participants;
+  }
+  pool.generation.fetch_add(1, std::memory_order_seq_cst);  // Even: posted.
+  if (pool.sleepers.load(std::memory_order_seq_cst) != 0) {
+    Futex(&pool.generation, FUTEX_WAKE, INT32_MAX);
+  }
 
   in_task = true;
-  job.finished.fetch_add(RunTasks(&job), std::memory_order_release);
+  RunTasks(&pool, 0);
   in_task = false;
-  for (int s = 0; s < kSpinPauses && job.finished.load(std::memory_order_acquire) < tasks; ++s) {
+  for (int s = 0; s < kCallerSpins && pool.done.load(std::memory_order_acquire) == 0; ++s) {
     _mm_pause();
   }
-
-  pthread_mutex_lock(&pool.mu);
-  // Workers that have not woken yet are not waited for: they find no job.
-  job.helpers_wanted = 0;
-  while (job.finished.load(std::memory_order_acquire) < tasks || job.helpers_active > 0) {
-    pthread_cond_wait(&pool.finished, &pool.mu);
+  if (pool.done.load(std::memory_order_acquire) == 0) {
+    pool.caller_asleep.store(1, std::memory_order_seq_cst);
+    while (pool.done.load(std::memory_order_seq_cst) == 0) Futex(&pool.done, FUTEX_WAIT, 0);
+    pool.caller_asleep.store(0, std::memory_order_relaxed);
   }
-  pool.job = nullptr;
-  pthread_mutex_unlock(&pool.mu);
   pthread_mutex_unlock(&pool.submit);
 }
 

@@ -26,6 +26,11 @@ void ParallelFor(int64_t tasks, F&& f) {
       static_cast<void*>(&f));
 }
 
+// Tasks per thread a kernel splits its output into when it runs on several threads: on a
+// loaded machine a worker may start late or be descheduled, and the threads that run take
+// over its share instead of waiting for it (results do not depend on the split).
+inline constexpr int kTasksPerThread = 4;
+
 // The number of threads a kernel of `work` units (roughly, multiply-adds or elements) should
 // use: 1 below `grain` units per thread, so that small operations pay no hand-off.
 int ThreadsFor(int64_t work, int64_t grain);
