@@ -1,6 +1,6 @@
-// `noma-codegen`: the commands of `noma` that generate code with LLVM (fast-run, build-exe,
-// compile). `noma` execs it with its own arguments (noma_main.cc); it lives beside `noma`
-// (bazel-bin/tools, or lib/noma/ of an installed tree).
+// `noma-codegen`: the commands of `noma` that need LLVM: fast-run, build-exe and compile
+// (code generation) and lsp (LLVM's JSON). `noma` execs it with its own arguments (noma_main.cc);
+// it lives beside `noma` (bazel-bin/tools, or lib/noma/ of an installed tree).
 #include <iostream>
 #include <string>
 #include <vector>
@@ -18,6 +18,7 @@ constexpr Command kCommands[] = {
     {"fast-run", noma::tools::FastRunCommand},
     {"build-exe", noma::tools::BuildExeCommand},
     {"compile", noma::tools::CompileCommand},
+    {"lsp", noma::tools::LspCommand},
 };
 
 }  // namespace
@@ -29,7 +30,7 @@ int main(int argc, char** argv) {
   for (const Command& command : kCommands) {
     if (name == command.name) return command.run(args);
   }
-  std::cerr << "noma-codegen: error: expected fast-run, build-exe or compile (run it through "
+  std::cerr << "noma-codegen: error: expected fast-run, build-exe, compile or lsp (run it through "
                "'noma')\n";
   return 2;
 }

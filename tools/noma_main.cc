@@ -1,6 +1,7 @@
 // The `noma` command-line tool: dispatches to one function per subcommand. The commands that
-// generate code (fast-run, build-exe, compile) run in `noma-codegen`, which this process
-// becomes (exec): so `run`, `check` and `fmt` start without loading LLVM.
+// need LLVM (fast-run, build-exe, compile: code generation; lsp: LLVM's JSON) run in
+// `noma-codegen`, which this process becomes (exec): so `run`, `check` and `fmt` start without
+// loading LLVM.
 #include <unistd.h>
 
 #include <cerrno>
@@ -38,12 +39,11 @@ constexpr Command kCommands[] = {
     {"run", noma::tools::RunCommand},
     {"check", noma::tools::CheckCommand},
     {"fmt", noma::tools::FmtCommand},
-    {"lsp", noma::tools::LspCommand},
     {"version", noma::tools::VersionCommand},
 };
 
 // Commands of noma-codegen (codegen_main.cc).
-constexpr const char* kCodegenCommands[] = {"fast-run", "build-exe", "compile"};
+constexpr const char* kCodegenCommands[] = {"fast-run", "build-exe", "compile", "lsp"};
 
 // Replaces this process with noma-codegen, given the same arguments; returns only on failure.
 int RunCodegen(char** argv) {
