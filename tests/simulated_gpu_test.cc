@@ -16,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "noma/driver/driver.h"
+#include "noma/driver/native.h"
 #include "noma/gpu/program_cuda.h"
 #include "noma/gpu/ptx.h"
 #include "noma/gpu/simulator.h"

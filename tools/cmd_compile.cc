@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "noma/driver/driver.h"
+#include "noma/driver/native.h"
 #include "noma/runtime/io.h"
 #include "tools/commands.h"
 #include "tools/native_flags.h"

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "noma/driver/driver.h"
+#include "noma/driver/native.h"
 #include "noma/gpu/program_cuda.h"
 #include "noma/runtime/program.h"
 #include "tools/commands.h"

@@ -7,8 +7,8 @@
 #include "noma/runtime/program.h"
 #include "noma/runtime/watch.h"
 #include "tools/commands.h"
-#include "tools/native_flags.h"
 #include "tools/paths.h"
+#include "tools/program_flags.h"
 
 namespace noma::tools {
 namespace {

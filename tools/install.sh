@@ -5,16 +5,17 @@
 #
 #   DIR/bin/noma                          the compiler
 #   DIR/bin/noma-plot                     metrics files -> PNG/SVG (Python + matplotlib)
+#   DIR/lib/noma/noma-codegen             the code generator (fast-run, build-exe, compile)
 #   DIR/lib/noma/libnoma_program.a        the runtime executables link (build-exe)
 #   DIR/lib/noma/libnoma_program_cuda.a   the same for --target=cuda
 #   DIR/lib/noma/python/                  noma_plot and the Jupyter extension noma_jupyter
 #   DIR/share/doc/noma/                   README.md, CHANGELOG.md, LICENSE
 #
-# Nothing in the tree names DIR: `noma` finds its runtime archives in ../lib/noma beside
-# itself, and noma-plot its Python modules in ../lib/noma/python, so the tree can be moved or
-# copied anywhere (and bin/ linked from PATH). A relative DIR is taken from the directory
-# `bazel run` was started in. The compiler itself needs Debian's LLVM 19 and Abseil shared
-# libraries (llvm-19-dev's libLLVM, libabsl*), and build-exe a C++ linker (c++).
+# Nothing in the tree names DIR: `noma` finds noma-codegen and the runtime archives in
+# ../lib/noma beside itself, and noma-plot its Python modules in ../lib/noma/python, so the
+# tree can be moved or copied anywhere (and bin/ linked from PATH). A relative DIR is taken from the directory
+# `bazel run` was started in. The code generator needs Debian's LLVM 19 shared library
+# (llvm-19-dev's libLLVM), and build-exe a C++ linker (c++).
 set -euo pipefail
 
 usage() {
@@ -64,6 +65,7 @@ runfile() {
 }
 
 noma=$(runfile tools/noma)
+codegen=$(runfile tools/noma-codegen)
 archive=$(runfile noma/runtime/libnoma_program.a)
 cuda_archive=$(runfile noma/gpu/libnoma_program_cuda.a)
 plot=$(runfile tools/plot/noma-plot)
@@ -77,6 +79,7 @@ mkdir -p "$prefix/bin" "$prefix/lib/noma/python" "$prefix/share/doc/noma" || {
 }
 install -m 755 "$noma" "$prefix/bin/noma"
 install -m 755 "$plot" "$prefix/bin/noma-plot"
+install -m 755 "$codegen" "$prefix/lib/noma/noma-codegen"
 install -m 644 "$archive" "$cuda_archive" "$prefix/lib/noma/"
 install -m 644 "$plot_module" "$jupyter_module" "$prefix/lib/noma/python/"
 install -m 644 "${docs[@]}" "$prefix/share/doc/noma/"

@@ -1,7 +1,5 @@
 #include "tools/native_flags.h"
 
-#include <unistd.h>
-
 #include <cstdlib>
 
 #include "absl/strings/match.h"
@@ -17,8 +15,6 @@ const char kCodegenFlagsHelp[] =
     "  --target-cpu CPU   CPU to generate code for: 'native', or an LLVM name such as\n"
     "                     'x86-64-v3' (default: the host for fast-run, the portable x86-64\n"
     "                     baseline for compile and build-exe)\n";
-
-const char kProgramOptionsHelp[] = NOMA_P_OPTIONS_HELP;
 
 const char kGpuFlagsHelp[] =
     "  --target=cpu|cuda  where the tensor work runs: the CPU (default), or an NVIDIA GPU\n"
@@ -102,60 +98,14 @@ bool ParseCodegenFlag(const std::vector<std::string>& args, size_t* i, codegen::
   return false;
 }
 
-std::string TakeInputFile(const std::string& arg, std::string* file) {
-  if (!arg.empty() && arg[0] == '-') return "unknown option '" + arg + "'";
-  if (!file->empty()) return "more than one input file";
-  *file = arg;
-  return "";
-}
-
-void TakeProgramArg(const std::vector<std::string>& args, size_t* i,
-                    std::vector<const char*>* program_args) {
-  const std::string& arg = args[*i];
-  program_args->push_back(arg.c_str());
-  if ((arg == "--seed" || arg == "--max-alloc" || arg == "--threads" || arg == "--device" ||
-       arg == "--metrics") &&
-      *i + 1 < args.size()) {
-    program_args->push_back(args[++*i].c_str());
-  }
-}
-
-namespace {
-
-std::string SelfDirectory() {
-  char buffer[4096];
-  ssize_t n = readlink("/proc/self/exe", buffer, sizeof buffer - 1);
-  if (n <= 0) return "";
-  std::string path(buffer, static_cast<size_t>(n));
-  size_t slash = path.rfind('/');
-  return slash == std::string::npos ? "." : path.substr(0, slash);
-}
-
-bool Readable(const std::string& path) { return access(path.c_str(), R_OK) == 0; }
-
-}  // namespace
-
 std::string FindProgramArchive(bool cuda) {
   const std::string name = cuda ? "libnoma_program_cuda.a" : "libnoma_program.a";
   const std::string package = cuda ? "noma/gpu/" : "noma/runtime/";
-  const std::string runfile = "noma/" + package + name;
   if (const char* env = std::getenv(cuda ? "NOMA_PROGRAM_CUDA_ARCHIVE" : "NOMA_PROGRAM_ARCHIVE");
       env != nullptr && *env != '\0') {
     return env;
   }
-  std::string self = SelfDirectory();
-  std::vector<std::string> candidates = {self + "/noma.runfiles/" + runfile};
-  for (const char* var : {"RUNFILES_DIR", "TEST_SRCDIR"}) {
-    if (const char* dir = std::getenv(var); dir != nullptr && *dir != '\0') {
-      candidates.push_back(std::string(dir) + "/" + runfile);
-    }
-  }
-  candidates.push_back(self + "/../" + package + name);  // bazel-bin layout.
-  candidates.push_back(self + "/../lib/noma/" + name);   // Installed layout.
-  for (const std::string& candidate : candidates) {
-    if (Readable(candidate)) return candidate;
-  }
-  return "";
+  return FindCompanion(package, name);
 }
 
 }  // namespace noma::tools

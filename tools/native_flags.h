@@ -7,6 +7,8 @@
 #include "absl/status/status.h"
 #include "noma/codegen/codegen.h"
 #include "noma/driver/driver.h"
+#include "noma/driver/native.h"
+#include "tools/program_flags.h"
 
 namespace noma::tools {
 
@@ -33,19 +35,6 @@ extern const char kGpuFlagsHelp[];
 // For --target=cuda: compiles the program's GPU kernels into options->gpu_ptx.
 absl::Status PrepareGpuTarget(const driver::Compilation& compilation, const GpuTarget& target,
                               codegen::Options* options);
-
-// The program options (--seed, --check-nan, --max-alloc, --threads) as the runtime parses them, so
-// that `noma run`, `noma fast-run` and executables accept and reject exactly the same arguments.
-extern const char kProgramOptionsHelp[];
-
-// The input file of a command: returns "" after taking `arg` as the file, or the usage error
-// ("unknown option '-x'", "more than one input file").
-std::string TakeInputFile(const std::string& arg, std::string* file);
-
-// Collects args[*i] (and the value of --seed / --max-alloc / --threads / --metrics) for
-// noma_p_parse_options.
-void TakeProgramArg(const std::vector<std::string>& args, size_t* i,
-                    std::vector<const char*>* program_args);
 
 // Where `build-exe` finds the static program runtime (libnoma_program.a, or for `cuda`
 // libnoma_program_cuda.a): $NOMA_PROGRAM_ARCHIVE (resp. $NOMA_PROGRAM_CUDA_ARCHIVE), else

@@ -1,10 +1,17 @@
-// The `noma` command-line tool: dispatches to one function per subcommand.
+// The `noma` command-line tool: dispatches to one function per subcommand. The commands that
+// need LLVM (fast-run, build-exe, compile: code generation; lsp: LLVM's JSON) run in
+// `noma-codegen`, which this process becomes (exec): so `run`, `check` and `fmt` start without
+// loading LLVM.
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstring>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "tools/commands.h"
+#include "tools/paths.h"
 
 namespace {
 
@@ -30,14 +37,26 @@ struct Command {
 
 constexpr Command kCommands[] = {
     {"run", noma::tools::RunCommand},
-    {"fast-run", noma::tools::FastRunCommand},
-    {"build-exe", noma::tools::BuildExeCommand},
-    {"compile", noma::tools::CompileCommand},
     {"check", noma::tools::CheckCommand},
     {"fmt", noma::tools::FmtCommand},
-    {"lsp", noma::tools::LspCommand},
     {"version", noma::tools::VersionCommand},
 };
+
+// Commands of noma-codegen (codegen_main.cc).
+constexpr const char* kCodegenCommands[] = {"fast-run", "build-exe", "compile", "lsp"};
+
+// Replaces this process with noma-codegen, given the same arguments; returns only on failure.
+int RunCodegen(char** argv) {
+  std::string path = noma::tools::FindCompanion("tools/", "noma-codegen");
+  if (path.empty()) {
+    std::cerr << "noma: error: cannot find noma-codegen, the code generator, beside noma\n";
+    return 1;
+  }
+  argv[0] = path.data();
+  execv(path.c_str(), argv);
+  std::cerr << "noma: error: cannot run '" << path << "': " << std::strerror(errno) << "\n";
+  return 1;
+}
 
 }  // namespace
 
@@ -53,6 +72,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (name == "--version") name = "version";
+  for (const char* codegen : kCodegenCommands) {
+    if (name == codegen) return RunCodegen(argv);
+  }
   std::vector<std::string> args(argv + 2, argv + argc);
   for (const Command& command : kCommands) {
     if (name == command.name) return command.run(args);

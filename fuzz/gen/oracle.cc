@@ -20,6 +20,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "noma/driver/driver.h"
+#include "noma/driver/native.h"
 #include "noma/gpu/program_cuda.h"
 #include "noma/gpu/ptx.h"
 #include "noma/gpu/simulator.h"

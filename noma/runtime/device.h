@@ -16,9 +16,7 @@
 
 #include <cstdint>
 
-#include "absl/status/status.h"
-#include "absl/status/statusor.h"
-#include "absl/types/span.h"
+#include "noma/runtime/base.h"
 
 namespace noma::runtime {
 
@@ -38,26 +36,26 @@ class DeviceBackend {
  public:
   virtual ~DeviceBackend() = default;
 
-  virtual absl::StatusOr<DeviceAddress> Allocate(int64_t elements) = 0;
+  virtual base::StatusOr<DeviceAddress> Allocate(int64_t elements) = 0;
   virtual void Free(DeviceAddress address, int64_t elements) = 0;
-  virtual absl::Status Upload(DeviceAddress dst, const double* src, int64_t elements) = 0;
+  virtual base::Status Upload(DeviceAddress dst, const double* src, int64_t elements) = 0;
   // Waits for the kernels that write `src`.
-  virtual absl::Status Download(double* dst, DeviceAddress src, int64_t elements) = 0;
+  virtual base::Status Download(double* dst, DeviceAddress src, int64_t elements) = 0;
 
   // out[r, c] = chain(operands at (r, c)) for a [rows, cols] result; `program` is
   // noma_p_group_begin's encoding (program.h). NotFound when the backend has no kernel for this
   // chain: the runtime then computes it on the host.
-  virtual absl::Status Elementwise(absl::Span<const int32_t> program, DeviceAddress out,
+  virtual base::Status Elementwise(base::Span<const int32_t> program, DeviceAddress out,
                                    int64_t rows, int64_t cols,
-                                   absl::Span<const DeviceOperand> operands) = 0;
+                                   base::Span<const DeviceOperand> operands) = 0;
   // out[n, m] = a[n, k] · b[k, m].
-  virtual absl::Status Matmul(DeviceAddress out, DeviceAddress a, DeviceAddress b, int64_t n,
+  virtual base::Status Matmul(DeviceAddress out, DeviceAddress a, DeviceAddress b, int64_t n,
                               int64_t k, int64_t m) = 0;
   // out[cols, rows] = a[rows, cols]ᵀ.
-  virtual absl::Status Transpose(DeviceAddress out, DeviceAddress a, int64_t rows,
+  virtual base::Status Transpose(DeviceAddress out, DeviceAddress a, int64_t rows,
                                  int64_t cols) = 0;
   // x viewed as [outer, n, inner]: out[o, j] = (Σ_k x[o, k, j]) / divisor, summed in k order.
-  virtual absl::Status Reduce(DeviceAddress out, DeviceAddress x, int64_t outer, int64_t n,
+  virtual base::Status Reduce(DeviceAddress out, DeviceAddress x, int64_t outer, int64_t n,
                               int64_t inner, double divisor) = 0;
 };
 

@@ -1,7 +1,10 @@
 #include "noma/runtime/format.h"
 
+#include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
@@ -73,6 +76,85 @@ TEST(FormatScalarTest, RoundTrips) {
     if (i % 3 == 0) x = std::trunc(x);
     std::string text = FormatScalar(x);
     EXPECT_EQ(std::strtod(text.c_str(), nullptr), x) << text;
+  }
+}
+
+// std::to_chars's shortest round-trip digits of a positive finite value (what FormatScalar used
+// before ShortestDigits): the digits and the power of ten of the first one.
+std::string ToCharsDigits(double value, int* exponent) {
+  char buffer[64];
+  auto result =
+      std::to_chars(buffer, buffer + sizeof(buffer), value, std::chars_format::scientific);
+  std::string sci(buffer, result.ptr);
+  size_t e = sci.find('e');
+  *exponent = std::atoi(sci.c_str() + e + 1);
+  std::string digits;
+  for (char c : sci.substr(0, e)) {
+    if (c != '.') digits += c;
+  }
+  return digits;
+}
+
+void ExpectSameDigits(double value) {
+  char digits[17];
+  int exponent = 0;
+  int n = ShortestDigits(value, digits, &exponent);
+  int expected_exponent = 0;
+  std::string expected = ToCharsDigits(value, &expected_exponent);
+  ASSERT_EQ(std::string(digits, static_cast<size_t>(n)), expected) << value;
+  ASSERT_EQ(exponent, expected_exponent) << value;
+}
+
+double FromBits(uint64_t bits) {
+  double value;
+  std::memcpy(&value, &bits, sizeof value);
+  return value;
+}
+
+TEST(ShortestDigitsTest, MatchesToCharsOnEdgeCases) {
+  // Every power of two (their rounding interval is narrower below), the extremes, subnormals.
+  for (int e = -1074; e <= 1023; ++e) ExpectSameDigits(std::ldexp(1.0, e));
+  for (int e = -1074; e <= 1023; e += 7) {
+    ExpectSameDigits(std::nextafter(std::ldexp(1.0, e), 0.0));
+    ExpectSameDigits(std::nextafter(std::ldexp(1.0, e), kInf));
+  }
+  // Powers of ten and their neighbours, short decimals, integers.
+  for (int e = -323; e <= 308; ++e) {
+    double p = std::pow(10.0, e);
+    if (p == 0 || std::isinf(p)) continue;
+    ExpectSameDigits(p);
+    ExpectSameDigits(std::nextafter(p, 0.0));
+    ExpectSameDigits(std::nextafter(p, kInf));
+  }
+  for (int i = 1; i < 20000; ++i) {
+    ExpectSameDigits(i);
+    ExpectSameDigits(i / 1000.0);
+    ExpectSameDigits(i * 0.1);
+  }
+  for (uint64_t bits : {uint64_t{1}, uint64_t{0x000FFFFFFFFFFFFF}, uint64_t{0x0010000000000000},
+                        uint64_t{0x7FEFFFFFFFFFFFFF}, uint64_t{0x4340000000000000},
+                        uint64_t{0x3FF0000000000001}, uint64_t{0x44B52D02C7E14AF6}}) {
+    ExpectSameDigits(FromBits(bits));
+  }
+  ExpectSameDigits(9007199254740993.0);
+  ExpectSameDigits(0.1 + 0.2);
+}
+
+TEST(ShortestDigitsTest, MatchesToCharsOnRandomDoubles) {
+  uint64_t state = 0x9E3779B97F4A7C15;
+  auto next = [&state] {  // splitmix64
+    uint64_t z = (state += 0x9E3779B97F4A7C15);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
+    return z ^ (z >> 31);
+  };
+  for (int i = 0; i < 300000; ++i) {
+    // Uniform bit patterns cover every exponent; values in [0, 1) and products of short
+    // decimals are what programs print most.
+    double bits = FromBits(next() & 0x7FFFFFFFFFFFFFFF);
+    if (bits != 0 && std::isfinite(bits)) ExpectSameDigits(bits);
+    ExpectSameDigits(static_cast<double>(next() >> 11) * 0x1p-53 + 0x1p-60);
+    ExpectSameDigits(static_cast<double>(next() % 100000) / 1000.0 * 1.5 + 1e-3);
   }
 }
 

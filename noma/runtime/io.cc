@@ -1,20 +1,14 @@
 #include "noma/runtime/io.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <string>
-#include <system_error>
 #include <utility>
 #include <vector>
 
-#include "absl/status/status.h"
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
-#include "absl/strings/string_view.h"
+#include "noma/runtime/base.h"
 #include "noma/runtime/format.h"
 #include "noma/runtime/internal/file.h"
 #include "noma/runtime/internal/float16.h"
@@ -25,10 +19,10 @@ namespace noma::runtime {
 using internal::AtomicWriter;
 using internal::InputFile;
 
-absl::Status WriteFileAtomically(const std::string& path, const std::string& contents) {
-  absl::StatusOr<AtomicWriter> writer = AtomicWriter::Create(path);
+base::Status WriteFileAtomically(const std::string& path, const std::string& contents) {
+  base::StatusOr<AtomicWriter> writer = AtomicWriter::Create(path);
   if (!writer.ok()) return writer.status();
-  if (absl::Status appended = writer->Append(contents); !appended.ok()) return appended;
+  if (base::Status appended = writer->Append(contents); !appended.ok()) return appended;
   return writer->Commit();
 }
 
@@ -38,42 +32,83 @@ namespace {
 
 bool IsCellSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
 
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+bool EqualsIgnoringCase(base::string_view text, base::string_view lower) {
+  if (text.size() != lower.size()) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i] >= 'A' && text[i] <= 'Z' ? static_cast<char>(text[i] - 'A' + 'a') : text[i];
+    if (c != lower[i]) return false;
+  }
+  return true;
+}
+
+// The syntax std::from_chars accepts for a double in its general format: an optional '-',
+// then digits with an optional fraction (at least one digit) and an optional exponent, or
+// inf, infinity, nan or nan(letters, digits, _) in any case. Unlike strtod: no leading
+// whitespace or '+', no hexadecimal.
+bool IsNumberSyntax(base::string_view text) {
+  if (!text.empty() && text[0] == '-') text.remove_prefix(1);
+  if (EqualsIgnoringCase(text, "inf") || EqualsIgnoringCase(text, "infinity") ||
+      EqualsIgnoringCase(text, "nan")) {
+    return true;
+  }
+  if (text.size() >= 5 && EqualsIgnoringCase(text.substr(0, 4), "nan(") && text.back() == ')') {
+    for (char c : text.substr(4, text.size() - 5)) {
+      if (!IsDigit(c) && c != '_' && !((c | 0x20) >= 'a' && (c | 0x20) <= 'z')) return false;
+    }
+    return true;
+  }
+  size_t i = 0, digits = 0;
+  while (i < text.size() && IsDigit(text[i])) ++i, ++digits;
+  if (i < text.size() && text[i] == '.') {
+    ++i;
+    while (i < text.size() && IsDigit(text[i])) ++i, ++digits;
+  }
+  if (digits == 0) return false;
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    size_t exponent = i + 1;
+    if (exponent < text.size() && (text[exponent] == '+' || text[exponent] == '-')) ++exponent;
+    size_t start = exponent;
+    while (exponent < text.size() && IsDigit(text[exponent])) ++exponent;
+    // from_chars leaves a bare "e" unparsed (the cell is then not a number as a whole).
+    if (exponent == start) return false;
+    i = exponent;
+  }
+  return i == text.size();
+}
+
 // A whole cell (already trimmed) as a number: decimal or scientific notation with an optional
 // sign, or inf/infinity/nan in any case. Magnitudes beyond the double range become ±inf, tiny
 // ones round to a subnormal or 0, as strtod does.
-bool ParseNumber(absl::string_view cell, double* value) {
+bool ParseNumber(base::string_view cell, double* value) {
   if (cell.empty()) return false;
-  absl::string_view body = cell;
+  base::string_view body = cell;
   if (body[0] == '+') {
     body.remove_prefix(1);
     if (body.empty() || body[0] == '-' || body[0] == '+') return false;
   }
-  const char* end = body.data() + body.size();
-  auto [ptr, error] = std::from_chars(body.data(), end, *value);
-  if (ptr != end) return false;
-  if (error == std::errc::result_out_of_range) {
-    std::string copy(body);
-    *value = std::strtod(copy.c_str(), nullptr);
-    return true;
-  }
-  return error == std::errc();
+  if (!IsNumberSyntax(body)) return false;
+  std::string copy(body);
+  *value = std::strtod(copy.c_str(), nullptr);
+  return true;
 }
 
-std::string Quoted(absl::string_view cell) {
+std::string Quoted(base::string_view cell) {
   constexpr size_t kMax = 40;
-  if (cell.size() <= kMax) return absl::StrCat("'", cell, "'");
-  return absl::StrCat("'", cell.substr(0, kMax), "...'");
+  if (cell.size() <= kMax) return base::StrCat("'", cell, "'");
+  return base::StrCat("'", cell.substr(0, kMax), "...'");
 }
 
 }  // namespace
 
-absl::StatusOr<Tensor> LoadCsv(const std::string& path) {
-  absl::StatusOr<InputFile> file = InputFile::Open(path);
+base::StatusOr<Tensor> LoadCsv(const std::string& path) {
+  base::StatusOr<InputFile> file = InputFile::Open(path);
   if (!file.ok()) return file.status();
-  absl::StatusOr<std::string> contents = file->ReadAll();
+  base::StatusOr<std::string> contents = file->ReadAll();
   if (!contents.ok()) return contents.status();
-  absl::string_view text = *contents;
-  if (absl::StartsWith(text, "\xEF\xBB\xBF")) text.remove_prefix(3);  // UTF-8 byte order mark.
+  base::string_view text = *contents;
+  if (base::StartsWith(text, "\xEF\xBB\xBF")) text.remove_prefix(3);  // UTF-8 byte order mark.
 
   std::vector<double> values;
   std::vector<double> row;
@@ -83,11 +118,11 @@ absl::StatusOr<Tensor> LoadCsv(const std::string& path) {
   int64_t line_number = 0;
   while (!text.empty()) {
     size_t newline = text.find('\n');
-    absl::string_view line = text.substr(0, newline);
-    text.remove_prefix(newline == absl::string_view::npos ? text.size() : newline + 1);
+    base::string_view line = text.substr(0, newline);
+    text.remove_prefix(newline == base::string_view::npos ? text.size() : newline + 1);
     ++line_number;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    absl::string_view content = absl::StripAsciiWhitespace(line);
+    base::string_view content = base::StripAsciiWhitespace(line);
     if (content.empty() || content[0] == '#') continue;
 
     // Split into cells, remembering each cell's 1-based column (its first non-blank byte).
@@ -97,19 +132,19 @@ absl::StatusOr<Tensor> LoadCsv(const std::string& path) {
     size_t start = 0;
     struct BadCell {
       size_t column;
-      absl::string_view text;
+      base::string_view text;
     };
     bool has_bad = false;
     BadCell bad{0, {}};
     while (true) {
       size_t comma = line.find(',', start);
-      absl::string_view cell = line.substr(
-          start, comma == absl::string_view::npos ? absl::string_view::npos : comma - start);
+      base::string_view cell = line.substr(
+          start, comma == base::string_view::npos ? base::string_view::npos : comma - start);
       size_t lead = 0;
       while (lead < cell.size() && IsCellSpace(cell[lead])) ++lead;
       size_t trail = cell.size();
       while (trail > lead && IsCellSpace(cell[trail - 1])) --trail;
-      absl::string_view trimmed = cell.substr(lead, trail - lead);
+      base::string_view trimmed = cell.substr(lead, trail - lead);
       ++cell_count;
       double value;
       if (ParseNumber(trimmed, &value)) {
@@ -118,39 +153,39 @@ absl::StatusOr<Tensor> LoadCsv(const std::string& path) {
         has_bad = true;
         bad = BadCell{start + lead + 1, trimmed};
       }
-      if (comma == absl::string_view::npos) break;
+      if (comma == base::string_view::npos) break;
       start = comma + 1;
     }
     if (has_bad && header_allowed) header = true;  // A non-numeric first line is a header.
     header_allowed = false;
     if (header) continue;
     if (columns >= 0 && cell_count != columns) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ":", line_number, ":1: expected ",
+      return base::InvalidArgumentError(base::StrCat(path, ":", line_number, ":1: expected ",
                                                      columns, " columns, found ", cell_count));
     }
     if (has_bad) {
       if (bad.text.empty()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(path, ":", line_number, ":", bad.column, ": empty cell"));
+        return base::InvalidArgumentError(
+            base::StrCat(path, ":", line_number, ":", bad.column, ": empty cell"));
       }
-      return absl::InvalidArgumentError(absl::StrCat(path, ":", line_number, ":", bad.column,
+      return base::InvalidArgumentError(base::StrCat(path, ":", line_number, ":", bad.column,
                                                      ": non-numeric cell ", Quoted(bad.text)));
     }
     columns = cell_count;
     values.insert(values.end(), row.begin(), row.end());
     ++rows;
   }
-  if (rows == 0) return absl::InvalidArgumentError(absl::StrCat(path, ": no data rows"));
+  if (rows == 0) return base::InvalidArgumentError(base::StrCat(path, ": no data rows"));
   return Tensor({rows, columns}, std::move(values));
 }
 
-absl::Status SaveCsv(const Tensor& tensor, const std::string& path) {
+base::Status SaveCsv(const Tensor& tensor, const std::string& path) {
   if (tensor.rank() > 2) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("save_csv: cannot write a tensor of shape ", ShapeToString(tensor.shape()),
+    return base::InvalidArgumentError(
+        base::StrCat("save_csv: cannot write a tensor of shape ", ShapeToString(tensor.shape()),
                      " (rank ", tensor.rank(), ") as CSV; only rank 0, 1 and 2 are supported"));
   }
-  absl::StatusOr<AtomicWriter> writer = AtomicWriter::Create(path);
+  base::StatusOr<AtomicWriter> writer = AtomicWriter::Create(path);
   if (!writer.ok()) return writer.status();
   int64_t columns = tensor.rank() == 2 ? tensor.shape()[1] : 1;
   int64_t rows = tensor.rank() == 2 ? tensor.shape()[0] : tensor.size();
@@ -163,7 +198,7 @@ absl::Status SaveCsv(const Tensor& tensor, const std::string& path) {
       line += FormatScalar(data[r * columns + c]);
     }
     line += '\n';
-    if (absl::Status appended = writer->Append(line); !appended.ok()) return appended;
+    if (base::Status appended = writer->Append(line); !appended.ok()) return appended;
   }
   return writer->Commit();
 }
@@ -226,16 +261,16 @@ double Widen(Dtype dtype, const unsigned char* p) {
 }
 
 std::string OffsetsText(uint64_t begin, uint64_t end) {
-  return absl::StrCat("[", begin, ", ", end, "]");
+  return base::StrCat("[", begin, ", ", end, "]");
 }
 
 }  // namespace
 
-absl::StatusOr<std::map<std::string, Tensor>> LoadSafetensors(const std::string& path) {
+base::StatusOr<std::map<std::string, Tensor>> LoadSafetensors(const std::string& path) {
   auto bad = [&path](auto&&... parts) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": ", parts...));
+    return base::InvalidArgumentError(base::StrCat(path, ": ", parts...));
   };
-  absl::StatusOr<InputFile> file = InputFile::Open(path);
+  base::StatusOr<InputFile> file = InputFile::Open(path);
   if (!file.ok()) return file.status();
   uint64_t file_size = file->size();
   if (file_size < 8) {
@@ -243,7 +278,7 @@ absl::StatusOr<std::map<std::string, Tensor>> LoadSafetensors(const std::string&
                " bytes; the header length alone takes 8)");
   }
   unsigned char prefix[8];
-  if (absl::Status read = file->ReadAt(0, 8, reinterpret_cast<char*>(prefix)); !read.ok()) {
+  if (base::Status read = file->ReadAt(0, 8, reinterpret_cast<char*>(prefix)); !read.ok()) {
     return read;
   }
   uint64_t header_length = LoadLittleEndian(prefix, 8);
@@ -256,10 +291,10 @@ absl::StatusOr<std::map<std::string, Tensor>> LoadSafetensors(const std::string&
                " bytes follow)");
   }
   std::string header(header_length, '\0');
-  if (absl::Status read = file->ReadAt(8, header_length, header.data()); !read.ok()) {
+  if (base::Status read = file->ReadAt(8, header_length, header.data()); !read.ok()) {
     return read;
   }
-  absl::StatusOr<JsonValue> json = internal::ParseJson(header);
+  base::StatusOr<JsonValue> json = internal::ParseJson(header);
   if (!json.ok()) return bad("malformed JSON header: ", json.status().message());
   if (json->kind != JsonValue::Kind::kObject) return bad("the JSON header is not an object");
 
@@ -276,7 +311,7 @@ absl::StatusOr<std::map<std::string, Tensor>> LoadSafetensors(const std::string&
       if (!strings) return bad("\"__metadata__\" must be an object of strings");
       continue;
     }
-    std::string what = absl::StrCat("tensor '", name, "'");
+    std::string what = base::StrCat("tensor '", name, "'");
     if (info.kind != JsonValue::Kind::kObject) return bad(what, ": entry is not a JSON object");
     const JsonValue* dtype = info.Find("dtype");
     const JsonValue* shape = info.Find("shape");
@@ -306,7 +341,7 @@ absl::StatusOr<std::map<std::string, Tensor>> LoadSafetensors(const std::string&
       }
       dims.push_back(static_cast<int64_t>(d.count));
     }
-    absl::StatusOr<int64_t> count = ElementCount(dims);
+    base::StatusOr<int64_t> count = ElementCount(dims);
     if (!count.ok()) return bad(what, ": shape ", ShapeToString(dims), " has too many elements");
     if (offsets == nullptr || offsets->kind != JsonValue::Kind::kArray ||
         offsets->items.size() != 2 || !offsets->items[0].is_count || !offsets->items[1].is_count) {
@@ -323,8 +358,8 @@ absl::StatusOr<std::map<std::string, Tensor>> LoadSafetensors(const std::string&
     uint64_t elements = static_cast<uint64_t>(*count);
     if (elements > span / found->size || elements * found->size != span) {
       return bad(what, ": shape ", ShapeToString(dims), " of ", found->name, " needs ",
-                 elements > span / found->size ? absl::StrCat("more than ", span)
-                                               : absl::StrCat(elements * found->size),
+                 elements > span / found->size ? base::StrCat("more than ", span)
+                                               : base::StrCat(elements * found->size),
                  " bytes, but data_offsets ", OffsetsText(begin, end), " span ", span);
     }
     entries.push_back(Entry{&name, *found, std::move(dims), *count, begin, end});
@@ -352,7 +387,7 @@ absl::StatusOr<std::map<std::string, Tensor>> LoadSafetensors(const std::string&
     for (uint64_t first = 0; first < values.size(); first += chunk_elements) {
       uint64_t n = std::min<uint64_t>(chunk_elements, values.size() - first);
       buffer.resize(n * element_size);
-      absl::Status read = file->ReadAt(data_start + entry.begin + first * element_size,
+      base::Status read = file->ReadAt(data_start + entry.begin + first * element_size,
                                        buffer.size(), buffer.data());
       if (!read.ok()) return bad("truncated data: ", read.message());
       const unsigned char* p = reinterpret_cast<const unsigned char*>(buffer.data());
@@ -365,34 +400,34 @@ absl::StatusOr<std::map<std::string, Tensor>> LoadSafetensors(const std::string&
   return tensors;
 }
 
-absl::Status SaveSafetensors(const std::map<std::string, Tensor>& tensors,
+base::Status SaveSafetensors(const std::map<std::string, Tensor>& tensors,
                              const std::string& path) {
   if (tensors.count("__metadata__") != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": '__metadata__' is reserved and cannot name a tensor"));
+    return base::InvalidArgumentError(
+        base::StrCat(path, ": '__metadata__' is reserved and cannot name a tensor"));
   }
   std::string header = "{";
   uint64_t offset = 0;
   for (const auto& [name, tensor] : tensors) {  // std::map: keys in sorted (byte) order.
     if (header.size() > 1) header += ',';
     internal::AppendJsonString(name, &header);
-    absl::StrAppend(&header, ":{\"dtype\":\"F64\",\"shape\":[");
+    base::StrAppend(&header, ":{\"dtype\":\"F64\",\"shape\":[");
     for (size_t d = 0; d < tensor.shape().size(); ++d) {
-      absl::StrAppend(&header, d > 0 ? "," : "", tensor.shape()[d]);
+      base::StrAppend(&header, d > 0 ? "," : "", tensor.shape()[d]);
     }
     uint64_t bytes = static_cast<uint64_t>(tensor.size()) * 8;
-    absl::StrAppend(&header, "],\"data_offsets\":[", offset, ",", offset + bytes, "]}");
+    base::StrAppend(&header, "],\"data_offsets\":[", offset, ",", offset + bytes, "]}");
     offset += bytes;
   }
   header += '}';
   header.append((8 - header.size() % 8) % 8, ' ');
 
-  absl::StatusOr<AtomicWriter> writer = AtomicWriter::Create(path);
+  base::StatusOr<AtomicWriter> writer = AtomicWriter::Create(path);
   if (!writer.ok()) return writer.status();
   char prefix[8];
   for (int i = 0; i < 8; ++i) prefix[i] = static_cast<char>((header.size() >> (8 * i)) & 0xFF);
-  if (absl::Status s = writer->Append(absl::string_view(prefix, 8)); !s.ok()) return s;
-  if (absl::Status s = writer->Append(header); !s.ok()) return s;
+  if (base::Status s = writer->Append(base::string_view(prefix, 8)); !s.ok()) return s;
+  if (base::Status s = writer->Append(header); !s.ok()) return s;
   std::string chunk;
   for (const auto& [name, tensor] : tensors) {
     const double* data = tensor.data();
@@ -401,12 +436,12 @@ absl::Status SaveSafetensors(const std::map<std::string, Tensor>& tensors,
       std::memcpy(&bits, &data[i], sizeof(bits));
       for (int b = 0; b < 8; ++b) chunk += static_cast<char>((bits >> (8 * b)) & 0xFF);
       if (chunk.size() >= (size_t{1} << 16)) {
-        if (absl::Status s = writer->Append(chunk); !s.ok()) return s;
+        if (base::Status s = writer->Append(chunk); !s.ok()) return s;
         chunk.clear();
       }
     }
   }
-  if (absl::Status s = writer->Append(chunk); !s.ok()) return s;
+  if (base::Status s = writer->Append(chunk); !s.ok()) return s;
   return writer->Commit();
 }
 

@@ -13,11 +13,8 @@
 #include <utility>
 #include <vector>
 
-#include "absl/status/status.h"
-#include "absl/status/statusor.h"
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
 #include "noma/graph/messages.h"
+#include "noma/runtime/base.h"
 #include "noma/runtime/device.h"
 #include "noma/runtime/format.h"
 #include "noma/runtime/io.h"
@@ -26,6 +23,8 @@
 #include "noma/runtime/tensor.h"
 #include "noma/runtime/threads.h"
 #include "noma/runtime/watch.h"
+
+namespace base = noma::base;
 
 namespace {
 
@@ -103,7 +102,7 @@ int32_t Fail(std::string message) {
   noma_p_error_pending = 1;
   return 1;
 }
-int32_t Fail(const absl::Status& status) { return Fail(std::string(status.message())); }
+int32_t Fail(const base::Status& status) { return Fail(std::string(status.message())); }
 
 TensorObject* Object(const noma_cell* cell) { return static_cast<TensorObject*>(cell->object); }
 
@@ -111,7 +110,7 @@ TensorObject* Object(const noma_cell* cell) { return static_cast<TensorObject*>(
 const Tensor& HostTensor(TensorObject* object) {
   if (object->host_stale) {
     object->tensor.Reset(object->device_shape, object->device_elements);
-    absl::Status copied =
+    base::Status copied =
         Backend()->Download(object->tensor.data(), object->device, object->device_elements);
     if (!copied.ok()) Fail(copied);
     object->host_stale = false;
@@ -248,7 +247,7 @@ void SetObject(noma_cell* dst, TensorObject* object) {
 template <typename Kernel>
 int32_t ComputeInto(noma_cell* dst, int64_t expected_elements, Kernel&& compute) {
   TensorObject* object = AcquireObject(expected_elements);
-  absl::Status status = compute(&object->tensor);
+  base::Status status = compute(&object->tensor);
   if (!status.ok()) {
     object->refs = 0;
     Recycle(object);
@@ -275,11 +274,11 @@ int32_t FillLike(noma_cell* dst, const noma_cell* like, double value) {
   return ComputeInto(dst, elements, [&](Tensor* out) {
     out->Reset(shape, elements);
     std::fill(out->data(), out->data() + elements, value);
-    return absl::OkStatus();
+    return base::OkStatus();
   });
 }
 
-int32_t Deliver(noma_cell* dst, absl::StatusOr<Tensor> result) {
+int32_t Deliver(noma_cell* dst, base::StatusOr<Tensor> result) {
   if (!result.ok()) return Fail(result.status());
   SetTensor(dst, *std::move(result));
   return 0;
@@ -319,12 +318,12 @@ int32_t RequireNumeric(const noma_cell* cell) {
 
 int32_t RequireTensor(const noma_cell* cell, const char* what) {
   if (cell->kind == NOMA_P_TENSOR) return 0;
-  return Fail(absl::StrCat(what, ": expected a tensor, got a scalar"));
+  return Fail(base::StrCat(what, ": expected a tensor, got a scalar"));
 }
 
 int32_t ScalarArg(const noma_cell* cell, const char* what, double* out) {
   if (cell->kind != NOMA_P_SCALAR) {
-    return Fail(absl::StrCat(what, ": expected a scalar, got a tensor of shape ", ShapeOf(cell)));
+    return Fail(base::StrCat(what, ": expected a scalar, got a tensor of shape ", ShapeOf(cell)));
   }
   *out = cell->scalar;
   return 0;
@@ -355,9 +354,9 @@ std::string RenderError() {
   const noma_program* program = state.program;
   int64_t location = state.error_location;
   if (program == nullptr || location < 0 || location >= program->location_count) {
-    return absl::StrCat("error: ", state.error, "\n");
+    return base::StrCat("error: ", state.error, "\n");
   }
-  return absl::StrCat(program->location_prefix[location], state.error,
+  return base::StrCat(program->location_prefix[location], state.error,
                       program->location_suffix[location]);
 }
 
@@ -424,7 +423,7 @@ int32_t Binary(noma_cell* dst, BinaryKernel kernel, const noma_cell* a, const no
       const double* pb = b->kind == NOMA_P_SCALAR ? &b->scalar : t.data();
       noma::runtime::BinaryArray(kernel, pa, a->kind == NOMA_P_SCALAR ? 0 : 1, pb,
                                  b->kind == NOMA_P_SCALAR ? 0 : 1, out->data(), t.size());
-      return absl::OkStatus();
+      return base::OkStatus();
     });
   }
   // (An operand may be unset after an error that is still to be reported: Operand reads it
@@ -533,7 +532,7 @@ bool PlanChain(const noma_cell* const* leaves, int32_t leaf_count, const int32_t
   const SmallShape& small = node_shapes[node_count - 1];
   if (small.rank == 0) return false;
   plan->shape.assign(small.dims, small.dims + small.rank);
-  absl::StatusOr<int64_t> elements = noma::runtime::ElementCount(plan->shape);
+  base::StatusOr<int64_t> elements = noma::runtime::ElementCount(plan->shape);
   if (!elements.ok() ||
       !noma::runtime::CheckAllocation(*elements, noma::runtime::MaxElements()).ok()) {
     return false;
@@ -566,7 +565,7 @@ bool PlanChain(const noma_cell* const* leaves, int32_t leaf_count, const int32_t
 // ---- Device residency (device.h) ----
 
 // The cell's value in device memory, uploaded when the device has no current copy.
-absl::StatusOr<DeviceAddress> OnDevice(const noma_cell* cell) {
+base::StatusOr<DeviceAddress> OnDevice(const noma_cell* cell) {
   TensorObject* object = Object(cell);
   if (object->device_valid) return object->device;
   int64_t elements = object->tensor.size();
@@ -575,12 +574,12 @@ absl::StatusOr<DeviceAddress> OnDevice(const noma_cell* cell) {
     object->device = 0;
   }
   if (object->device == 0) {
-    absl::StatusOr<DeviceAddress> buffer = Backend()->Allocate(elements);
+    base::StatusOr<DeviceAddress> buffer = Backend()->Allocate(elements);
     if (!buffer.ok()) return buffer.status();
     object->device = *buffer;
     object->device_elements = elements;
   }
-  if (absl::Status copied = Backend()->Upload(object->device, object->tensor.data(), elements);
+  if (base::Status copied = Backend()->Upload(object->device, object->tensor.data(), elements);
       !copied.ok()) {
     return copied;
   }
@@ -590,7 +589,7 @@ absl::StatusOr<DeviceAddress> OnDevice(const noma_cell* cell) {
 
 // A fresh object whose value a device kernel is about to write: a pooled one with a device
 // buffer of that size when there is one.
-absl::StatusOr<TensorObject*> NewDeviceResult(Shape shape, int64_t elements) {
+base::StatusOr<TensorObject*> NewDeviceResult(Shape shape, int64_t elements) {
   std::vector<TensorObject*>& pool = Pool();
   TensorObject* object = nullptr;
   for (size_t i = pool.size(); i-- > 0;) {
@@ -604,7 +603,7 @@ absl::StatusOr<TensorObject*> NewDeviceResult(Shape shape, int64_t elements) {
   if (object == nullptr) object = new TensorObject{0, Tensor(), Shape()};
   object->refs = 1;
   if (object->device == 0) {
-    absl::StatusOr<DeviceAddress> buffer = Backend()->Allocate(elements);
+    base::StatusOr<DeviceAddress> buffer = Backend()->Allocate(elements);
     if (!buffer.ok()) {
       DestroyObject(object);
       return buffer.status();
@@ -632,7 +631,7 @@ int32_t DeliverDevice(noma_cell* dst, TensorObject* object) {
     return 0;
   }
   double value = 0;
-  absl::Status copied = Backend()->Download(&value, object->device, 1);
+  base::Status copied = Backend()->Download(&value, object->device, 1);
   DiscardDeviceResult(object);
   if (!copied.ok()) return Fail(copied);
   noma_p_set_scalar(dst, value);
@@ -653,18 +652,18 @@ int32_t DeviceChain(noma_cell* dst, const noma_cell* const* leaves, int32_t leaf
       operands[l].scalar = leaves[l]->scalar;
       continue;
     }
-    absl::StatusOr<DeviceAddress> data = OnDevice(leaves[l]);
+    base::StatusOr<DeviceAddress> data = OnDevice(leaves[l]);
     if (!data.ok()) return Fail(data.status());
     operands[l].data = *data;
   }
-  absl::StatusOr<TensorObject*> result = NewDeviceResult(plan.shape, plan.elements);
+  base::StatusOr<TensorObject*> result = NewDeviceResult(plan.shape, plan.elements);
   if (!result.ok()) return Fail(result.status());
-  absl::Status ran =
-      Backend()->Elementwise(absl::MakeConstSpan(program, 4 * node_count), (*result)->device,
-                             plan.rows, plan.cols, absl::MakeConstSpan(operands, leaf_count));
+  base::Status ran =
+      Backend()->Elementwise(base::MakeConstSpan(program, 4 * node_count), (*result)->device,
+                             plan.rows, plan.cols, base::MakeConstSpan(operands, leaf_count));
   if (!ran.ok()) {
     DiscardDeviceResult(*result);
-    return absl::IsNotFound(ran) ? -1 : Fail(ran);
+    return base::IsNotFound(ran) ? -1 : Fail(ran);
   }
   SetObject(dst, *result);
   return 0;
@@ -706,11 +705,11 @@ int32_t DeviceBinaryOver(noma_cell* dst, BinaryKernel kernel, const Shape& shape
 // Σ (or mean) of `x` viewed as [outer, n, inner] over n, into a result of `shape`.
 int32_t DeviceReduce(noma_cell* dst, const noma_cell* x, int64_t outer, int64_t n, int64_t inner,
                      double divisor, Shape shape) {
-  absl::StatusOr<DeviceAddress> data = OnDevice(x);
+  base::StatusOr<DeviceAddress> data = OnDevice(x);
   if (!data.ok()) return Fail(data.status());
-  absl::StatusOr<TensorObject*> result = NewDeviceResult(std::move(shape), outer * inner);
+  base::StatusOr<TensorObject*> result = NewDeviceResult(std::move(shape), outer * inner);
   if (!result.ok()) return Fail(result.status());
-  if (absl::Status ran = Backend()->Reduce((*result)->device, *data, outer, n, inner, divisor);
+  if (base::Status ran = Backend()->Reduce((*result)->device, *data, outer, n, inner, divisor);
       !ran.ok()) {
     DiscardDeviceResult(*result);
     return Fail(ran);
@@ -742,19 +741,19 @@ int32_t DeviceMatmul(noma_cell* dst, const noma_cell* a, const noma_cell* b) {
     return -1;
   }
   Shape shape = {sa[0], sb[1]};
-  absl::StatusOr<int64_t> elements = noma::runtime::ElementCount(shape);
+  base::StatusOr<int64_t> elements = noma::runtime::ElementCount(shape);
   if (!elements.ok() ||
       !noma::runtime::CheckAllocation(*elements, noma::runtime::MaxElements()).ok()) {
     return -1;
   }
   int64_t n = sa[0], k = sa[1], m = sb[1];
-  absl::StatusOr<DeviceAddress> x = OnDevice(a);
+  base::StatusOr<DeviceAddress> x = OnDevice(a);
   if (!x.ok()) return Fail(x.status());
-  absl::StatusOr<DeviceAddress> y = OnDevice(b);
+  base::StatusOr<DeviceAddress> y = OnDevice(b);
   if (!y.ok()) return Fail(y.status());
-  absl::StatusOr<TensorObject*> result = NewDeviceResult(std::move(shape), *elements);
+  base::StatusOr<TensorObject*> result = NewDeviceResult(std::move(shape), *elements);
   if (!result.ok()) return Fail(result.status());
-  if (absl::Status ran = Backend()->Matmul((*result)->device, *x, *y, n, k, m); !ran.ok()) {
+  if (base::Status ran = Backend()->Matmul((*result)->device, *x, *y, n, k, m); !ran.ok()) {
     DiscardDeviceResult(*result);
     return Fail(ran);
   }
@@ -766,11 +765,11 @@ int32_t DeviceTranspose(noma_cell* dst, const noma_cell* a) {
   if (!DeviceReduces(a) || ShapeOfTensor(a).size() != 2) return -1;
   Shape shape = ShapeOfTensor(a);
   int64_t rows = shape[0], cols = shape[1];
-  absl::StatusOr<DeviceAddress> x = OnDevice(a);
+  base::StatusOr<DeviceAddress> x = OnDevice(a);
   if (!x.ok()) return Fail(x.status());
-  absl::StatusOr<TensorObject*> result = NewDeviceResult({cols, rows}, rows * cols);
+  base::StatusOr<TensorObject*> result = NewDeviceResult({cols, rows}, rows * cols);
   if (!result.ok()) return Fail(result.status());
-  if (absl::Status ran = Backend()->Transpose((*result)->device, *x, rows, cols); !ran.ok()) {
+  if (base::Status ran = Backend()->Transpose((*result)->device, *x, rows, cols); !ran.ok()) {
     DiscardDeviceResult(*result);
     return Fail(ran);
   }
@@ -847,7 +846,7 @@ int32_t noma_p_parse_options(int argc, const char* const* argv, const char* help
       return 1;
     } else if (arg == "--seed") {
       int64_t seed;
-      if (i + 1 >= argc || !absl::SimpleAtoi(argv[++i], &seed)) {
+      if (i + 1 >= argc || !base::SimpleAtoi(argv[++i], &seed)) {
         return usage("--seed needs an integer");
       }
       options->seed = static_cast<uint64_t>(seed);
@@ -855,7 +854,7 @@ int32_t noma_p_parse_options(int argc, const char* const* argv, const char* help
       // Process-wide (the kernels' pool, threads.h), so it is applied here rather than
       // carried in noma_run_options: `noma run` runs the interpreter, not noma_p_run.
       int64_t threads;
-      if (i + 1 >= argc || !absl::SimpleAtoi(argv[++i], &threads) || threads <= 0) {
+      if (i + 1 >= argc || !base::SimpleAtoi(argv[++i], &threads) || threads <= 0) {
         return usage("--threads needs a positive integer");
       }
       noma::runtime::SetThreadCount(static_cast<int>(std::min<int64_t>(threads, 1 << 20)));
@@ -872,12 +871,12 @@ int32_t noma_p_parse_options(int argc, const char* const* argv, const char* help
       options->metrics_path = argv[++i];
     } else if (arg == "--max-alloc") {
       int64_t bytes;
-      if (i + 1 >= argc || !absl::SimpleAtoi(argv[++i], &bytes) || bytes <= 0) {
+      if (i + 1 >= argc || !base::SimpleAtoi(argv[++i], &bytes) || bytes <= 0) {
         return usage("--max-alloc needs a positive number of bytes");
       }
       options->max_elements = bytes / 8;
     } else {
-      return usage(absl::StrCat("unknown option '", arg, "'"));
+      return usage(base::StrCat("unknown option '", arg, "'"));
     }
   }
   return 0;
@@ -904,7 +903,7 @@ int32_t noma_p_run(const noma_program* program, const noma_run_options* options)
   std::string metrics = options->metrics_path != nullptr ? options->metrics_path : "";
   const char* user_dir = std::getenv("BUILD_WORKING_DIRECTORY");
   if (!metrics.empty() && metrics[0] != '/' && user_dir != nullptr && *user_dir != '\0') {
-    metrics = absl::StrCat(user_dir, "/", metrics);
+    metrics = base::StrCat(user_dir, "/", metrics);
   }
   if (std::string error = watch.Start(metrics.c_str(), options->progress != 0); !error.empty()) {
     std::fprintf(stderr, "error: --metrics: %s\n", error.c_str());
@@ -941,7 +940,7 @@ void noma_p_warn_max_iterations(const char* prefix, double max_iterations) {
   if (noma_p_error_pending) return;
   noma::runtime::TrainingWatch::Get().MaxIterationsReached();
   std::string text =
-      absl::StrCat(prefix, noma::runtime::FormatScalar(max_iterations), ") with cond false\n");
+      base::StrCat(prefix, noma::runtime::FormatScalar(max_iterations), ") with cond false\n");
   std::fwrite(text.data(), 1, text.size(), stderr);
 }
 
@@ -985,7 +984,7 @@ int32_t noma_p_call(const noma_program* program,
   noma_p_nan_checks = 0;
   for (int32_t i = 0; i < count; ++i) {
     if (!IsNumeric(args[i])) {
-      Fail(absl::StrCat("argument ", i + 1, " is not a number"));
+      Fail(base::StrCat("argument ", i + 1, " is not a number"));
       break;
     }
   }
@@ -1007,7 +1006,7 @@ int32_t noma_p_set_tensor(noma_cell* dst, const int64_t* shape, int32_t rank, co
   }
   if (rank < 0 || shape == nullptr) return Fail("invalid tensor shape");
   Shape dims(shape, shape + rank);
-  absl::StatusOr<int64_t> count = noma::runtime::ElementCount(dims);
+  base::StatusOr<int64_t> count = noma::runtime::ElementCount(dims);
   if (!count.ok()) return Fail(count.status());
   SetTensor(dst, Tensor(std::move(dims), std::vector<double>(data, data + *count)));
   return 0;
@@ -1060,9 +1059,9 @@ void noma_p_set_string(noma_cell* dst, const char* text) {
 
 int32_t noma_p_load(noma_cell* dst, const noma_cell* slot, const char* name) {
   if (slot->kind == NOMA_P_UNSET) {
-    return Fail(absl::StrCat("'", name, "' is used before it is given a value"));
+    return Fail(base::StrCat("'", name, "' is used before it is given a value"));
   }
-  if (slot->kind == NOMA_P_FREED) return Fail(absl::StrCat("use of '", name, "' after free"));
+  if (slot->kind == NOMA_P_FREED) return Fail(base::StrCat("use of '", name, "' after free"));
   noma_p_copy(dst, slot);
   return 0;
 }
@@ -1074,7 +1073,7 @@ int32_t noma_p_scalar_arg(const noma_cell* cell, const char* what, double* out) 
 int32_t noma_p_truthy(const noma_cell* cell, int32_t* truth) {
   if (cell->kind == NOMA_P_STRING) return Fail("condition must be a scalar, got a string");
   if (cell->kind != NOMA_P_SCALAR) {
-    return Fail(absl::StrCat("condition must be a scalar, got a tensor of shape ", ShapeOf(cell)));
+    return Fail(base::StrCat("condition must be a scalar, got a tensor of shape ", ShapeOf(cell)));
   }
   *truth = cell->scalar != 0;  // NaN is true.
   return 0;
@@ -1084,7 +1083,7 @@ int32_t noma_p_require_numeric(const noma_cell* cell) { return RequireNumeric(ce
 
 int32_t noma_p_expect_scalar(const noma_cell* cell, double* out) {
   if (cell->kind != NOMA_P_SCALAR) {
-    return Fail(absl::StrCat("internal error: expected a scalar value, got ", ShapeOf(cell)));
+    return Fail(base::StrCat("internal error: expected a scalar value, got ", ShapeOf(cell)));
   }
   *out = cell->scalar;
   return 0;
@@ -1109,7 +1108,7 @@ int32_t noma_p_unary(noma_cell* dst, int32_t kernel, const noma_cell* a) {
   }
   return ComputeInto(dst, TensorOf(a).size(), [&](Tensor* out) {
     noma::runtime::UnaryInto(static_cast<UnaryKernel>(kernel), TensorOf(a), out);
-    return absl::OkStatus();
+    return base::OkStatus();
   });
 }
 
@@ -1162,7 +1161,7 @@ int32_t noma_p_builtin(noma_cell* dst, int32_t builtin, noma_cell* const* args, 
       double axis;
       if (ScalarArg(args[1], name, &axis)) return 1;
       if (axis != std::floor(axis) || !std::isfinite(axis)) {
-        return Fail(absl::StrCat(name, ": axis must be an integer"));
+        return Fail(base::StrCat(name, ": axis must be an integer"));
       }
       int64_t a = static_cast<int64_t>(axis);
       if (DeviceReduces(args[0])) {
@@ -1259,7 +1258,7 @@ int32_t noma_p_minimize(const noma_cell* loss, int64_t* count, double* last_loss
 
 int32_t noma_p_check_one_minimize(int64_t count, const char* unit) {
   if (count == 1) return 0;
-  return Fail(absl::StrCat("each ", unit, " iteration must execute exactly one `minimize`",
+  return Fail(base::StrCat("each ", unit, " iteration must execute exactly one `minimize`",
                            "; this one executed ", count));
 }
 
@@ -1277,7 +1276,7 @@ int32_t noma_p_check_finite(const noma_cell* cell, const char* what) {
     }
   }
   if (!found) return 0;
-  return Fail(absl::StrCat(what, " produced a NaN or infinity (--check-nan)"));
+  return Fail(base::StrCat(what, " produced a NaN or infinity (--check-nan)"));
 }
 
 void noma_p_optimize_enter(void) {
@@ -1312,7 +1311,7 @@ int32_t noma_p_enter_call(void) {
                          static_cast<size_t>(state.stack_base - &here) > state.stack_budget;
   if (++state.call_depth > state.max_call_depth || stack_exhausted) {
     --state.call_depth;
-    return Fail(absl::StrCat("recursion is too deep (", state.call_depth,
+    return Fail(base::StrCat("recursion is too deep (", state.call_depth,
                              " nested calls); the program's stack is exhausted"));
   }
   return 0;
@@ -1322,7 +1321,7 @@ void noma_p_leave_call(void) { --State().call_depth; }
 
 int32_t noma_p_returned_value(const noma_cell* result, const char* function) {
   if (result->kind != NOMA_P_UNSET) return 0;
-  return Fail(absl::StrCat("'", function, "' returned no value"));
+  return Fail(base::StrCat("'", function, "' returned no value"));
 }
 
 int32_t noma_p_matmul_transposed(noma_cell* dst, const noma_cell* a, int32_t transpose_a,
@@ -1338,7 +1337,7 @@ int32_t noma_p_matmul_transposed(noma_cell* dst, const noma_cell* a, int32_t tra
   int64_t cols = transpose_b ? y.shape()[0] : y.shape()[1];
   if (k != k_b) return 1;
   TensorObject* object = AcquireObject(rows * cols);
-  absl::Status status = noma::runtime::MatmulTransposedInto(x, transpose_a != 0, y,
+  base::Status status = noma::runtime::MatmulTransposedInto(x, transpose_a != 0, y,
                                                             transpose_b != 0, &object->tensor);
   if (!status.ok()) {  // Too large: the unfused operations report it.
     object->refs = 0;
@@ -1449,7 +1448,7 @@ int32_t noma_p_realloc(noma_cell* slot, noma_cell* const* dims, int32_t count, i
   Release(&current);
   if (tensor.shape() == shape) return 0;  // No-op (docs/language.md §7).
   ProgramState& state = State();
-  absl::StatusOr<Tensor> grown =
+  base::StatusOr<Tensor> grown =
       learnable
           ? noma::runtime::Realloc(tensor, shape, state.max_elements,
                                    [&state](int64_t) { return state.rng.Normal(0, 0.1); })
@@ -1478,7 +1477,7 @@ int32_t noma_p_load_csv(noma_cell* slot, const noma_cell* path) {
 int32_t noma_p_save_csv(const noma_cell* value, const noma_cell* path) {
   std::string file;
   if (StringArg(path, &file) || RequireNumeric(value) || noma_p_error_pending) return 1;
-  absl::Status status = noma::runtime::SaveCsv(*Operand(value), file);
+  base::Status status = noma::runtime::SaveCsv(*Operand(value), file);
   return status.ok() ? 0 : Fail(status);
 }
 
@@ -1491,12 +1490,12 @@ int32_t noma_p_load_safetensors(const noma_cell* path, const char* const* keys,
   auto list_keys = [&] {
     std::string names;
     for (const auto& [key, tensor] : *loaded)
-      absl::StrAppend(&names, names.empty() ? "" : ", ", key);
+      base::StrAppend(&names, names.empty() ? "" : ", ", key);
     return names;
   };
   if (count == 1 && keys[0][0] == '\0') {
     if (loaded->size() != 1) {
-      return Fail(absl::StrCat("'", file, "' holds ", loaded->size(), " tensors (", list_keys(),
+      return Fail(base::StrCat("'", file, "' holds ", loaded->size(), " tensors (", list_keys(),
                                "); bind them with `load_safetensors { key: x, ... }`"));
     }
     SetTensor(slots[0], loaded->begin()->second);
@@ -1506,7 +1505,7 @@ int32_t noma_p_load_safetensors(const noma_cell* path, const char* const* keys,
     auto it = loaded->find(keys[i]);
     if (it == loaded->end()) {
       return Fail(
-          absl::StrCat("'", file, "' has no tensor '", keys[i], "' (it has: ", list_keys(), ")"));
+          base::StrCat("'", file, "' has no tensor '", keys[i], "' (it has: ", list_keys(), ")"));
     }
     SetTensor(slots[i], it->second);
   }
@@ -1523,7 +1522,7 @@ int32_t noma_p_save_safetensors(noma_cell* const* values, const char* const* key
     tensors[keys[i]] = AsTensor(values[i]);
   }
   if (noma_p_error_pending) return 1;
-  absl::Status status = noma::runtime::SaveSafetensors(tensors, file);
+  base::Status status = noma::runtime::SaveSafetensors(tensors, file);
   return status.ok() ? 0 : Fail(status);
 }
 
@@ -1532,7 +1531,7 @@ int32_t noma_p_batch_setup(noma_cell* const* sources, int32_t count, const noma_
   double size;
   if (ScalarArg(chunk, "batch size", &size)) return 1;
   if (!(size >= 1) || size != std::floor(size)) {
-    return Fail(absl::StrCat("batch size must be a positive integer, got ",
+    return Fail(base::StrCat("batch size must be a positive integer, got ",
                              noma::runtime::FormatScalar(size)));
   }
   for (int32_t i = 0; i < count; ++i) {
@@ -1596,7 +1595,7 @@ int32_t noma_p_sum_to_shape(noma_cell* dst, const noma_cell* adjoint, const noma
     int64_t rows = from.size() == 2 ? from[0] : 1, cols = from.back();
     int64_t to_elements = 1;
     for (int64_t d : to) to_elements *= d;
-    absl::StatusOr<Shape> joined = noma::runtime::BroadcastShapes(to, from);
+    base::StatusOr<Shape> joined = noma::runtime::BroadcastShapes(to, from);
     if (joined.ok() && *joined == from && to.size() <= 2) {
       if (to_elements == 1) return DeviceReduce(dst, adjoint, 1, rows * cols, 1, 1.0, to);
       if (from.size() == 2 && to.back() == cols && to_elements == cols) {
@@ -1670,8 +1669,8 @@ int32_t noma_p_unreduce(noma_cell* dst, const noma_cell* adjoint, const noma_cel
   if (a < 0 || a >= rank) return Fail("internal error: reduction axis out of range");
   Shape kept = shape;
   kept[a] = 1;
-  absl::StatusOr<int64_t> kept_count = noma::runtime::ElementCount(kept);
-  absl::StatusOr<int64_t> reduced_count =
+  base::StatusOr<int64_t> kept_count = noma::runtime::ElementCount(kept);
+  base::StatusOr<int64_t> reduced_count =
       adjoint->kind == NOMA_P_TENSOR ? noma::runtime::ElementCount(ShapeOfTensor(adjoint)) : 1;
   if (!kept_count.ok() || !reduced_count.ok() || *kept_count != *reduced_count) {
     return Fail("internal error: reduction adjoint of the wrong size");

@@ -7,10 +7,8 @@
 #include <limits>
 #include <utility>
 
-#include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "noma/graph/messages.h"
+#include "noma/runtime/base.h"
 #include "noma/runtime/format.h"
 #include "noma/runtime/internal/gemm.h"
 #include "noma/runtime/internal/kernels.h"
@@ -18,17 +16,27 @@
 
 namespace noma::runtime {
 
-std::string ShapeToString(absl::Span<const int64_t> shape) {
-  return absl::StrCat("[", absl::StrJoin(shape, ", "), "]");
+namespace {
+
+std::string JoinDims(base::Span<const int64_t> shape) {
+  std::string out;
+  for (size_t i = 0; i < shape.size(); ++i) base::StrAppend(&out, i == 0 ? "" : ", ", shape[i]);
+  return out;
 }
 
-absl::StatusOr<int64_t> ElementCount(absl::Span<const int64_t> shape) {
+}  // namespace
+
+std::string ShapeToString(base::Span<const int64_t> shape) {
+  return base::StrCat("[", JoinDims(shape), "]");
+}
+
+base::StatusOr<int64_t> ElementCount(base::Span<const int64_t> shape) {
   int64_t count = 1;
   bool overflow = false;
   for (int64_t d : shape) {
     if (d < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("negative dimension in shape ", ShapeToString(shape)));
+      return base::InvalidArgumentError(
+          base::StrCat("negative dimension in shape ", ShapeToString(shape)));
     }
     // Keep checking the other dims for negatives; a zero dim makes the product 0 anyway.
     if (d != 0 && count > std::numeric_limits<int64_t>::max() / d) {
@@ -38,8 +46,8 @@ absl::StatusOr<int64_t> ElementCount(absl::Span<const int64_t> shape) {
     }
   }
   if (overflow && count != 0) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("shape ", ShapeToString(shape), " has too many elements"));
+    return base::ResourceExhaustedError(
+        base::StrCat("shape ", ShapeToString(shape), " has too many elements"));
   }
   return overflow ? 0 : count;
 }
@@ -66,8 +74,8 @@ namespace {
 std::atomic<int64_t> max_elements{kDefaultMaxElements};
 
 // Checks a kernel's result shape: no overflow, within MaxElements().
-absl::Status CheckResult(absl::Span<const int64_t> shape) {
-  absl::StatusOr<int64_t> count = ElementCount(shape);
+base::Status CheckResult(base::Span<const int64_t> shape) {
+  base::StatusOr<int64_t> count = ElementCount(shape);
   if (!count.ok()) return count.status();
   return CheckAllocation(*count, MaxElements());
 }
@@ -99,14 +107,14 @@ void BinaryArray(BinaryKernel op, const double* a, int64_t a_stride, const doubl
   internal::BinaryArrayKernel(op, a, a_stride, b, b_stride, out, n);
 }
 
-absl::StatusOr<Shape> BroadcastShapes(absl::Span<const int64_t> a, absl::Span<const int64_t> b) {
+base::StatusOr<Shape> BroadcastShapes(base::Span<const int64_t> a, base::Span<const int64_t> b) {
   size_t rank = std::max(a.size(), b.size());
   Shape out(rank);
   for (size_t i = 0; i < rank; ++i) {
     int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
     int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
     if (da != db && da != 1 && db != 1) {
-      return absl::InvalidArgumentError(
+      return base::InvalidArgumentError(
           messages::CannotBroadcast(ShapeToString(a), ShapeToString(b)));
     }
     out[i] = da == 1 ? db : da;
@@ -114,30 +122,30 @@ absl::StatusOr<Shape> BroadcastShapes(absl::Span<const int64_t> a, absl::Span<co
   return out;
 }
 
-absl::StatusOr<Tensor> Binary(BinaryKernel op, const Tensor& a, const Tensor& b) {
+base::StatusOr<Tensor> Binary(BinaryKernel op, const Tensor& a, const Tensor& b) {
   Tensor out;
-  if (absl::Status status = BinaryInto(op, a, b, &out); !status.ok()) return status;
+  if (base::Status status = BinaryInto(op, a, b, &out); !status.ok()) return status;
   return out;
 }
 
-absl::Status BinaryInto(BinaryKernel op, const Tensor& a, const Tensor& b, Tensor* out) {
+base::Status BinaryInto(BinaryKernel op, const Tensor& a, const Tensor& b, Tensor* out) {
   if (a.shape() == b.shape()) {
     out->Reset(a.shape(), a.size());
     BinaryArray(op, a.data(), 1, b.data(), 1, out->data(), out->size());
-    return absl::OkStatus();
+    return base::OkStatus();
   }
-  absl::StatusOr<Shape> shape = BroadcastShapes(a.shape(), b.shape());
+  base::StatusOr<Shape> shape = BroadcastShapes(a.shape(), b.shape());
   if (!shape.ok()) return shape.status();
-  if (absl::Status size = CheckResult(*shape); !size.ok()) return size;
+  if (base::Status size = CheckResult(*shape); !size.ok()) return size;
   // ElementCount, not a plain product: huge dims next to a zero dim overflow the product
   // before the zero is reached (UBSan, --config=asan).
   int64_t elements = *ElementCount(*shape);  // Checked by CheckResult.
   out->Reset(*shape, elements);
-  if (elements == 0) return absl::OkStatus();
+  if (elements == 0) return base::OkStatus();
   internal::BroadcastPlan plan(*shape, a.shape(), b.shape());
   // BinaryArray's loops for each run, with the operation and instruction set chosen once.
   internal::BroadcastBinaryKernel(op, plan, a.data(), b.data(), out->data());
-  return absl::OkStatus();
+  return base::OkStatus();
 }
 
 Tensor Unary(UnaryKernel op, const Tensor& a) {
@@ -151,30 +159,30 @@ void UnaryInto(UnaryKernel op, const Tensor& a, Tensor* out) {
   UnaryArray(op, a.data(), 1, out->data(), out->size());
 }
 
-absl::StatusOr<Tensor> SumToShape(const Tensor& t, absl::Span<const int64_t> shape) {
+base::StatusOr<Tensor> SumToShape(const Tensor& t, base::Span<const int64_t> shape) {
   if (t.shape() == Shape(shape.begin(), shape.end())) return t;
   Tensor out;
-  if (absl::Status status = SumToShapeInto(t, shape, &out); !status.ok()) return status;
+  if (base::Status status = SumToShapeInto(t, shape, &out); !status.ok()) return status;
   return out;
 }
 
-absl::Status SumToShapeInto(const Tensor& t, absl::Span<const int64_t> shape, Tensor* result) {
+base::Status SumToShapeInto(const Tensor& t, base::Span<const int64_t> shape, Tensor* result) {
   Shape target(shape.begin(), shape.end());
   if (t.shape() == target) {
     result->Reset(target, t.size());
     std::copy(t.data(), t.data() + t.size(), result->data());
-    return absl::OkStatus();
+    return base::OkStatus();
   }
-  absl::StatusOr<Shape> joined = BroadcastShapes(target, t.shape());
+  base::StatusOr<Shape> joined = BroadcastShapes(target, t.shape());
   if (!joined.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot reduce shape ", ShapeToString(t.shape()),
+    return base::InvalidArgumentError(base::StrCat("cannot reduce shape ", ShapeToString(t.shape()),
                                                    " to ", ShapeToString(target)));
   }
   if (*joined != t.shape()) {
     // An adjoint smaller than the value's shape stands for its broadcast: adjoints start as the
     // scalar 0, which stays when nothing adds to them (a value nothing uses, a branch not
     // taken), and 0 times an operand has the operand's shape.
-    absl::StatusOr<Tensor> spread = BroadcastTo(t, *joined);
+    base::StatusOr<Tensor> spread = BroadcastTo(t, *joined);
     if (!spread.ok()) return spread.status();
     return SumToShapeInto(*spread, target, result);
   }
@@ -183,7 +191,7 @@ absl::Status SumToShapeInto(const Tensor& t, absl::Span<const int64_t> shape, Te
   Tensor& out = *result;
   out.Reset(target, elements);
   std::fill(out.data(), out.data() + elements, 0.0);
-  if (t.size() == 0) return absl::OkStatus();
+  if (t.size() == 0) return base::OkStatus();
   // Iterate over t (row-major); each element is added to the target element it was broadcast
   // from, so every target element sums its contributions in row-major order.
   internal::BroadcastPlan plan(t.shape(), t.shape(), target);
@@ -199,18 +207,18 @@ absl::Status SumToShapeInto(const Tensor& t, absl::Span<const int64_t> shape, Te
       o[ib] = total;
     }
   });
-  return absl::OkStatus();
+  return base::OkStatus();
 }
 
-absl::StatusOr<Tensor> BroadcastTo(const Tensor& t, absl::Span<const int64_t> shape) {
+base::StatusOr<Tensor> BroadcastTo(const Tensor& t, base::Span<const int64_t> shape) {
   Shape target(shape.begin(), shape.end());
   if (t.shape() == target) return t;
-  absl::StatusOr<Shape> joined = BroadcastShapes(t.shape(), target);
+  base::StatusOr<Shape> joined = BroadcastShapes(t.shape(), target);
   if (!joined.ok() || *joined != target) {
-    return absl::InvalidArgumentError(absl::StrCat(
+    return base::InvalidArgumentError(base::StrCat(
         "cannot broadcast shape ", ShapeToString(t.shape()), " to ", ShapeToString(target)));
   }
-  if (absl::Status size = CheckResult(target); !size.ok()) return size;
+  if (base::Status size = CheckResult(target); !size.ok()) return size;
   Tensor out = Tensor::Zeros(target);
   if (out.size() == 0) return out;
   internal::BroadcastPlan plan(target, t.shape(), target);
@@ -245,10 +253,10 @@ Tensor MeanAll(const Tensor& t) { return Tensor::Scalar(MeanAllValue(t)); }
 
 namespace {
 
-absl::StatusOr<Tensor> ReduceAxis(const Tensor& t, int64_t axis, bool mean, const char* name) {
+base::StatusOr<Tensor> ReduceAxis(const Tensor& t, int64_t axis, bool mean, const char* name) {
   int64_t rank = t.rank();
   if (axis < -rank || axis >= rank) {
-    return absl::InvalidArgumentError(messages::AxisOutOfRange(name, axis, rank));
+    return base::InvalidArgumentError(messages::AxisOutOfRange(name, axis, rank));
   }
   if (axis < 0) axis += rank;
   const Shape& shape = t.shape();
@@ -306,49 +314,49 @@ absl::StatusOr<Tensor> ReduceAxis(const Tensor& t, int64_t axis, bool mean, cons
 
 }  // namespace
 
-absl::StatusOr<Tensor> SumAxis(const Tensor& t, int64_t axis) {
+base::StatusOr<Tensor> SumAxis(const Tensor& t, int64_t axis) {
   return ReduceAxis(t, axis, false, "sum");
 }
-absl::StatusOr<Tensor> MeanAxis(const Tensor& t, int64_t axis) {
+base::StatusOr<Tensor> MeanAxis(const Tensor& t, int64_t axis) {
   return ReduceAxis(t, axis, true, "mean");
 }
 
-absl::StatusOr<Tensor> Matmul(const Tensor& a, const Tensor& b) {
+base::StatusOr<Tensor> Matmul(const Tensor& a, const Tensor& b) {
   Tensor out;
-  if (absl::Status status = MatmulInto(a, b, &out); !status.ok()) return status;
+  if (base::Status status = MatmulInto(a, b, &out); !status.ok()) return status;
   return out;
 }
 
-absl::Status MatmulInto(const Tensor& a, const Tensor& b, Tensor* out) {
+base::Status MatmulInto(const Tensor& a, const Tensor& b, Tensor* out) {
   if (a.rank() != 2 || b.rank() != 2) {
-    return absl::InvalidArgumentError(
+    return base::InvalidArgumentError(
         messages::MatmulRanks(ShapeToString(a.shape()), ShapeToString(b.shape())));
   }
   int64_t n = a.shape()[0], k = a.shape()[1], m = b.shape()[1];
   if (b.shape()[0] != k) {
-    return absl::InvalidArgumentError(
+    return base::InvalidArgumentError(
         messages::MatmulInnerDims(ShapeToString(a.shape()), ShapeToString(b.shape())));
   }
-  if (absl::Status size = CheckResult({n, m}); !size.ok()) return size;
+  if (base::Status size = CheckResult({n, m}); !size.ok()) return size;
   out->Reset({n, m}, n * m);
   internal::MatmulKernel(a.data(), b.data(), out->data(), n, k, m);  // Overwrites every element.
-  return absl::OkStatus();
+  return base::OkStatus();
 }
 
-absl::Status MatmulTransposedInto(const Tensor& a, bool transpose_a, const Tensor& b,
+base::Status MatmulTransposedInto(const Tensor& a, bool transpose_a, const Tensor& b,
                                   bool transpose_b, Tensor* out) {
   if (a.rank() != 2 || b.rank() != 2) {
-    return absl::InvalidArgumentError("matmul of transposes: expected rank-2 tensors");
+    return base::InvalidArgumentError("matmul of transposes: expected rank-2 tensors");
   }
   Shape sa = a.shape(), sb = b.shape();
   if (transpose_a) std::swap(sa[0], sa[1]);
   if (transpose_b) std::swap(sb[0], sb[1]);
   int64_t n = sa[0], k = sa[1], m = sb[1];
   if (sb[0] != k) {
-    return absl::InvalidArgumentError(
+    return base::InvalidArgumentError(
         messages::MatmulInnerDims(ShapeToString(sa), ShapeToString(sb)));
   }
-  if (absl::Status size = CheckResult({n, m}); !size.ok()) return size;
+  if (base::Status size = CheckResult({n, m}); !size.ok()) return size;
   out->Reset({n, m}, n * m);
   // A transposed operand is its storage with the strides swapped (gemm.h).
   int64_t a_cols = a.shape()[1], b_cols = b.shape()[1];
@@ -357,35 +365,35 @@ absl::Status MatmulTransposedInto(const Tensor& a, bool transpose_a, const Tenso
   internal::MatrixOperand pb = transpose_b ? internal::MatrixOperand{b.data(), 1, b_cols}
                                            : internal::MatrixOperand{b.data(), b_cols, 1};
   internal::Gemm(n, k, m, pa, pb, out->data());  // Writes every element.
-  return absl::OkStatus();
+  return base::OkStatus();
 }
 
-absl::StatusOr<Tensor> Transpose(const Tensor& a) {
+base::StatusOr<Tensor> Transpose(const Tensor& a) {
   if (a.rank() == 1) return a;
   Tensor out;
-  if (absl::Status status = TransposeInto(a, &out); !status.ok()) return status;
+  if (base::Status status = TransposeInto(a, &out); !status.ok()) return status;
   return out;
 }
 
-absl::Status TransposeInto(const Tensor& a, Tensor* out) {
+base::Status TransposeInto(const Tensor& a, Tensor* out) {
   if (a.rank() == 1) {
     out->Reset(a.shape(), a.size());
     std::copy(a.data(), a.data() + a.size(), out->data());
-    return absl::OkStatus();
+    return base::OkStatus();
   }
   if (a.rank() != 2) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("transpose: expected a rank-2 tensor, got ", ShapeToString(a.shape())));
+    return base::InvalidArgumentError(
+        base::StrCat("transpose: expected a rank-2 tensor, got ", ShapeToString(a.shape())));
   }
   int64_t n = a.shape()[0], m = a.shape()[1];
   out->Reset({m, n}, n * m);
   internal::TransposeKernel(a.data(), out->data(), n, m);  // Writes every element.
-  return absl::OkStatus();
+  return base::OkStatus();
 }
 
-absl::StatusOr<Tensor> Dot(const Tensor& a, const Tensor& b) {
+base::StatusOr<Tensor> Dot(const Tensor& a, const Tensor& b) {
   if (a.rank() != 1 || b.rank() != 1 || a.size() != b.size()) {
-    return absl::InvalidArgumentError(
+    return base::InvalidArgumentError(
         messages::DotShapes(ShapeToString(a.shape()), ShapeToString(b.shape())));
   }
   // The fma chain of every inner product (docs/numerics.md).
@@ -394,19 +402,19 @@ absl::StatusOr<Tensor> Dot(const Tensor& a, const Tensor& b) {
 
 namespace {
 
-absl::StatusOr<int64_t> CheckIndex(double index, int64_t size) {
-  if (std::isnan(index)) return absl::OutOfRangeError("index is NaN");
+base::StatusOr<int64_t> CheckIndex(double index, int64_t size) {
+  if (std::isnan(index)) return base::OutOfRangeError("index is NaN");
   double truncated = std::trunc(index);
   if (truncated < 0) {
-    return absl::OutOfRangeError(messages::NegativeIndex(FormatScalar(truncated)));
+    return base::OutOfRangeError(messages::NegativeIndex(FormatScalar(truncated)));
   }
   if (truncated >= static_cast<double>(size)) {
-    return absl::OutOfRangeError(messages::IndexOutOfRange(FormatScalar(truncated), size));
+    return base::OutOfRangeError(messages::IndexOutOfRange(FormatScalar(truncated), size));
   }
   return static_cast<int64_t>(truncated);
 }
 
-int64_t RowStride(absl::Span<const int64_t> shape) {
+int64_t RowStride(base::Span<const int64_t> shape) {
   int64_t stride = 1;
   for (size_t d = 1; d < shape.size(); ++d) stride *= shape[d];
   return stride;
@@ -414,9 +422,9 @@ int64_t RowStride(absl::Span<const int64_t> shape) {
 
 }  // namespace
 
-absl::StatusOr<Tensor> Index(const Tensor& t, double index) {
-  if (t.rank() == 0) return absl::InvalidArgumentError(messages::kIndexScalar);
-  absl::StatusOr<int64_t> i = CheckIndex(index, t.shape()[0]);
+base::StatusOr<Tensor> Index(const Tensor& t, double index) {
+  if (t.rank() == 0) return base::InvalidArgumentError(messages::kIndexScalar);
+  base::StatusOr<int64_t> i = CheckIndex(index, t.shape()[0]);
   if (!i.ok()) return i.status();
   Shape rest(t.shape().begin() + 1, t.shape().end());
   int64_t stride = RowStride(t.shape());
@@ -424,14 +432,14 @@ absl::StatusOr<Tensor> Index(const Tensor& t, double index) {
   return Tensor(std::move(rest), std::move(data));
 }
 
-absl::StatusOr<Tensor> IndexAdjoint(const Tensor& adjoint, absl::Span<const int64_t> shape,
+base::StatusOr<Tensor> IndexAdjoint(const Tensor& adjoint, base::Span<const int64_t> shape,
                                     double index) {
-  if (shape.empty()) return absl::InvalidArgumentError(messages::kIndexScalar);
-  if (absl::Status size = CheckResult(shape); !size.ok()) return size;
-  absl::StatusOr<int64_t> i = CheckIndex(index, shape[0]);
+  if (shape.empty()) return base::InvalidArgumentError(messages::kIndexScalar);
+  if (base::Status size = CheckResult(shape); !size.ok()) return size;
+  base::StatusOr<int64_t> i = CheckIndex(index, shape[0]);
   if (!i.ok()) return i.status();
   Shape row_shape(shape.begin() + 1, shape.end());
-  absl::StatusOr<Tensor> row = BroadcastTo(adjoint, row_shape);
+  base::StatusOr<Tensor> row = BroadcastTo(adjoint, row_shape);
   if (!row.ok()) return row.status();
   Tensor out = Tensor::Zeros(Shape(shape.begin(), shape.end()));
   int64_t stride = RowStride(shape);
@@ -439,9 +447,9 @@ absl::StatusOr<Tensor> IndexAdjoint(const Tensor& adjoint, absl::Span<const int6
   return out;
 }
 
-absl::StatusOr<Tensor> SliceRows(const Tensor& t, int64_t begin, int64_t end) {
+base::StatusOr<Tensor> SliceRows(const Tensor& t, int64_t begin, int64_t end) {
   if (t.rank() == 0 || begin < 0 || end < begin || end > t.shape()[0]) {
-    return absl::OutOfRangeError(absl::StrCat(
+    return base::OutOfRangeError(base::StrCat(
         "rows [", begin, ", ", end, ") out of range for shape ", ShapeToString(t.shape())));
   }
   Shape shape = t.shape();
@@ -451,11 +459,11 @@ absl::StatusOr<Tensor> SliceRows(const Tensor& t, int64_t begin, int64_t end) {
   return Tensor(std::move(shape), std::move(data));
 }
 
-absl::StatusOr<Tensor> FromLiteral(Shape shape, std::vector<double> values) {
-  absl::StatusOr<int64_t> count = ElementCount(shape);
+base::StatusOr<Tensor> FromLiteral(Shape shape, std::vector<double> values) {
+  base::StatusOr<int64_t> count = ElementCount(shape);
   if (!count.ok()) return count.status();
   if (*count != static_cast<int64_t>(values.size())) {
-    return absl::InvalidArgumentError(absl::StrCat("tensor literal of shape ", ShapeToString(shape),
+    return base::InvalidArgumentError(base::StrCat("tensor literal of shape ", ShapeToString(shape),
                                                    " has ", values.size(), " elements"));
   }
   return Tensor(std::move(shape), std::move(values));
@@ -466,17 +474,17 @@ namespace {
 // "8 GiB", "7.5 TiB", "512 MiB", "24 bytes": one decimal at most, no trailing ".0".
 std::string HumanBytes(double bytes) {
   static constexpr const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-  if (bytes < 1024) return absl::StrCat(FormatScalar(bytes), " bytes");
+  if (bytes < 1024) return base::StrCat(FormatScalar(bytes), " bytes");
   int unit = -1;
   while (unit + 1 < 6 && bytes >= 1024) {
     bytes /= 1024;
     ++unit;
   }
-  return absl::StrCat(FormatScalar(std::round(bytes * 10) / 10), " ", kUnits[unit]);
+  return base::StrCat(FormatScalar(std::round(bytes * 10) / 10), " ", kUnits[unit]);
 }
 
-absl::Status AllocationError(double elements, int64_t max_elements) {
-  return absl::ResourceExhaustedError(absl::StrCat(
+base::Status AllocationError(double elements, int64_t max_elements) {
+  return base::ResourceExhaustedError(base::StrCat(
       "allocation of ", FormatScalar(elements), " elements (", HumanBytes(elements * 8),
       ") exceeds the limit of ", HumanBytes(static_cast<double>(max_elements) * 8), " (",
       max_elements, " elements)"));
@@ -484,24 +492,24 @@ absl::Status AllocationError(double elements, int64_t max_elements) {
 
 }  // namespace
 
-absl::Status CheckAllocation(int64_t elements, int64_t max_elements) {
-  if (elements <= max_elements) return absl::OkStatus();
+base::Status CheckAllocation(int64_t elements, int64_t max_elements) {
+  if (elements <= max_elements) return base::OkStatus();
   return AllocationError(static_cast<double>(elements), max_elements);
 }
 
-absl::StatusOr<Shape> ShapeFromDims(absl::Span<const double> dims, int64_t max_elements) {
+base::StatusOr<Shape> ShapeFromDims(base::Span<const double> dims, int64_t max_elements) {
   Shape shape;
   shape.reserve(dims.size());
   double total = 1;
   bool too_large = false;
   for (double d : dims) {
-    if (std::isnan(d)) return absl::InvalidArgumentError("invalid dimension nan");
+    if (std::isnan(d)) return base::InvalidArgumentError("invalid dimension nan");
     double truncated = std::trunc(d);
     if (truncated < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("negative dimension ", FormatScalar(truncated)));
+      return base::InvalidArgumentError(
+          base::StrCat("negative dimension ", FormatScalar(truncated)));
     }
-    if (std::isinf(truncated)) return absl::InvalidArgumentError("invalid dimension inf");
+    if (std::isinf(truncated)) return base::InvalidArgumentError("invalid dimension inf");
     // A single dim beyond the limit cannot be represented safely even next to a zero dim.
     if (truncated > static_cast<double>(max_elements)) too_large = true;
     total *= truncated;

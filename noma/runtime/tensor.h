@@ -2,26 +2,24 @@
 #define NOMA_RUNTIME_TENSOR_H_
 
 // Tensor storage and kernels shared by the interpreter and compiled programs.
-// Errors are returned as absl::Status without a source location; callers attach one.
+// Errors are returned as base::Status without a source location; callers attach one.
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "absl/container/inlined_vector.h"
-#include "absl/status/statusor.h"
-#include "absl/types/span.h"
+#include "noma/runtime/base.h"
 
 namespace noma::runtime {
 
 // Dims, outermost first. Inline up to rank 4, so making a shape never allocates in practice:
 // steady-state training loops make no heap allocations (--alloc-stats).
-using Shape = absl::InlinedVector<int64_t, 4>;
+using Shape = base::InlinedVector<int64_t, 4>;
 
 // "[2, 3]" — how shapes appear in error messages.
-std::string ShapeToString(absl::Span<const int64_t> shape);
+std::string ShapeToString(base::Span<const int64_t> shape);
 // Product of dims (1 for rank 0). Fails on negative dims or overflow.
-absl::StatusOr<int64_t> ElementCount(absl::Span<const int64_t> shape);
+base::StatusOr<int64_t> ElementCount(base::Span<const int64_t> shape);
 
 // Dense row-major f64 tensor. Rank 0 is allowed and means a scalar (so kernels broadcast
 // scalars and tensors uniformly); the language only exposes rank >= 1 tensors.
@@ -109,68 +107,68 @@ void BinaryArray(BinaryKernel op, const double* a, int64_t a_stride, const doubl
                  int64_t b_stride, double* out, int64_t n);
 
 // NumPy broadcasting of two shapes; error "cannot broadcast shapes [2, 3] and [4]".
-absl::StatusOr<Shape> BroadcastShapes(absl::Span<const int64_t> a, absl::Span<const int64_t> b);
-absl::StatusOr<Tensor> Binary(BinaryKernel op, const Tensor& a, const Tensor& b);
+base::StatusOr<Shape> BroadcastShapes(base::Span<const int64_t> a, base::Span<const int64_t> b);
+base::StatusOr<Tensor> Binary(BinaryKernel op, const Tensor& a, const Tensor& b);
 Tensor Unary(UnaryKernel op, const Tensor& a);
 // The same into `out` (see Tensor::Reset; out must not be an operand). Compiled programs
 // recycle their tensors, so steady-state training loops allocate and zero-fill nothing.
-absl::Status BinaryInto(BinaryKernel op, const Tensor& a, const Tensor& b, Tensor* out);
+base::Status BinaryInto(BinaryKernel op, const Tensor& a, const Tensor& b, Tensor* out);
 void UnaryInto(UnaryKernel op, const Tensor& a, Tensor* out);
 
 // Sums `t` down to `shape` (the reverse of broadcasting `shape` up to t.shape()); used for
 // adjoints. A `t` smaller than `shape` stands for its broadcast (an adjoint that is still the
 // scalar 0); fails if the shapes do not broadcast together.
-absl::StatusOr<Tensor> SumToShape(const Tensor& t, absl::Span<const int64_t> shape);
+base::StatusOr<Tensor> SumToShape(const Tensor& t, base::Span<const int64_t> shape);
 // SumToShape into a recycled tensor (`out` must not be `t`).
-absl::Status SumToShapeInto(const Tensor& t, absl::Span<const int64_t> shape, Tensor* out);
+base::Status SumToShapeInto(const Tensor& t, base::Span<const int64_t> shape, Tensor* out);
 // Broadcasts `t` up to `shape`.
-absl::StatusOr<Tensor> BroadcastTo(const Tensor& t, absl::Span<const int64_t> shape);
+base::StatusOr<Tensor> BroadcastTo(const Tensor& t, base::Span<const int64_t> shape);
 
 Tensor SumAll(const Tensor& t);        // Rank 0 result.
 Tensor MeanAll(const Tensor& t);       // Rank 0 result; NaN for an empty tensor.
 double SumAllValue(const Tensor& t);   // SumAll's value, without building a tensor.
 double MeanAllValue(const Tensor& t);  // MeanAll's value.
 // Reduces one axis (negative counts from the end). Rank-1 input gives rank 0.
-absl::StatusOr<Tensor> SumAxis(const Tensor& t, int64_t axis);
-absl::StatusOr<Tensor> MeanAxis(const Tensor& t, int64_t axis);
+base::StatusOr<Tensor> SumAxis(const Tensor& t, int64_t axis);
+base::StatusOr<Tensor> MeanAxis(const Tensor& t, int64_t axis);
 
 // Rank-2 @ rank-2. Error: "matmul: inner dimensions differ ([4, 2] @ [3, 1])".
-absl::StatusOr<Tensor> Matmul(const Tensor& a, const Tensor& b);
-absl::Status MatmulInto(const Tensor& a, const Tensor& b, Tensor* out);  // As BinaryInto.
+base::StatusOr<Tensor> Matmul(const Tensor& a, const Tensor& b);
+base::Status MatmulInto(const Tensor& a, const Tensor& b, Tensor* out);  // As BinaryInto.
 // matmul(a or transpose(a), b or transpose(b)) of rank-2 `a` and `b`, without a transposed
 // copy: the same bits and the same errors (naming the transposed shapes) as transposing first.
-absl::Status MatmulTransposedInto(const Tensor& a, bool transpose_a, const Tensor& b,
+base::Status MatmulTransposedInto(const Tensor& a, bool transpose_a, const Tensor& b,
                                   bool transpose_b, Tensor* out);
-absl::StatusOr<Tensor> Transpose(const Tensor& a);         // Rank 2 (rank 1 returned unchanged).
-absl::Status TransposeInto(const Tensor& a, Tensor* out);  // Into a recycled tensor (not `a`).
-absl::StatusOr<Tensor> Dot(const Tensor& a, const Tensor& b);  // Rank 1 · rank 1 -> rank 0.
+base::StatusOr<Tensor> Transpose(const Tensor& a);         // Rank 2 (rank 1 returned unchanged).
+base::Status TransposeInto(const Tensor& a, Tensor* out);  // Into a recycled tensor (not `a`).
+base::StatusOr<Tensor> Dot(const Tensor& a, const Tensor& b);  // Rank 1 · rank 1 -> rank 0.
 
 // t[i]: for rank 1 a rank-0 tensor, for rank >= 2 the sub-tensor (row). `index` is truncated
 // toward zero; negative or out-of-range is an error naming the index and the dimension.
-absl::StatusOr<Tensor> Index(const Tensor& t, double index);
+base::StatusOr<Tensor> Index(const Tensor& t, double index);
 // Adjoint of Index: a zero tensor of `shape` with `adjoint` added at position `index`.
-absl::StatusOr<Tensor> IndexAdjoint(const Tensor& adjoint, absl::Span<const int64_t> shape,
+base::StatusOr<Tensor> IndexAdjoint(const Tensor& adjoint, base::Span<const int64_t> shape,
                                     double index);
 
 // Rows [begin, end) of the first axis (used by `batch`).
-absl::StatusOr<Tensor> SliceRows(const Tensor& t, int64_t begin, int64_t end);
+base::StatusOr<Tensor> SliceRows(const Tensor& t, int64_t begin, int64_t end);
 
 // Builds a tensor from a nested literal already flattened by the caller.
-absl::StatusOr<Tensor> FromLiteral(Shape shape, std::vector<double> values);
+base::StatusOr<Tensor> FromLiteral(Shape shape, std::vector<double> values);
 
 // Resizes keeping elements whose multi-index exists in both shapes; new elements come from
 // `fill(i)` where i is the new flat index. For a rank change the mapping is flat (by position).
 // `max_elements` bounds the new size (error names the size and the limit).
 template <typename Fill>
-absl::StatusOr<Tensor> Realloc(const Tensor& t, Shape new_shape, int64_t max_elements, Fill fill);
+base::StatusOr<Tensor> Realloc(const Tensor& t, Shape new_shape, int64_t max_elements, Fill fill);
 
 // OK when a tensor of `elements` f64 values fits under `max_elements`; otherwise the error
 // "allocation of N elements (X GiB) exceeds the limit of 8 GiB". Shared by alloc and realloc.
-absl::Status CheckAllocation(int64_t elements, int64_t max_elements);
+base::Status CheckAllocation(int64_t elements, int64_t max_elements);
 
 // Validates run-time dims from the program (each a finite non-negative integer-valued double,
 // total <= max_elements) and converts them. Error names the bad dimension or the total size.
-absl::StatusOr<Shape> ShapeFromDims(absl::Span<const double> dims, int64_t max_elements);
+base::StatusOr<Shape> ShapeFromDims(base::Span<const double> dims, int64_t max_elements);
 
 // Default bound on one tensor's element count (8 GiB of f64), overridable with --max-alloc.
 inline constexpr int64_t kDefaultMaxElements = (int64_t{8} << 30) / 8;

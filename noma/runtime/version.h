@@ -3,9 +3,9 @@
 
 // Semantic version of the noma/runtime public API; bump on any API change.
 #define NOMA_RUNTIME_VERSION_MAJOR 0
-#define NOMA_RUNTIME_VERSION_MINOR 5
+#define NOMA_RUNTIME_VERSION_MINOR 6
 #define NOMA_RUNTIME_VERSION_PATCH 0
-#define NOMA_RUNTIME_VERSION_STRING "0.5.0"
+#define NOMA_RUNTIME_VERSION_STRING "0.6.0"
 
 namespace noma::runtime {
 inline constexpr char kVersion[] = NOMA_RUNTIME_VERSION_STRING;

@@ -24,7 +24,7 @@ std::string Int(int64_t value) {
   return buffer;
 }
 
-std::string ShapeJson(absl::Span<const int64_t> shape) {
+std::string ShapeJson(base::Span<const int64_t> shape) {
   std::string out = "[";
   for (size_t i = 0; i < shape.size(); ++i) {
     if (i > 0) out += ",";
@@ -226,8 +226,8 @@ void TrainingWatch::LoopAbandoned() {
   in_loop_ = false;
 }
 
-void TrainingWatch::Growth(const char* parameter, absl::Span<const int64_t> old_shape,
-                           absl::Span<const int64_t> new_shape) {
+void TrainingWatch::Growth(const char* parameter, base::Span<const int64_t> old_shape,
+                           base::Span<const int64_t> new_shape) {
   if (log_ == nullptr) return;
   std::string record = "{\"event\":\"growth\",\"parameter\":" + JsonString(parameter) +
                        ",\"old_shape\":" + ShapeJson(old_shape) +

@@ -20,13 +20,13 @@
 // infinite loss is null.
 //
 // Process-wide, like the rest of a program's state: one program runs per process at a time.
-// Uses stdio only (it is part of the standalone executables' runtime; absl::Span is a header).
+// Uses stdio only (it is part of the standalone executables' runtime; base.h).
 
 #include <cstdint>
 #include <cstdio>
 #include <string>
 
-#include "absl/types/span.h"
+#include "noma/runtime/base.h"
 
 namespace noma::runtime {
 
@@ -56,8 +56,8 @@ class TrainingWatch {
   // A loop left by `return` or an error: forgets it without a record.
   void LoopAbandoned();
 
-  void Growth(const char* parameter, absl::Span<const int64_t> old_shape,
-              absl::Span<const int64_t> new_shape);
+  void Growth(const char* parameter, base::Span<const int64_t> old_shape,
+              base::Span<const int64_t> new_shape);
   void ResetOptimizer();
 
   // Erases the progress line if it is shown (before a warning or an error is printed).

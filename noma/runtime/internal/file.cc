@@ -9,22 +9,21 @@
 #include <cstring>
 #include <utility>
 
-#include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
+#include "noma/runtime/base.h"
 
 namespace noma::runtime::internal {
 namespace {
 
-absl::Status ErrnoError(absl::string_view what, const std::string& path, int error) {
-  std::string message = absl::StrCat(what, " '", path, "': ", std::strerror(error));
-  if (error == ENOENT) return absl::NotFoundError(message);
-  if (error == EACCES || error == EPERM) return absl::PermissionDeniedError(message);
-  return absl::FailedPreconditionError(message);
+base::Status ErrnoError(base::string_view what, const std::string& path, int error) {
+  std::string message = base::StrCat(what, " '", path, "': ", std::strerror(error));
+  if (error == ENOENT) return base::NotFoundError(message);
+  if (error == EACCES || error == EPERM) return base::PermissionDeniedError(message);
+  return base::FailedPreconditionError(message);
 }
 
 }  // namespace
 
-absl::StatusOr<InputFile> InputFile::Open(const std::string& path) {
+base::StatusOr<InputFile> InputFile::Open(const std::string& path) {
   int fd;
   do {
     fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -66,7 +65,7 @@ InputFile::~InputFile() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-absl::Status InputFile::ReadAt(uint64_t offset, size_t n, char* out) const {
+base::Status InputFile::ReadAt(uint64_t offset, size_t n, char* out) const {
   size_t done = 0;
   while (done < n) {
     ssize_t got = ::pread(fd_, out + done, n - done, static_cast<off_t>(offset + done));
@@ -75,15 +74,15 @@ absl::Status InputFile::ReadAt(uint64_t offset, size_t n, char* out) const {
       return ErrnoError("cannot read", path_, errno);
     }
     if (got == 0) {
-      return absl::DataLossError(absl::StrCat("cannot read '", path_, "': the file ended after ",
+      return base::DataLossError(base::StrCat("cannot read '", path_, "': the file ended after ",
                                               offset + done, " bytes"));
     }
     done += static_cast<size_t>(got);
   }
-  return absl::OkStatus();
+  return base::OkStatus();
 }
 
-absl::StatusOr<std::string> InputFile::ReadAll() const {
+base::StatusOr<std::string> InputFile::ReadAll() const {
   std::string text;
   if (regular_) text.reserve(size_);
   char buffer[1 << 16];
@@ -107,14 +106,14 @@ std::atomic<uint64_t> temp_counter{0};
 
 }  // namespace
 
-absl::StatusOr<AtomicWriter> AtomicWriter::Create(const std::string& path) {
+base::StatusOr<AtomicWriter> AtomicWriter::Create(const std::string& path) {
   size_t slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
   std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
   if (path.empty()) return ErrnoError("cannot write", path, ENOENT);
   if (base.empty() || base == "." || base == "..") return ErrnoError("cannot write", path, EISDIR);
   while (true) {
-    std::string temp = absl::StrCat(dir, ".", base, ".tmp.", ::getpid(), ".",
+    std::string temp = base::StrCat(dir, ".", base, ".tmp.", ::getpid(), ".",
                                     temp_counter.fetch_add(1, std::memory_order_relaxed));
     int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd >= 0) return AtomicWriter(path, std::move(temp), fd);
@@ -140,12 +139,12 @@ void AtomicWriter::Abandon() {
   ::unlink(temp_path_.c_str());
 }
 
-absl::Status AtomicWriter::Fail(int error) {
+base::Status AtomicWriter::Fail(int error) {
   Abandon();
   return ErrnoError("cannot write", path_, error);
 }
 
-absl::Status AtomicWriter::Flush() {
+base::Status AtomicWriter::Flush() {
   size_t done = 0;
   while (done < buffer_.size()) {
     ssize_t wrote = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
@@ -156,24 +155,24 @@ absl::Status AtomicWriter::Flush() {
     done += static_cast<size_t>(wrote);
   }
   buffer_.clear();
-  return absl::OkStatus();
+  return base::OkStatus();
 }
 
-absl::Status AtomicWriter::Append(absl::string_view bytes) {
-  if (done_) return absl::FailedPreconditionError("AtomicWriter used after Commit or failure");
+base::Status AtomicWriter::Append(base::string_view bytes) {
+  if (done_) return base::FailedPreconditionError("AtomicWriter used after Commit or failure");
   buffer_.append(bytes.data(), bytes.size());
   if (buffer_.size() >= kWriteBuffer) return Flush();
-  return absl::OkStatus();
+  return base::OkStatus();
 }
 
-absl::Status AtomicWriter::Commit() {
-  if (done_) return absl::FailedPreconditionError("AtomicWriter used after Commit or failure");
-  if (absl::Status flushed = Flush(); !flushed.ok()) return flushed;
+base::Status AtomicWriter::Commit() {
+  if (done_) return base::FailedPreconditionError("AtomicWriter used after Commit or failure");
+  if (base::Status flushed = Flush(); !flushed.ok()) return flushed;
   int fd = std::exchange(fd_, -1);
   if (::close(fd) != 0) return Fail(errno);
   if (::rename(temp_path_.c_str(), path_.c_str()) != 0) return Fail(errno);
   done_ = true;
-  return absl::OkStatus();
+  return base::OkStatus();
 }
 
 }  // namespace noma::runtime::internal

@@ -8,8 +8,7 @@
 #include <string>
 #include <utility>
 
-#include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
+#include "noma/runtime/base.h"
 
 namespace noma::runtime::internal {
 
@@ -17,7 +16,7 @@ namespace noma::runtime::internal {
 class InputFile {
  public:
   // Error: "cannot open 'path': No such file or directory" (strerror text).
-  static absl::StatusOr<InputFile> Open(const std::string& path);
+  static base::StatusOr<InputFile> Open(const std::string& path);
 
   InputFile(InputFile&& other) noexcept;
   InputFile& operator=(InputFile&& other) noexcept;
@@ -31,9 +30,9 @@ class InputFile {
 
   // Reads exactly `n` bytes at `offset`; an error if the file ends before (it may have been
   // truncated since Open).
-  absl::Status ReadAt(uint64_t offset, size_t n, char* out) const;
+  base::Status ReadAt(uint64_t offset, size_t n, char* out) const;
   // Reads everything from the current position to the end of the file.
-  absl::StatusOr<std::string> ReadAll() const;
+  base::StatusOr<std::string> ReadAll() const;
 
  private:
   InputFile(std::string path, int fd, uint64_t size, bool regular)
@@ -51,7 +50,7 @@ class InputFile {
 // `path` and the strerror text: "cannot write 'out/x.csv': No such file or directory".
 class AtomicWriter {
  public:
-  static absl::StatusOr<AtomicWriter> Create(const std::string& path);
+  static base::StatusOr<AtomicWriter> Create(const std::string& path);
 
   AtomicWriter(AtomicWriter&& other) noexcept;
   AtomicWriter& operator=(AtomicWriter&&) = delete;
@@ -59,16 +58,16 @@ class AtomicWriter {
   AtomicWriter& operator=(const AtomicWriter&) = delete;
   ~AtomicWriter();
 
-  absl::Status Append(absl::string_view bytes);
-  absl::Status Commit();
+  base::Status Append(base::string_view bytes);
+  base::Status Commit();
 
   const std::string& temp_path() const { return temp_path_; }
 
  private:
   AtomicWriter(std::string path, std::string temp_path, int fd)
       : path_(std::move(path)), temp_path_(std::move(temp_path)), fd_(fd) {}
-  absl::Status Flush();
-  absl::Status Fail(int error);
+  base::Status Flush();
+  base::Status Fail(int error);
   void Abandon();
 
   std::string path_;

@@ -1,6 +1,7 @@
 #include "noma/runtime/internal/gemm.h"
 
 #include <immintrin.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <cmath>
@@ -28,19 +29,36 @@ struct Problem {
   double* c;  // Row stride m.
 };
 
-// Packing buffers, one pair per thread, grown on demand and kept (kernels run many times).
+// Packing buffers, one pair per thread, grown on demand and kept (kernels run many times),
+// freed when the thread ends. A pthread key rather than a thread_local with a destructor,
+// which would bring the C++ exception runtime into standalone executables.
 struct PackBuffers {
-  double* a = nullptr;
-  size_t a_size = 0;
-  double* b = nullptr;
-  size_t b_size = 0;
-  ~PackBuffers() {
-    std::free(a);
-    std::free(b);
-  }
+  double* a;
+  size_t a_size;
+  double* b;
+  size_t b_size;
 };
 
-thread_local PackBuffers pack_buffers;
+thread_local PackBuffers* pack_buffers = nullptr;
+pthread_key_t pack_key;
+pthread_once_t pack_once = PTHREAD_ONCE_INIT;
+
+void FreePackBuffers(void* p) {
+  auto* buffers = static_cast<PackBuffers*>(p);
+  std::free(buffers->a);
+  std::free(buffers->b);
+  std::free(buffers);
+}
+
+// This thread's buffers; nullptr when memory is exhausted.
+PackBuffers* ThreadPackBuffers() {
+  if (pack_buffers == nullptr) {
+    pthread_once(&pack_once, [] { pthread_key_create(&pack_key, FreePackBuffers); });
+    pack_buffers = static_cast<PackBuffers*>(std::calloc(1, sizeof(PackBuffers)));
+    if (pack_buffers != nullptr) pthread_setspecific(pack_key, pack_buffers);
+  }
+  return pack_buffers;
+}
 
 // A 64-byte aligned buffer of at least `need` doubles, or nullptr when memory is exhausted.
 double* Reserve(double** buffer, size_t* size, size_t need) {
@@ -121,9 +139,13 @@ void GemmRegion(const Problem& pr, int64_t i0, int64_t i1, int64_t j0, int64_t j
   const int64_t kc_max = std::min<int64_t>(Family::kKC, pr.k);
   const int64_t nc_max = std::min<int64_t>(Family::kNC, (j1 - j0 + kNR - 1) / kNR * kNR);
   const int64_t mc_max = std::min<int64_t>(Family::kMC, (i1 - i0 + kMR - 1) / kMR * kMR);
-  PackBuffers& buffers = pack_buffers;
-  double* ap = Reserve(&buffers.a, &buffers.a_size, static_cast<size_t>(mc_max * kc_max));
-  double* bp = Reserve(&buffers.b, &buffers.b_size, static_cast<size_t>(nc_max * kc_max));
+  PackBuffers* buffers = ThreadPackBuffers();
+  double* ap = buffers == nullptr
+                   ? nullptr
+                   : Reserve(&buffers->a, &buffers->a_size, static_cast<size_t>(mc_max * kc_max));
+  double* bp = buffers == nullptr
+                   ? nullptr
+                   : Reserve(&buffers->b, &buffers->b_size, static_cast<size_t>(nc_max * kc_max));
   if (ap == nullptr || bp == nullptr) {
     ReferenceRegion(pr, i0, i1, j0, j1);
     return;

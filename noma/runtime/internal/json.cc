@@ -1,14 +1,13 @@
 #include "noma/runtime/internal/json.h"
 
+#include <set>
 #include <string>
 
-#include "absl/container/flat_hash_set.h"
-#include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
+#include "noma/runtime/base.h"
 
 namespace noma::runtime::internal {
 
-const JsonValue* JsonValue::Find(absl::string_view key) const {
+const JsonValue* JsonValue::Find(base::string_view key) const {
   for (const auto& [name, value] : members) {
     if (name == key) return &value;
   }
@@ -19,9 +18,9 @@ namespace {
 
 class Parser {
  public:
-  Parser(absl::string_view text, JsonLimits limits) : text_(text), limits_(limits) {}
+  Parser(base::string_view text, JsonLimits limits) : text_(text), limits_(limits) {}
 
-  absl::StatusOr<JsonValue> ParseDocument() {
+  base::StatusOr<JsonValue> ParseDocument() {
     JsonValue value;
     if (!Value(&value, 0)) return Error();
     SkipSpace();
@@ -33,8 +32,8 @@ class Parser {
   }
 
  private:
-  absl::Status Error() const {
-    return absl::InvalidArgumentError(absl::StrCat(message_, " at byte ", error_pos_));
+  base::Status Error() const {
+    return base::InvalidArgumentError(base::StrCat(message_, " at byte ", error_pos_));
   }
 
   bool Fail(const char* message) {
@@ -89,7 +88,7 @@ class Parser {
     }
   }
 
-  bool Literal(absl::string_view word) {
+  bool Literal(base::string_view word) {
     if (text_.substr(pos_, word.size()) != word) return Fail("invalid JSON literal");
     pos_ += word.size();
     return true;
@@ -103,7 +102,7 @@ class Parser {
       ++pos_;
       return true;
     }
-    absl::flat_hash_set<std::string> keys;
+    std::set<std::string> keys;
     while (true) {
       SkipSpace();
       if (AtEnd() || Peek() != '"') return Fail("expected a string key");
@@ -308,7 +307,7 @@ class Parser {
     return true;
   }
 
-  absl::string_view text_;
+  base::string_view text_;
   JsonLimits limits_;
   size_t pos_ = 0;
   int64_t values_ = 0;
@@ -318,11 +317,11 @@ class Parser {
 
 }  // namespace
 
-absl::StatusOr<JsonValue> ParseJson(absl::string_view text, JsonLimits limits) {
+base::StatusOr<JsonValue> ParseJson(base::string_view text, JsonLimits limits) {
   return Parser(text, limits).ParseDocument();
 }
 
-void AppendJsonString(absl::string_view text, std::string* out) {
+void AppendJsonString(base::string_view text, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
   *out += '"';
   for (char c : text) {

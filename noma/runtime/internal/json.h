@@ -8,8 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
+#include "noma/runtime/base.h"
 
 namespace noma::runtime::internal {
 
@@ -27,7 +26,7 @@ struct JsonValue {
   std::vector<std::pair<std::string, JsonValue>> members;  // Objects, in document order.
 
   // The member named `key` of an object, or nullptr.
-  const JsonValue* Find(absl::string_view key) const;
+  const JsonValue* Find(base::string_view key) const;
 };
 
 struct JsonLimits {
@@ -38,10 +37,10 @@ struct JsonLimits {
 // Parses exactly one JSON value surrounded by optional whitespace. Rejects trailing data,
 // duplicate object keys, invalid escapes, unpaired surrogates, control characters in strings,
 // leading zeros, and documents deeper or larger than `limits`. Errors name the byte offset.
-absl::StatusOr<JsonValue> ParseJson(absl::string_view text, JsonLimits limits = {});
+base::StatusOr<JsonValue> ParseJson(base::string_view text, JsonLimits limits = {});
 
 // Appends `text` as a JSON string literal (with quotes) to `out`.
-void AppendJsonString(absl::string_view text, std::string* out);
+void AppendJsonString(base::string_view text, std::string* out);
 
 }  // namespace noma::runtime::internal
 

@@ -119,20 +119,6 @@ struct BinaryArgs {
   }
 };
 
-struct BroadcastArgs {
-  const BroadcastPlan* plan;
-  const double* a;
-  const double* b;
-  double* out;
-  template <typename F>
-  NOMA_ALWAYS_INLINE void operator()(F f) const {
-    int64_t sa = plan->inner_stride_a(), sb = plan->inner_stride_b();
-    plan->ForEachRun([&](int64_t io, int64_t ia, int64_t ib, int64_t n) NOMA_ALWAYS_INLINE {
-      BinaryLoops(f, a + ia, sa, b + ib, sb, out + io, n);
-    });
-  }
-};
-
 // The math policy of kernels.h and formulas.h on 4 (AVX2) or 8 (AVX-512) lanes, written with
 // GCC's generic vector types: their operators and the fma builtins carry no target of their
 // own, so everything inlines into the functions below compiled for each instruction set (and
@@ -310,21 +296,8 @@ __attribute__((target("avx512f,fma"))) void BinaryAvx512(BinaryKernel op, const 
   DispatchBinary(op, args);
 }
 
-void BroadcastBaseline(BinaryKernel op, const BroadcastArgs& args) { DispatchBinary(op, args); }
-__attribute__((target("sse4.2"))) void BroadcastSse42(BinaryKernel op, const BroadcastArgs& args) {
-  DispatchBinary(op, args);
-}
-__attribute__((target("avx2,fma"))) void BroadcastAvx2(BinaryKernel op, const BroadcastArgs& args) {
-  DispatchBinary(op, args);
-}
-__attribute__((target("avx512f,fma"))) void BroadcastAvx512(BinaryKernel op,
-                                                            const BroadcastArgs& args) {
-  DispatchBinary(op, args);
-}
-
 using UnaryFunction = void (*)(UnaryKernel, const UnaryArgs&);
 using BinaryFunction = void (*)(BinaryKernel, const BinaryArgs&);
-using BroadcastFunction = void (*)(BinaryKernel, const BroadcastArgs&);
 
 }  // namespace
 
@@ -460,9 +433,15 @@ void BinaryArrayKernel(BinaryKernel op, const double* a, int64_t a_stride, const
 
 void BroadcastBinaryKernel(BinaryKernel op, const BroadcastPlan& plan, const double* a,
                            const double* b, double* out) {
-  static const BroadcastFunction kernels[] = {BroadcastBaseline, BroadcastSse42, BroadcastAvx2,
-                                              BroadcastAvx512};
-  kernels[KernelLevel()](op, BroadcastArgs{&plan, a, b, out});
+  // One call of the elementwise kernel per innermost run (the same loops, element by element,
+  // as inlining them into a loop over the runs): broadcasting costs time only where the runs
+  // are long, and the kernels are not compiled once more per instruction set for it.
+  static const BinaryFunction kernels[] = {BinaryBaseline, BinarySse42, BinaryAvx2, BinaryAvx512};
+  BinaryFunction kernel = kernels[KernelLevel()];
+  int64_t sa = plan.inner_stride_a(), sb = plan.inner_stride_b();
+  plan.ForEachRun([&](int64_t io, int64_t ia, int64_t ib, int64_t n) {
+    kernel(op, BinaryArgs{a + ia, sa, b + ib, sb, out + io, n});
+  });
 }
 
 namespace {

@@ -8,16 +8,15 @@
 #include <utility>
 #include <vector>
 
-#include "absl/status/status.h"
-#include "absl/status/statusor.h"
+#include "noma/runtime/base.h"
 
 namespace noma::runtime {
 
 template <typename Fill>
-absl::StatusOr<Tensor> Realloc(const Tensor& t, Shape new_shape, int64_t max_elements, Fill fill) {
-  absl::StatusOr<int64_t> count = ElementCount(new_shape);
+base::StatusOr<Tensor> Realloc(const Tensor& t, Shape new_shape, int64_t max_elements, Fill fill) {
+  base::StatusOr<int64_t> count = ElementCount(new_shape);
   if (!count.ok()) return count.status();
-  if (absl::Status limit = CheckAllocation(*count, max_elements); !limit.ok()) return limit;
+  if (base::Status limit = CheckAllocation(*count, max_elements); !limit.ok()) return limit;
   const Shape& old_shape = t.shape();
   if (new_shape == old_shape) return t;  // Same shape: an unchanged copy.
   std::vector<double> data(static_cast<size_t>(*count));
