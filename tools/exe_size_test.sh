@@ -27,7 +27,9 @@ check_size() {  # NAME PROGRAM MAX_BYTES
 
 cd "$work" || exit 1
 check_size hello "$HELLO" 360000
-check_size xor "$XOR" 460000
-check_size mlp "$MLP" 460000
+# XOR and the MLP include their fused groups' loops, compiled for three instruction sets
+# (docs/codegen.md): 471 432 and 471 368 bytes when the bounds were last set.
+check_size xor "$XOR" 490000
+check_size mlp "$MLP" 490000
 # Much smaller than with the Abseil-based runtime (1.8 MB each).
 finish "executable sizes within bounds"
