@@ -689,7 +689,8 @@ class FunctionEmitter {
   // string) the chain's ops run one by one; on a GPU the runtime ran the chain itself.
   void EmitFused(const FusionGroup& group) {
     std::vector<llvm::Constant*> program;
-    for (int32_t word : FusionProgram(fn_, group)) program.push_back(b_.getInt32(word));
+    const std::vector<int32_t> words = FusionProgram(fn_, group);
+    for (int32_t word : words) program.push_back(b_.getInt32(word));
     auto* type = llvm::ArrayType::get(m_.i32(), program.size());
     auto* table =
         new llvm::GlobalVariable(m_.llvm_module(), type, true, llvm::GlobalValue::PrivateLinkage,
@@ -716,7 +717,7 @@ class FunctionEmitter {
     for (ValueId v : group.leaves) {
       if (IsScalar(v)) args.push_back(Scalar(v));
     }
-    b_.CreateCall(GroupFunction(group), args);
+    b_.CreateCall(GroupFunction(group, words), args);
     b_.CreateBr(done);
     b_.SetInsertPoint(unfused);
     for (graph::OpId member : group.members) EmitOpChecked(fn_.ops[member]);
@@ -758,8 +759,7 @@ class FunctionEmitter {
   // Groups of the same structure (ops, leaves, which leaves are statically scalar) share one:
   // a training step repeats the same chains (every parameter's optimizer update, say), and one
   // copy keeps the program small and its compile fast.
-  llvm::Function* GroupFunction(const FusionGroup& group) {
-    std::vector<int32_t> words = FusionProgram(fn_, group);
+  llvm::Function* GroupFunction(const FusionGroup& group, const std::vector<int32_t>& words) {
     std::string key = absl::StrCat(group.leaves.size(), ":");
     for (ValueId v : group.leaves) absl::StrAppend(&key, IsScalar(v) ? "s" : "t");
     for (int32_t word : words) absl::StrAppend(&key, ",", word);
